@@ -1,0 +1,80 @@
+//! The command line (the contract in DESIGN.md): `proxyhunt [PATH]...`, `proxyhunt hunt`,
+//! `proxyhunt check`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "proxyhunt", version, about = "Hunt anonymized sign-ins and multi-hop proxy use in Sentinel / Defender exports")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Exports to open in the console (files or directories); none = the embedded sample data.
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the detections headless and write the findings.
+    Hunt(HuntArgs),
+    /// Show what was recognised: tables, files, rows, time range, missing or unparseable
+    /// columns, and which detections can run.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SharedArgs {
+    /// The instant now() stands for: an RFC 3339 time, or `latest` (the newest sign-in or device
+    /// event).
+    #[arg(long, default_value = "latest", value_name = "RFC3339|latest")]
+    pub now: String,
+    /// Event window: `all` events, the `rule`'s own windows (sign-ins 1h, device events 24h), or
+    /// a duration such as 90m, 12h, 7d.
+    #[arg(long, default_value = "all", value_name = "all|rule|DURATION")]
+    pub lookback: String,
+    /// False-positive tuning file (TOML).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_tuning")]
+    pub tuning: Option<PathBuf>,
+    /// Apply no false-positive filters.
+    #[arg(long)]
+    pub no_tuning: bool,
+    /// Detection to run (repeatable): anonymized-signin, multihop-proxy. Default: both.
+    #[arg(long = "detection", value_name = "ID")]
+    pub detections: Vec<String>,
+    /// Read the files at or under PATH as TABLE (e.g. DeviceProcessEvents=exports/proc.csv).
+    #[arg(long = "table", value_name = "TABLE=PATH")]
+    pub tables: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Exports to read (files or directories); none = the embedded sample data.
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+    /// Output format; default from the --out extension, else ndjson.
+    #[arg(long, value_name = "csv|json|ndjson|parquet")]
+    pub format: Option<String>,
+    /// Where to write the findings; `-` or absent = standard output.
+    #[arg(long, value_name = "FILE|-")]
+    pub out: Option<PathBuf>,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Write CSV cells exactly as they are, even those a spreadsheet would run as formulas.
+    #[arg(long)]
+    pub csv_raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Exports to check (files or directories); none = the embedded sample data.
+    pub paths: Vec<PathBuf>,
+    /// Read the files at or under PATH as TABLE.
+    #[arg(long = "table", value_name = "TABLE=PATH")]
+    pub tables: Vec<String>,
+}

@@ -1,0 +1,101 @@
+//! `proxyhunt hunt`: load, run the detections, write the findings, summarise on stderr.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use crate::data::load::{load, Dataset, LoadOptions};
+use crate::data::values::format_datetime;
+use crate::detect::{hunt, HuntOptions, HuntResult, Lookback};
+use crate::export::{encode, write_file, CsvSafety, Format};
+use crate::text::escape_unsafe;
+
+use super::summary::{table_unusable, write_issues};
+
+/// Where findings go.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub format: Format,
+    /// `None` = standard output.
+    pub path: Option<PathBuf>,
+    pub force: bool,
+    pub csv: CsvSafety,
+}
+
+/// The outcome, for the exit code: whether a requested detection's table was unusable, or
+/// nothing could run at all.
+pub struct HuntOutcome {
+    pub findings: usize,
+    pub failed: bool,
+}
+
+fn window_text(lookback: Lookback) -> String {
+    match lookback {
+        Lookback::All => "all loaded events".into(),
+        Lookback::Rule => "rule windows (sign-ins > now-1h, device events > now-24h)".into(),
+        Lookback::Duration(d) => format!("events newer than now - {}s", d / 1_000_000_000),
+    }
+}
+
+fn write_summary(ds: &Dataset, result: &HuntResult, lookback: Lookback, err: &mut dyn Write) -> std::io::Result<()> {
+    if ds.is_sample {
+        writeln!(err, "proxyhunt: reading the embedded sample data")?;
+    }
+    write_issues(ds, err)?;
+    writeln!(err, "proxyhunt: now() = {} ({}); window: {}", format_datetime(result.now), result.now_source, window_text(lookback))?;
+    let counts: Vec<String> = result
+        .ran
+        .iter()
+        .map(|k| {
+            let n = result
+                .findings
+                .column("DetectionType")
+                .ok()
+                .and_then(|c| c.str().ok().map(|s| s.iter().filter(|v| *v == Some(k.name())).count()))
+                .unwrap_or(0);
+            format!("{} {n}", k.name())
+        })
+        .collect();
+    writeln!(err, "proxyhunt: {} finding(s): {}", result.findings.height(), counts.join(", "))?;
+    for nr in &result.not_run {
+        writeln!(err, "proxyhunt: not run: {}: {}", nr.kind.name(), escape_unsafe(&nr.reason))?;
+    }
+    Ok(())
+}
+
+/// Runs a hunt end to end. `explicit` says whether the user chose the detections.
+pub fn run_hunt(paths: &[PathBuf], load_options: &LoadOptions, options: &HuntOptions, explicit: bool, output: &Output, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<HuntOutcome> {
+    let ds = load(paths, load_options);
+    let result = hunt(&ds, options).context("running the detections")?;
+    write_summary(&ds, &result, options.lookback, stderr)?;
+
+    if ds.tables.is_empty() {
+        let where_ = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        writeln!(stderr, "proxyhunt: nothing recognisable in {}: no file is one of the four tables ({} file(s) looked at)", escape_unsafe(&where_), ds.files.len())?;
+    }
+    match &output.path {
+        Some(path) if path.as_os_str() != "-" => {
+            write_file(&result.findings, output.format, output.csv, path, output.force)?;
+            writeln!(stderr, "proxyhunt: wrote {} finding(s) to {}", result.findings.height(), path.display())?;
+        }
+        _ => {
+            if output.format == Format::Parquet && stdout_is_terminal() {
+                bail!("refusing to write Parquet to a terminal; use --out FILE");
+            }
+            let mut buf = Vec::new();
+            encode(&result.findings, output.format, output.csv, &mut buf)?;
+            stdout.write_all(&buf)?;
+            stdout.flush()?;
+        }
+    }
+    let unusable = result.not_run.iter().any(|nr| nr.kind.tables().iter().any(|t| table_unusable(&ds, *t)));
+    let requested_missing = explicit && !result.not_run.is_empty();
+    let failed = unusable || requested_missing || result.ran.is_empty();
+    Ok(HuntOutcome { findings: result.findings.height(), failed })
+}
+
+fn stdout_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+}

@@ -1,0 +1,6 @@
+//! The headless commands, written against `Write` so that tests read exactly what users see.
+
+pub mod check;
+pub mod hunt;
+pub mod options;
+pub mod summary;

@@ -1,0 +1,63 @@
+//! Text shared by `check` and `hunt`: problems, tables and what can run. Every name or value
+//! that came from a file goes through [`escape_unsafe`].
+
+use std::io::{self, Write};
+
+use crate::data::load::Dataset;
+use crate::data::schema::TableKind;
+use crate::data::values::format_datetime;
+use crate::detect::DetectionType;
+use crate::text::escape_unsafe;
+
+/// Prints the issue log, one line each, escaped.
+pub fn write_issues(ds: &Dataset, out: &mut dyn Write) -> io::Result<()> {
+    for line in ds.issues.lines() {
+        writeln!(out, "{}", escape_unsafe(&line))?;
+    }
+    Ok(())
+}
+
+/// Why a finding type cannot run on this dataset, or `None` if it can.
+pub fn cannot_run(ds: &Dataset, kind: DetectionType) -> Option<String> {
+    kind.tables().iter().find(|t| !ds.tables.contains_key(t)).map(|t| match ds.unusable.iter().find(|u| u.table == *t) {
+        Some(u) => format!("{} unusable ({})", t.name(), u.reason),
+        None => format!("no {} table loaded", t.name()),
+    })
+}
+
+/// Whether a missing table is missing because its files were broken (not merely absent).
+pub fn table_unusable(ds: &Dataset, table: TableKind) -> bool {
+    ds.unusable.iter().any(|u| u.table == table)
+}
+
+pub fn write_tables(ds: &Dataset, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "Tables")?;
+    for t in TableKind::ALL {
+        let files = ds.files.iter().filter(|f| f.table.is_some_and(|(k, _)| k == t)).count();
+        match ds.tables.get(&t) {
+            Some(df) => writeln!(out, "  {:<33} {:>9} rows from {files} file(s)", t.name(), df.height())?,
+            None if table_unusable(ds, t) => writeln!(out, "  {:<33} unusable", t.name())?,
+            None => writeln!(out, "  {:<33} not loaded", t.name())?,
+        }
+    }
+    Ok(())
+}
+
+pub fn write_detections(ds: &Dataset, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "Detections")?;
+    for kind in DetectionType::ALL {
+        let id = kind.detection().id();
+        match cannot_run(ds, kind) {
+            None => writeln!(out, "  {:<18} {:<19} can run", kind.name(), id)?,
+            Some(why) => writeln!(out, "  {:<18} {:<19} cannot run: {}", kind.name(), id, escape_unsafe(&why))?,
+        }
+    }
+    Ok(())
+}
+
+pub fn time_range(range: Option<(i64, i64)>) -> String {
+    match range {
+        Some((lo, hi)) => format!("{} .. {}", format_datetime(lo), format_datetime(hi)),
+        None => "none".into(),
+    }
+}

@@ -1,0 +1,189 @@
+//! An RFC 4180 record reader that knows where every record starts.
+//!
+//! Exports are messy (BOM, CRLF, newlines inside quoted JSON cells, truncated last rows), and
+//! every bad row must be reported by line. Polars' CSV reader does not say which line a row came
+//! from, so records are tokenised here; only the projected columns are turned into strings.
+
+use std::borrow::Cow;
+
+use memchr::{memchr, memchr2};
+
+/// A field's byte range in the file, and whether it holds doubled quotes to undo.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpan {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+/// One record: the line it starts on and its fields.
+#[derive(Debug, Default)]
+pub struct Record {
+    pub line: u64,
+    pub fields: Vec<FieldSpan>,
+}
+
+/// A structural problem in the CSV text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CsvError {
+    /// A quoted field still open at the end of the file (the export was cut short).
+    UnterminatedQuote { line: u64 },
+}
+
+/// Reads records one at a time, reusing the field buffer.
+pub struct Records<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl<'a> Records<'a> {
+    /// Starts at the beginning of `bytes` (after any BOM, which the caller strips).
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0, line: 1 }
+    }
+
+    /// The byte offset where the next record begins.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Fills `rec` with the next record; `Ok(false)` at the end of the input.
+    pub fn next_into(&mut self, rec: &mut Record) -> Result<bool, CsvError> {
+        let b = self.bytes;
+        if self.pos >= b.len() {
+            return Ok(false);
+        }
+        rec.fields.clear();
+        rec.line = self.line;
+        loop {
+            let span = if b.get(self.pos) == Some(&b'"') {
+                self.quoted_field(rec.line)?
+            } else {
+                let start = self.pos;
+                let stop = memchr2(b',', b'\n', &b[start..]).map_or(b.len(), |i| start + i);
+                self.pos = stop;
+                let mut end = stop;
+                if end > start && b[end - 1] == b'\r' && (stop == b.len() || b[stop] == b'\n') {
+                    end -= 1;
+                }
+                FieldSpan { start, end, escaped: false }
+            };
+            rec.fields.push(span);
+            match b.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'\n') => {
+                    self.pos += 1;
+                    self.line += 1;
+                    return Ok(true);
+                }
+                _ => return Ok(true),
+            }
+        }
+    }
+
+    fn quoted_field(&mut self, record_line: u64) -> Result<FieldSpan, CsvError> {
+        let b = self.bytes;
+        let start = self.pos + 1;
+        let mut at = start;
+        let mut escaped = false;
+        let end = loop {
+            let Some(q) = memchr(b'"', &b[at..]).map(|i| at + i) else {
+                self.line += count_newlines(&b[at..]);
+                self.pos = b.len();
+                return Err(CsvError::UnterminatedQuote { line: record_line });
+            };
+            self.line += count_newlines(&b[at..q]);
+            if b.get(q + 1) == Some(&b'"') {
+                escaped = true;
+                at = q + 2;
+            } else {
+                break q;
+            }
+        };
+        // After the closing quote: tolerate stray text up to the delimiter, and CR before LF.
+        let after = end + 1;
+        let stop = memchr2(b',', b'\n', &b[after..]).map_or(b.len(), |i| after + i);
+        self.pos = stop;
+        Ok(FieldSpan { start, end, escaped })
+    }
+
+    /// Skips to the next line after an error, so that reading can go on.
+    pub fn resync(&mut self) {
+        self.pos = self.bytes.len();
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// The raw bytes of a field with doubled quotes undone.
+pub fn field_bytes<'a>(bytes: &'a [u8], span: FieldSpan) -> Cow<'a, [u8]> {
+    let raw = &bytes[span.start..span.end];
+    if !span.escaped {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        out.push(raw[i]);
+        i += if raw[i] == b'"' && raw.get(i + 1) == Some(&b'"') { 2 } else { 1 };
+    }
+    Cow::Owned(out)
+}
+
+/// Whether a record is a blank line (one empty field), which exports leave at the end.
+pub fn is_blank(bytes: &[u8], rec: &Record) -> bool {
+    rec.fields.len() == 1 && rec.fields[0].start == rec.fields[0].end && !bytes_quoted(bytes, rec)
+}
+
+fn bytes_quoted(bytes: &[u8], rec: &Record) -> bool {
+    rec.fields[0].start > 0 && bytes[rec.fields[0].start - 1] == b'"'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Vec<(u64, Vec<String>)>, Option<CsvError>) {
+        let mut r = Records::new(text.as_bytes());
+        let mut rec = Record::default();
+        let mut out = Vec::new();
+        loop {
+            match r.next_into(&mut rec) {
+                Ok(true) => out.push((
+                    rec.line,
+                    rec.fields
+                        .iter()
+                        .map(|f| String::from_utf8(field_bytes(text.as_bytes(), *f).into_owned()).unwrap())
+                        .collect(),
+                )),
+                Ok(false) => return (out, None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn quoting_newlines_and_crlf() {
+        let (recs, err) = parse("a,b\r\n1,\"x\r\ny\"\r\n\"q\"\"q\",\r\n3,4");
+        assert_eq!(err, None);
+        assert_eq!(
+            recs,
+            vec![
+                (1, vec!["a".into(), "b".into()]),
+                (2, vec!["1".into(), "x\r\ny".into()]),
+                (4, vec!["q\"q".into(), "".into()]),
+                (5, vec!["3".into(), "4".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_quote_is_reported_at_its_record() {
+        let (recs, err) = parse("a,b\n1,2\n3,\"cut\nshort");
+        assert_eq!(recs.len(), 2);
+        assert_eq!(err, Some(CsvError::UnterminatedQuote { line: 3 }));
+    }
+}

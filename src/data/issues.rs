@@ -1,0 +1,122 @@
+//! Problems found while reading exports. Every bad row or value is counted; the first few of
+//! each kind are kept verbatim so that a million bad rows give a readable report, not a flood.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where in a file something was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Location {
+    /// 1-based line of the file (CSV, NDJSON, JSON arrays).
+    Line(u64),
+    /// 1-based row of a table without lines (Parquet, API responses).
+    Row(u64),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::Row(n) => write!(f, "row {n}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The value or row was kept (possibly as empty) and the run goes on.
+    Warning,
+    /// The row, file or table could not be used.
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub severity: Severity,
+    pub file: String,
+    pub table: Option<String>,
+    pub location: Option<Location>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    /// One line: `error: FILE: line 12: table T, column C: message`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, "{level}: {}", self.file)?;
+        if let Some(loc) = self.location {
+            write!(f, ": {loc}")?;
+        }
+        match (&self.table, &self.column) {
+            (Some(t), Some(c)) => write!(f, ": table {t}, column {c}")?,
+            (Some(t), None) => write!(f, ": table {t}")?,
+            (None, Some(c)) => write!(f, ": column {c}")?,
+            (None, None) => {}
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// How many issues of one kind (file, column, severity, kind) are kept word for word.
+pub const KEPT_PER_KIND: usize = 5;
+
+/// Collects issues; counts all of them, keeps the first [`KEPT_PER_KIND`] of each kind.
+#[derive(Debug, Default, Clone)]
+pub struct IssueLog {
+    kept: Vec<Issue>,
+    counts: BTreeMap<(String, Option<String>, Severity, &'static str), usize>,
+}
+
+impl IssueLog {
+    /// Records an issue; `kind` groups alike issues (e.g. "bad-datetime") for the cap.
+    pub fn push(&mut self, kind: &'static str, issue: Issue) {
+        let key = (issue.file.clone(), issue.column.clone(), issue.severity, kind);
+        let count = self.counts.entry(key).or_insert(0);
+        *count += 1;
+        if *count <= KEPT_PER_KIND {
+            self.kept.push(issue);
+        }
+    }
+
+    pub fn extend(&mut self, other: IssueLog) {
+        for (key, n) in other.counts {
+            *self.counts.entry(key).or_insert(0) += n;
+        }
+        self.kept.extend(other.kept);
+    }
+
+    pub fn kept(&self) -> &[Issue] {
+        &self.kept
+    }
+
+    pub fn total(&self) -> usize {
+        self.counts.values().sum()
+    }
+
+    pub fn errors(&self) -> usize {
+        self.counts
+            .iter()
+            .filter(|(k, _)| k.2 == Severity::Error)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// The report: kept issues, then one line per kind whose count exceeded the cap.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.kept.iter().map(|i| i.to_string()).collect();
+        for ((file, column, _, kind), n) in &self.counts {
+            if *n > KEPT_PER_KIND {
+                let col = column.as_deref().map(|c| format!(" in column {c}")).unwrap_or_default();
+                out.push(format!(
+                    "note: {file}: {} more {kind} issue(s){col} not shown ({n} in all)",
+                    n - KEPT_PER_KIND
+                ));
+            }
+        }
+        out
+    }
+}

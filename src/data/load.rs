@@ -1,0 +1,230 @@
+//! Loading a set of paths (or the embedded sample) into one typed frame per table, with a
+//! report for every file. Files of one table are concatenated in path order; duplicate rows
+//! are kept, as Kusto keeps them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::issues::{Issue, IssueLog, Severity};
+use super::normalize::normalize;
+use super::read::read_bytes;
+use super::recognise::{recognise, RecognisedBy};
+use super::sample;
+use super::schema::TableKind;
+use crate::kql::time::Nanos;
+
+/// What `check` says about one file (or one table inside a file).
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub name: String,
+    pub format: &'static str,
+    /// The table and how it was recognised; `None` with `not_recognised` otherwise.
+    pub table: Option<(TableKind, RecognisedBy)>,
+    pub not_recognised: Option<String>,
+    /// The file could not be read at all (empty, not decompressible, not parseable).
+    pub unreadable: bool,
+    /// Recognised, but missing columns the detections test.
+    pub unusable: Option<String>,
+    pub rows_loaded: usize,
+    pub rows_rejected: usize,
+    pub time_range: Option<(Nanos, Nanos)>,
+    pub missing_output: Vec<&'static str>,
+    pub unparseable: Vec<(&'static str, usize)>,
+    pub notes: Vec<String>,
+}
+
+impl FileReport {
+    fn new(name: &str, format: &'static str) -> Self {
+        Self {
+            name: name.to_string(),
+            format,
+            table: None,
+            not_recognised: None,
+            unreadable: false,
+            unusable: None,
+            rows_loaded: 0,
+            rows_rejected: 0,
+            time_range: None,
+            missing_output: Vec::new(),
+            unparseable: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A table that had files, none of them usable.
+#[derive(Debug, Clone)]
+pub struct UnusableTable {
+    pub table: TableKind,
+    pub reason: String,
+}
+
+/// Everything loaded for a run.
+#[derive(Default)]
+pub struct Dataset {
+    pub tables: BTreeMap<TableKind, DataFrame>,
+    pub unusable: Vec<UnusableTable>,
+    pub files: Vec<FileReport>,
+    /// Display names of the files, indexed by the frames' `_SourceFile` column.
+    pub file_names: Vec<String>,
+    pub issues: IssueLog,
+    pub is_sample: bool,
+}
+
+impl Dataset {
+    pub fn rows(&self, table: TableKind) -> usize {
+        self.tables.get(&table).map_or(0, DataFrame::height)
+    }
+}
+
+/// Where to read from.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--table NAME=PATH`: files at or under PATH are read as NAME.
+    pub forced: Vec<(TableKind, PathBuf)>,
+}
+
+/// Lists the files under the given paths, recursively and in a stable order.
+pub fn discover(paths: &[PathBuf], log: &mut IssueLog) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        walk(p, &mut out, log);
+    }
+    out
+}
+
+fn walk(path: &Path, out: &mut Vec<PathBuf>, log: &mut IssueLog) {
+    let display = path.display().to_string();
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => match std::fs::read_dir(path) {
+            Ok(entries) => {
+                let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                children.sort();
+                for c in children {
+                    let hidden = c.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+                    if !hidden {
+                        walk(&c, out, log);
+                    }
+                }
+            }
+            Err(e) => log.push("unreadable", io_issue(&display, format!("cannot list directory: {e}"))),
+        },
+        Ok(_) => out.push(path.to_path_buf()),
+        Err(e) => log.push("unreadable", io_issue(&display, format!("cannot open: {e}"))),
+    }
+}
+
+fn io_issue(file: &str, message: String) -> Issue {
+    Issue { severity: Severity::Error, file: file.to_string(), table: None, location: None, column: None, message }
+}
+
+fn forced_table(path: &Path, options: &LoadOptions) -> Option<TableKind> {
+    options.forced.iter().find(|(_, p)| path.starts_with(p)).map(|(t, _)| *t)
+}
+
+/// Loads files from disk; an empty `paths` loads the embedded sample data.
+pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Dataset {
+    if paths.is_empty() {
+        return load_sample();
+    }
+    let mut ds = Dataset::default();
+    let files = discover(paths, &mut ds.issues);
+    let mut parts: BTreeMap<TableKind, Vec<DataFrame>> = BTreeMap::new();
+    for file in files {
+        let display = file.display().to_string();
+        let bytes = match std::fs::read(&file) {
+            Ok(b) => b,
+            Err(e) => {
+                ds.issues.push("unreadable", io_issue(&display, format!("cannot read: {e}")));
+                let mut report = FileReport::new(&display, "?");
+                report.unreadable = true;
+                ds.files.push(report);
+                continue;
+            }
+        };
+        add_file(&mut ds, &mut parts, &display, &bytes, forced_table(&file, options));
+    }
+    finish(ds, parts)
+}
+
+/// Loads the sample dataset compiled into the binary.
+pub fn load_sample() -> Dataset {
+    let mut ds = Dataset { is_sample: true, ..Dataset::default() };
+    let mut parts = BTreeMap::new();
+    for (name, bytes) in sample::FILES {
+        add_file(&mut ds, &mut parts, &format!("sample-data/{name}"), bytes, None);
+    }
+    finish(ds, parts)
+}
+
+fn add_file(ds: &mut Dataset, parts: &mut BTreeMap<TableKind, Vec<DataFrame>>, display: &str, bytes: &[u8], forced: Option<TableKind>) {
+    let before_errors = ds.issues.errors();
+    let sources = read_bytes(display, display, bytes, &mut ds.issues);
+    if sources.is_empty() {
+        let mut report = FileReport::new(display, "?");
+        report.unreadable = ds.issues.errors() > before_errors;
+        report.not_recognised = Some("nothing could be read".into());
+        ds.files.push(report);
+        return;
+    }
+    for source in sources {
+        let mut report = FileReport::new(&source.name, source.format);
+        match recognise(&source, forced) {
+            Err(why) => report.not_recognised = Some(why),
+            Ok((table, by)) => {
+                report.table = Some((table, by));
+                let index = ds.file_names.len() as u32;
+                ds.file_names.push(source.name.clone());
+                match normalize(&source, table, index, &mut ds.issues) {
+                    Err(unusable) => {
+                        let msg = unusable.to_string();
+                        ds.issues.push(
+                            "unusable",
+                            Issue { severity: Severity::Error, file: source.name.clone(), table: Some(table.name().into()), location: None, column: None, message: msg.clone() },
+                        );
+                        report.unusable = Some(msg);
+                    }
+                    Ok(n) => {
+                        report.rows_loaded = n.frame.height();
+                        report.rows_rejected = n.rows_rejected;
+                        report.time_range = n.time_range;
+                        report.missing_output = n.missing_output;
+                        report.unparseable = n.unparseable;
+                        report.notes = n.notes;
+                        parts.entry(table).or_default().push(n.frame);
+                    }
+                }
+            }
+        }
+        ds.files.push(report);
+    }
+}
+
+fn finish(mut ds: Dataset, parts: BTreeMap<TableKind, Vec<DataFrame>>) -> Dataset {
+    for (table, frames) in parts {
+        let mut iter = frames.into_iter();
+        let Some(mut acc) = iter.next() else { continue };
+        for f in iter {
+            if let Err(e) = acc.vstack_mut(&f) {
+                ds.unusable.push(UnusableTable { table, reason: format!("cannot concatenate files: {e}") });
+            }
+        }
+        acc.rechunk_mut();
+        ds.tables.insert(table, acc);
+    }
+    for table in TableKind::ALL {
+        let had_files = ds.files.iter().any(|f| f.table.is_some_and(|(t, _)| t == table));
+        if had_files && !ds.tables.contains_key(&table) {
+            let reasons: Vec<String> = ds
+                .files
+                .iter()
+                .filter(|f| f.table.is_some_and(|(t, _)| t == table))
+                .filter_map(|f| f.unusable.as_ref().map(|u| format!("{}: {u}", f.name)))
+                .collect();
+            ds.unusable.push(UnusableTable { table, reason: reasons.join("; ") });
+        }
+    }
+    ds
+}

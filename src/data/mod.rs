@@ -1,0 +1,15 @@
+//! Finding, reading and normalising exported tables. UI-free: everything here reports through
+//! [`issues::IssueLog`] and returns plain data.
+
+pub mod columns;
+pub mod csv;
+pub mod issues;
+pub mod json;
+pub mod load;
+pub mod normalize;
+pub mod raw;
+pub mod read;
+pub mod recognise;
+pub mod sample;
+pub mod schema;
+pub mod values;

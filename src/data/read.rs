@@ -1,0 +1,131 @@
+//! Turning a file's bytes into [`RawSource`]s: decompression, format sniffing, and the CSV
+//! header. Any failure is reported in the issue log and yields no source, never a panic.
+
+use std::io::{Cursor, Read};
+
+use flate2::read::MultiGzDecoder;
+use polars::prelude::*;
+
+use super::csv::{field_bytes, CsvError, Record, Records};
+use super::issues::{Issue, IssueLog, Severity};
+use super::json::{read_json, read_lines};
+use super::raw::{clean_header, Addressing, RawBody, RawSource};
+
+fn file_error(file: &str, msg: impl Into<String>) -> Issue {
+    Issue { severity: Severity::Error, file: file.to_string(), table: None, location: None, column: None, message: msg.into() }
+}
+
+/// The format a file is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Json,
+    Lines,
+    Parquet,
+}
+
+/// The file name without compression and format extensions, lower-cased.
+pub fn base_name(path: &str) -> (String, Option<&'static str>) {
+    let file = path.rsplit(['/', '\\']).next().unwrap_or(path).to_ascii_lowercase();
+    let file = file.strip_suffix(".gz").unwrap_or(&file).to_string();
+    for (ext, fmt) in [(".csv", "csv"), (".tsv", "csv"), (".json", "json"), (".ndjson", "ndjson"), (".jsonl", "ndjson"), (".parquet", "parquet")] {
+        if let Some(stem) = file.strip_suffix(ext) {
+            return (stem.to_string(), Some(fmt));
+        }
+    }
+    (file, None)
+}
+
+/// Reads one file's bytes (`name` for messages, `path` as given).
+pub fn read_bytes(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Vec<RawSource> {
+    let decompressed;
+    let mut bytes = bytes;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        if let Err(e) = MultiGzDecoder::new(bytes).read_to_end(&mut out) {
+            log.push("unreadable", file_error(name, format!("cannot decompress gzip: {e}")));
+            return Vec::new();
+        }
+        decompressed = out;
+        bytes = &decompressed;
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        log.push("empty", file_error(name, "file is empty"));
+        return Vec::new();
+    }
+    let format = match base_name(path).1 {
+        Some("csv") => Format::Csv,
+        Some("json") => Format::Json,
+        Some("ndjson") => Format::Lines,
+        Some("parquet") => Format::Parquet,
+        _ if bytes.starts_with(b"PAR1") => Format::Parquet,
+        _ => match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'[' | b'{') => Format::Json,
+            _ => Format::Csv,
+        },
+    };
+    match format {
+        Format::Csv => read_csv(name, path, bytes, log).into_iter().collect(),
+        Format::Json => read_json(name, path, bytes, log),
+        Format::Lines => vec![read_lines(name, path, bytes, log)],
+        Format::Parquet => read_parquet(name, path, bytes, log).into_iter().collect(),
+    }
+}
+
+fn read_csv(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Option<RawSource> {
+    let mut records = Records::new(bytes);
+    let mut header = Record::default();
+    match records.next_into(&mut header) {
+        Ok(true) => {}
+        Ok(false) => {
+            log.push("empty", file_error(name, "file is empty"));
+            return None;
+        }
+        Err(CsvError::UnterminatedQuote { line }) => {
+            log.push("unreadable", file_error(name, format!("line {line}: header row has a quote that is never closed")));
+            return None;
+        }
+    }
+    let headers = header
+        .fields
+        .iter()
+        .map(|f| clean_header(&String::from_utf8_lossy(&field_bytes(bytes, *f))))
+        .collect();
+    let body_start = records.position();
+    let body_line = line_at(bytes, body_start);
+    Some(RawSource {
+        name: name.to_string(),
+        path: path.to_string(),
+        format: "csv",
+        headers,
+        addressing: Addressing::Lines,
+        body: RawBody::Csv { bytes: bytes.to_vec(), body_start, body_line },
+        rejected: 0,
+    })
+}
+
+fn line_at(bytes: &[u8], offset: usize) -> u64 {
+    1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count() as u64
+}
+
+fn read_parquet(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Option<RawSource> {
+    let mut reader = ParquetReader::new(Cursor::new(bytes.to_vec()));
+    let schema = match reader.schema() {
+        Ok(s) => s,
+        Err(e) => {
+            log.push("unreadable", file_error(name, format!("not a readable Parquet file: {e}")));
+            return None;
+        }
+    };
+    let headers = schema.iter_names().map(|n| n.to_string()).collect();
+    Some(RawSource {
+        name: name.to_string(),
+        path: path.to_string(),
+        format: "parquet",
+        headers,
+        addressing: Addressing::Rows,
+        body: RawBody::Parquet(bytes.to_vec()),
+        rejected: 0,
+    })
+}

@@ -1,0 +1,265 @@
+//! Parsing the cell values that exports carry into Kusto's types.
+//!
+//! Exports spell the same value many ways: ISO 8601 with 0 to 9 fraction digits, `Z`, an offset
+//! or no zone (UTC); the Log Analytics portal's `4/28/2021, 2:08:45.221 PM`; booleans as
+//! `TRUE`/`false`/`1`; numbers as text. Each parser returns `None` for text it cannot read, and
+//! the caller reports it with file, line and column.
+
+use chrono::NaiveDate;
+
+use crate::kql::time::Nanos;
+
+/// Text that means "no value" in every column type (the az CLI writes `None`).
+pub fn is_missing(text: &str) -> bool {
+    text.is_empty() || text == "None"
+}
+
+/// Parses a datetime into UTC nanoseconds, floored to Kusto's 100 ns tick.
+pub fn parse_datetime(text: &str) -> Option<Nanos> {
+    let text = text.trim();
+    let nanos = if text.contains('/') {
+        parse_portal_datetime(text)?
+    } else {
+        parse_iso_datetime(text)?
+    };
+    Some(nanos - nanos.rem_euclid(100))
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { bytes: text.as_bytes(), pos: 0 }
+    }
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+    fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    /// Reads between `min` and `max` ASCII digits; returns the value and how many were read.
+    fn digits(&mut self, min: usize, max: usize) -> Option<(u32, usize)> {
+        let start = self.pos;
+        let mut value: u32 = 0;
+        while self.pos - start < max {
+            match self.peek() {
+                Some(b @ b'0'..=b'9') => {
+                    value = value * 10 + u32::from(b - b'0');
+                    self.pos += 1;
+                }
+                _ => break,
+            }
+        }
+        let n = self.pos - start;
+        (n >= min).then_some((value, n))
+    }
+    fn done(&self) -> bool {
+        self.pos == self.bytes.len()
+    }
+}
+
+fn to_nanos(date: NaiveDate, h: u32, m: u32, s: u32, frac_nanos: u32) -> Option<Nanos> {
+    let dt = date.and_hms_nano_opt(h, m, s, frac_nanos)?;
+    dt.and_utc().timestamp_nanos_opt()
+}
+
+/// Reads `.fffffffff` (1 to 9 digits; further digits are below Kusto's resolution and ignored).
+fn fraction(c: &mut Cursor) -> Option<u32> {
+    if !(c.eat(b'.') || c.eat(b',')) {
+        return Some(0);
+    }
+    let (value, n) = c.digits(1, 9)?;
+    while matches!(c.peek(), Some(b'0'..=b'9')) {
+        c.pos += 1;
+    }
+    Some(value * 10u32.pow((9 - n) as u32))
+}
+
+fn parse_iso_datetime(text: &str) -> Option<Nanos> {
+    let mut c = Cursor::new(text);
+    let (year, _) = c.digits(4, 4)?;
+    let _ = c.eat(b'-').then_some(())?;
+    let (month, _) = c.digits(1, 2)?;
+    let _ = c.eat(b'-').then_some(())?;
+    let (day, _) = c.digits(1, 2)?;
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    if c.done() {
+        return to_nanos(date, 0, 0, 0, 0);
+    }
+    if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
+        return None;
+    }
+    let (hour, _) = c.digits(1, 2)?;
+    let _ = c.eat(b':').then_some(())?;
+    let (minute, _) = c.digits(2, 2)?;
+    let (second, frac) = if c.eat(b':') {
+        let (s, _) = c.digits(2, 2)?;
+        (s, fraction(&mut c)?)
+    } else {
+        (0, 0)
+    };
+    let offset_seconds: i64 = match c.peek() {
+        None => 0,
+        Some(b'Z') | Some(b'z') => {
+            c.pos += 1;
+            0
+        }
+        Some(sign @ (b'+' | b'-')) => {
+            c.pos += 1;
+            let (oh, _) = c.digits(2, 2)?;
+            let _ = c.eat(b':');
+            let om = c.digits(2, 2).map_or(0, |(v, _)| v);
+            let magnitude = i64::from(oh * 3600 + om * 60);
+            if sign == b'+' {
+                magnitude
+            } else {
+                -magnitude
+            }
+        }
+        Some(_) => return None,
+    };
+    if !c.done() || hour > 23 {
+        return None;
+    }
+    let local = to_nanos(date, hour, minute, second, frac)?;
+    local.checked_sub(offset_seconds * 1_000_000_000)
+}
+
+/// `4/28/2021, 2:08:45.221 PM` (Log Analytics portal export), the comma optional.
+fn parse_portal_datetime(text: &str) -> Option<Nanos> {
+    let mut c = Cursor::new(text);
+    let (month, _) = c.digits(1, 2)?;
+    let _ = c.eat(b'/').then_some(())?;
+    let (day, _) = c.digits(1, 2)?;
+    let _ = c.eat(b'/').then_some(())?;
+    let (year, _) = c.digits(4, 4)?;
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    let _ = c.eat(b',');
+    if !c.eat(b' ') {
+        return None;
+    }
+    let (hour, _) = c.digits(1, 2)?;
+    let _ = c.eat(b':').then_some(())?;
+    let (minute, _) = c.digits(2, 2)?;
+    let (second, frac) = if c.eat(b':') {
+        let (s, _) = c.digits(2, 2)?;
+        (s, fraction(&mut c)?)
+    } else {
+        (0, 0)
+    };
+    let rest = text[c.pos..].trim_start();
+    let hour = match rest.to_ascii_uppercase().as_str() {
+        "AM" if (1..=12).contains(&hour) => hour % 12,
+        "PM" if (1..=12).contains(&hour) => hour % 12 + 12,
+        "" if hour < 24 => hour,
+        _ => return None,
+    };
+    to_nanos(date, hour, minute, second, frac)
+}
+
+/// `true`/`false` in any case, `1`/`0`.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("true") || t == "1" {
+        Some(true)
+    } else if t.eq_ignore_ascii_case("false") || t == "0" {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// An integer, also when written as text or as a float with no fraction (`"9050"`, `9050.0`).
+pub fn parse_int(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(v) = t.parse::<i64>() {
+        return Some(v);
+    }
+    let f: f64 = t.parse().ok()?;
+    (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e18).then_some(f as i64)
+}
+
+/// Formats UTC nanoseconds as RFC 3339 ending in `Z`, keeping every significant sub-second
+/// digit (Kusto's 7 at most).
+pub fn format_datetime(nanos: Nanos) -> String {
+    let secs = nanos.div_euclid(1_000_000_000);
+    let sub = nanos.rem_euclid(1_000_000_000) as u32;
+    let Some(dt) = chrono::DateTime::from_timestamp(secs, 0) else {
+        return nanos.to_string();
+    };
+    let base = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+    if sub == 0 {
+        return format!("{base}Z");
+    }
+    let digits = format!("{sub:09}");
+    format!("{base}.{}Z", digits.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iso(text: &str) -> Nanos {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .expect("valid test datetime")
+            .timestamp_nanos_opt()
+            .expect("in range")
+    }
+
+    #[test]
+    fn datetimes() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("2021-04-28T14:08:45Z", Some("2021-04-28T14:08:45Z")),
+            ("2021-04-28T14:08:45.2Z", Some("2021-04-28T14:08:45.2Z")),
+            ("2021-04-28T14:08:45.2213421Z", Some("2021-04-28T14:08:45.2213421Z")),
+            ("2021-04-28T14:08:45.221342199Z", Some("2021-04-28T14:08:45.2213421Z")),
+            ("2021-04-28T14:08:45.2213421+00:00", Some("2021-04-28T14:08:45.2213421Z")),
+            ("2021-04-28T16:08:45+02:00", Some("2021-04-28T14:08:45Z")),
+            ("2021-04-28T09:08:45-0500", Some("2021-04-28T14:08:45Z")),
+            ("2021-04-28T14:08:45", Some("2021-04-28T14:08:45Z")),
+            ("2021-04-28 14:08:45.5", Some("2021-04-28T14:08:45.5Z")),
+            ("2021-04-28", Some("2021-04-28T00:00:00Z")),
+            ("4/28/2021, 2:08:45.221 PM", Some("2021-04-28T14:08:45.221Z")),
+            ("4/28/2021, 12:08:45.221 AM", Some("2021-04-28T00:08:45.221Z")),
+            ("12/1/2021, 12:00:00 PM", Some("2021-12-01T12:00:00Z")),
+            ("4/28/2021 2:08:45 pm", Some("2021-04-28T14:08:45Z")),
+            ("4/28/2021, 13:08:45 PM", None),
+            ("2021-02-30T00:00:00Z", None),
+            ("2021-04-28T25:00:00Z", None),
+            ("yesterday", None),
+            ("2021-04-28T14:08:45Zjunk", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_datetime(text), expected.map(iso), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn format_keeps_sub_second_digits() {
+        assert_eq!(format_datetime(iso("2021-04-28T14:08:45Z")), "2021-04-28T14:08:45Z");
+        assert_eq!(
+            format_datetime(iso("2021-04-28T14:08:45.2213421Z")),
+            "2021-04-28T14:08:45.2213421Z"
+        );
+        assert_eq!(format_datetime(iso("2021-04-28T14:08:45.22Z")), "2021-04-28T14:08:45.22Z");
+    }
+
+    #[test]
+    fn bools_and_ints() {
+        for (t, e) in [("TRUE", Some(true)), ("false", Some(false)), ("1", Some(true)), ("0", Some(false)), ("yes", None), ("", None)] {
+            assert_eq!(parse_bool(t), e, "{t:?}");
+        }
+        for (t, e) in [("9050", Some(9050)), ("9050.0", Some(9050)), ("9050.5", None), ("x", None), ("-1", Some(-1))] {
+            assert_eq!(parse_int(t), e, "{t:?}");
+        }
+    }
+}

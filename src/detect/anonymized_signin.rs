@@ -1,0 +1,74 @@
+//! Rule 000, "Non-Interactive Sign-In via TOR or Anonymous Proxy".
+//!
+//! ```kusto
+//! let TorExitIPs = ThreatIntelIndicators
+//!     | where TimeGenerated > ago(30d)
+//!     | where IsActive == true
+//!     | where isempty(ValidUntil) or ValidUntil > now()
+//!     | where Tags has_any ("tor", "proxy", "anonymizer", "vpn", "anonymity")
+//!     | where Pattern has "ipv4-addr:value"
+//!     | extend NetworkIP = extract(@"ipv4-addr:value = '([^']+)'", 1, Pattern)
+//!     | where isnotempty(NetworkIP)
+//!     | summarize AnonymizationType = make_set(Tags) by NetworkIP;
+//! AADNonInteractiveUserSignInLogs
+//! | where TimeGenerated > ago(1h)
+//! | where ResultType == 0
+//! | join kind=inner TorExitIPs on $left.IPAddress == $right.NetworkIP
+//! | project TimeGenerated, UserPrincipalName, AppDisplayName, IPAddress, Location,
+//!     AnonymizationType, ConditionalAccessStatus, AuthenticationRequirement, CorrelationId,
+//!     UniqueTokenIdentifier
+//! | order by TimeGenerated desc
+//! ```
+//! The threat-intel window (30 days, `ValidUntil`) is the rule's own and is kept whatever the
+//! event window; `ResultType == 0` is read as the string `"0"` (see the README).
+
+use polars::prelude::*;
+use regex::Regex;
+
+use super::registry::DetectionType;
+use crate::kql::expr::{extract, has, has_any};
+use crate::kql::time::{ago, after, Nanos, DAY};
+
+pub const ANONYMIZER_TAGS: &[&str] = &["tor", "proxy", "anonymizer", "vpn", "anonymity"];
+pub const IPV4_PATTERN_TERM: &str = "ipv4-addr:value";
+pub const NETWORK_IP_REGEX: &str = r"ipv4-addr:value = '([^']+)'";
+
+/// `TorExitIPs`: active anonymiser indicators, one row per address with its distinct tags.
+pub fn tor_exit_ips(ti: LazyFrame, now: Nanos) -> LazyFrame {
+    let regex = Regex::new(NETWORK_IP_REGEX).expect("the rule's regex compiles");
+    ti.filter(after(col("TimeGenerated"), ago(now, 30 * DAY)))
+        .filter(col("IsActive").eq(lit(true)))
+        .filter(col("ValidUntil").is_null().or(after(col("ValidUntil"), now)))
+        .filter(has_any(col("Tags"), ANONYMIZER_TAGS))
+        .filter(has(col("Pattern"), IPV4_PATTERN_TERM))
+        .with_column(extract(col("Pattern"), regex, 1).alias("NetworkIP"))
+        .filter(col("NetworkIP").neq(lit("")))
+        // make_set's order is undefined in Kusto; sorting first makes the set sorted.
+        .sort(["Tags"], SortMultipleOptions::default().with_maintain_order(true))
+        .group_by([col("NetworkIP")])
+        .agg([col("Tags").unique_stable().alias("AnonymizationType"), len().cast(DataType::Int64).alias("_Indicators")])
+}
+
+/// The rule: successful sign-ins from those addresses, every matching pair kept.
+pub fn anonymized_signins(signins: LazyFrame, ti: LazyFrame, now: Nanos, since: Option<Nanos>) -> LazyFrame {
+    let signins = match since {
+        Some(bound) => signins.filter(after(col("TimeGenerated"), bound)),
+        None => signins,
+    };
+    let mut exprs: Vec<Expr> = vec![lit(DetectionType::AnonymizedSignIn.name()).alias("DetectionType")];
+    exprs.extend(DetectionType::AnonymizedSignIn.projected().iter().map(|c| col(*c)));
+    exprs.push(col("UserPrincipalName").alias("_Account"));
+    exprs.push(col("_Indicators"));
+    exprs.extend(super::findings::source_columns());
+    signins
+        .filter(col("ResultType").eq(lit("0")))
+        .inner_join(tor_exit_ips(ti, now), col("IPAddress"), col("NetworkIP"))
+        .select(exprs)
+}
+
+/// Why a sign-in finding fired.
+pub fn reason(ip: &str, tags: &[String], indicators: Option<i64>) -> String {
+    let n = indicators.unwrap_or(0);
+    let tags = serde_json::to_string(tags).unwrap_or_default();
+    format!("IPAddress == NetworkIP of {n} active threat-intel indicator row(s) for {ip:?}, Tags {tags}")
+}

@@ -1,0 +1,79 @@
+//! CSV findings: one header with every contract and extra column, arrays as JSON text, and
+//! formula-looking cells neutralised so that opening the file in a spreadsheet runs nothing.
+
+use std::io::{self, Write};
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use super::records::column_json;
+use super::CsvSafety;
+use crate::detect::findings::{contract_columns, EXTRA_COLUMNS};
+
+/// Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+pub fn neutralise(cell: &str) -> String {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+fn quote(cell: &str) -> String {
+    if cell.contains([',', '"', '\n', '\r']) || cell.starts_with(' ') || cell.ends_with(' ') {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_string()
+    }
+}
+
+fn cell_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub fn write_csv(findings: &DataFrame, safety: CsvSafety, out: &mut dyn Write) -> io::Result<()> {
+    let names: Vec<&str> = contract_columns().into_iter().map(|(n, _)| n).chain(EXTRA_COLUMNS.iter().copied()).collect();
+    let columns: Vec<Vec<Value>> = names
+        .iter()
+        .map(|n| findings.column(n).and_then(column_json))
+        .collect::<PolarsResult<_>>()
+        .map_err(io::Error::other)?;
+    writeln!(out, "{}", names.join(","))?;
+    for row in 0..findings.height() {
+        let line: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                let text = cell_text(&c[row]);
+                let text = match safety {
+                    CsvSafety::Neutralise if matches!(c[row], Value::String(_)) => neutralise(&text),
+                    _ => text,
+                };
+                quote(&text)
+            })
+            .collect();
+        writeln!(out, "{}", line.join(","))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("-D 1080"), "'-D 1080");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("\tx"), "'\tx");
+        assert_eq!(neutralise("ssh -D 1080"), "ssh -D 1080");
+        assert_eq!(quote("a,b"), "\"a,b\"");
+        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

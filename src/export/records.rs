@@ -1,0 +1,84 @@
+//! Findings as records: each carries `DetectionType`, its type's projected columns (named and
+//! ordered as in the KQL), then the extra columns.
+
+use polars::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::data::values::format_datetime;
+use crate::detect::findings::{contract_columns, EXTRA_COLUMNS};
+use crate::detect::DetectionType;
+
+/// One finding's values, in export order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingRecord {
+    pub fields: Vec<(&'static str, Value)>,
+}
+
+impl FindingRecord {
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        for (k, v) in &self.fields {
+            map.insert((*k).to_string(), v.clone());
+        }
+        Value::Object(map)
+    }
+}
+
+/// A column's values as JSON: datetimes as RFC 3339 `Z` strings, lists as arrays.
+pub fn column_json(column: &Column) -> PolarsResult<Vec<Value>> {
+    let n = column.len();
+    Ok(match column.dtype() {
+        DataType::Datetime(_, _) => column
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .map(|v| v.map_or(Value::Null, |t| Value::String(format_datetime(t))))
+            .collect(),
+        DataType::Int64 => column.i64()?.iter().map(|v| v.map_or(Value::Null, Value::from)).collect(),
+        DataType::String => column.str()?.iter().map(|v| v.map_or(Value::Null, Value::from)).collect(),
+        DataType::List(_) => {
+            let ca = column.list()?;
+            (0..n)
+                .map(|i| match ca.get_as_series(i) {
+                    Some(s) => match s.str() {
+                        Ok(strs) => Value::Array(strs.iter().flatten().map(Value::from).collect()),
+                        Err(_) => Value::Null,
+                    },
+                    None => Value::Null,
+                })
+                .collect()
+        }
+        other => {
+            let text = column.cast(&DataType::String)?;
+            let _ = other;
+            text.str()?.iter().map(|v| v.map_or(Value::Null, Value::from)).collect()
+        }
+    })
+}
+
+/// Every finding as a record with only its type's columns and the extras.
+pub fn json_records(findings: &DataFrame) -> PolarsResult<Vec<FindingRecord>> {
+    let names: Vec<&'static str> = contract_columns().into_iter().map(|(n, _)| n).chain(EXTRA_COLUMNS.iter().copied()).collect();
+    let values: Vec<Vec<Value>> = names.iter().map(|n| findings.column(n).and_then(column_json)).collect::<PolarsResult<_>>()?;
+    let index = |name: &str| names.iter().position(|n| *n == name);
+    let kind_col = index("DetectionType").unwrap_or(0);
+    let mut out = Vec::with_capacity(findings.height());
+    for row in 0..findings.height() {
+        let kind = values[kind_col][row].as_str().and_then(DetectionType::from_name);
+        let mut fields = vec![("DetectionType", values[kind_col][row].clone())];
+        if let Some(kind) = kind {
+            for c in kind.projected() {
+                if let Some(i) = index(c) {
+                    fields.push((names[i], values[i][row].clone()));
+                }
+            }
+        }
+        for c in EXTRA_COLUMNS {
+            if let Some(i) = index(c) {
+                fields.push((names[i], values[i][row].clone()));
+            }
+        }
+        out.push(FindingRecord { fields });
+    }
+    Ok(out)
+}

@@ -1,0 +1,10 @@
+//! proxyhunt: load Sentinel / Defender exports into Polars frames and run two detections,
+//! anonymized sign-ins (rule 000) and multi-hop proxy use (query 004), with exactly the results
+//! Kusto would give. Everything here is UI-free.
+
+pub mod commands;
+pub mod data;
+pub mod detect;
+pub mod export;
+pub mod kql;
+pub mod text;

@@ -1,0 +1,76 @@
+//! Thin entry point: parse the command line, dispatch, map outcomes to exit codes.
+//! Exit codes: 0 success; 1 usage or I/O error; 2 a detection's table was unusable (hunt) or a
+//! file could not be read (check).
+
+mod cli;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+
+use cli::{Cli, Command};
+use proxyhunt::commands::check::write_check;
+use proxyhunt::commands::hunt::{run_hunt, Output};
+use proxyhunt::commands::options::{hunt_options, parse_tables, OptionError};
+use proxyhunt::data::load::load;
+use proxyhunt::export::{CsvSafety, Format};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "proxyhunt: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Some(Command::Check(args)) => {
+            let ds = load(&args.paths, &parse_tables(&args.tables)?);
+            let ok = write_check(&ds, &mut io::stdout().lock())?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        }
+        Some(Command::Hunt(args)) => {
+            let shared = &args.shared;
+            if shared.tuning.is_some() {
+                anyhow::bail!("--tuning is not available yet (false-positive tuning is planned); run with --no-tuning or without --tuning");
+            }
+            let options = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
+            let format = match (&args.format, &args.out) {
+                (Some(f), _) => Format::from_name(f).ok_or_else(|| OptionError::Format(f.clone()))?,
+                (None, Some(p)) => Format::from_path(p).unwrap_or(Format::Ndjson),
+                (None, None) => Format::Ndjson,
+            };
+            let output = Output {
+                format,
+                path: args.out.clone(),
+                force: args.force,
+                csv: if args.csv_raw { CsvSafety::Raw } else { CsvSafety::Neutralise },
+            };
+            let outcome = run_hunt(
+                &args.paths,
+                &parse_tables(&shared.tables)?,
+                &options,
+                !shared.detections.is_empty(),
+                &output,
+                &mut io::stdout().lock(),
+                &mut io::stderr().lock(),
+            )?;
+            Ok(if outcome.failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        None => {
+            let _ = (&cli.paths, &cli.shared);
+            writeln!(
+                io::stderr(),
+                "proxyhunt: the interactive console is not built yet.\n\
+                 Run `proxyhunt hunt [PATH]...` to write findings, or `proxyhunt check [PATH]...` to see what loads."
+            )?;
+            Ok(ExitCode::from(2))
+        }
+    }
+}
