@@ -41,10 +41,10 @@ impl std::fmt::Display for Unusable {
 
 fn type_name(ty: ColType) -> &'static str {
     match ty {
-        ColType::Str => "string",
-        ColType::DateTime => "datetime",
-        ColType::Bool => "bool",
-        ColType::Int => "integer",
+        ColType::Str => "a string",
+        ColType::DateTime => "a datetime",
+        ColType::Bool => "a bool",
+        ColType::Int => "an integer",
     }
 }
 
@@ -87,7 +87,7 @@ pub fn normalize(source: &RawSource, table: TableKind, file_index: u32, log: &mu
             } else {
                 (Severity::Warning, "read as empty")
             };
-            let msg = format!("cannot read {} as a {}; {consequence}", quote_value(text, 60), type_name(spec.ty));
+            let msg = format!("cannot read {} as {}; {consequence}", quote_value(text, 60), type_name(spec.ty));
             log.push(
                 "bad-value",
                 Issue { severity, file: source.name.clone(), table: Some(table.name().into()), location: Some(at), column: Some(spec.name.into()), message: msg },

@@ -66,9 +66,8 @@ pub fn anonymized_signins(signins: LazyFrame, ti: LazyFrame, now: Nanos, since: 
         .select(exprs)
 }
 
-/// Why a sign-in finding fired.
-pub fn reason(ip: &str, tags: &[String], indicators: Option<i64>) -> String {
+/// Why a sign-in finding fired: how many live indicator rows name the address, and their tags.
+pub fn reason(tags: &[String], indicators: Option<i64>) -> String {
     let n = indicators.unwrap_or(0);
-    let tags = serde_json::to_string(tags).unwrap_or_default();
-    format!("IPAddress == NetworkIP of {n} active threat-intel indicator row(s) for {ip:?}, Tags {tags}")
+    format!("IPAddress matches {n} active threat-intel indicator row(s) tagged: {}", tags.join(" | "))
 }

@@ -112,7 +112,7 @@ pub fn finalise(df: DataFrame, file_names: &[String]) -> PolarsResult<DataFrame>
                     .get_as_series(i)
                     .and_then(|s| s.str().ok().map(|ca| ca.iter().flatten().map(str::to_string).collect()))
                     .unwrap_or_default();
-                (ip_addr[i].clone(), anonymized_signin::reason(&ip_addr[i], &t, indicators[i]))
+                (ip_addr[i].clone(), anonymized_signin::reason(&t, indicators[i]))
             }
             Some(DetectionType::TorPortConnection) => (remote_ip[i].clone(), multihop_proxy::network_reason(port[i])),
             Some(k) => (String::new(), multihop_proxy::process_reason(k, &file_name[i], &cmd[i])),
