@@ -1,0 +1,177 @@
+//! Every input format gives the same findings: the sample's device tables rewritten as CSV,
+//! JSON array, NDJSON, Log Analytics API response, Graph hunting response, Parquet and gzip.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+use proxyhunt::detect::Lookback;
+use serde_json::{json, Map, Value};
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(repo().join("sample-data").join(name)).expect("sample file")
+}
+
+/// The sample process events (NDJSON) and network events (API response) as objects.
+fn objects() -> (Vec<Map<String, Value>>, Vec<Map<String, Value>>) {
+    let process = String::from_utf8(sample("DeviceProcessEvents.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Map<String, Value>>(l).unwrap())
+        .collect();
+    let doc: Value = serde_json::from_slice(&sample("DeviceNetworkEvents.json")).unwrap();
+    let t = &doc["tables"][0];
+    let names: Vec<String> = t["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    let network = t["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| names.iter().cloned().zip(r.as_array().unwrap().iter().cloned()).collect())
+        .collect();
+    (process, network)
+}
+
+fn headers(rows: &[Map<String, Value>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rows {
+        for k in r.keys() {
+            if !out.contains(k) {
+                out.push(k.clone());
+            }
+        }
+    }
+    out
+}
+
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn to_csv(rows: &[Map<String, Value>], crlf: bool) -> Vec<u8> {
+    let eol = if crlf { "\r\n" } else { "\n" };
+    let h = headers(rows);
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut out = String::from("\u{feff}");
+    out.push_str(&h.iter().map(|c| if c == "Timestamp" { "Timestamp [UTC]".to_string() } else { c.clone() }).collect::<Vec<_>>().join(","));
+    out.push_str(eol);
+    for r in rows {
+        out.push_str(&h.iter().map(|c| quote(&cell(r.get(c)))).collect::<Vec<_>>().join(","));
+        out.push_str(eol);
+    }
+    out.into_bytes()
+}
+
+fn to_array(rows: &[Map<String, Value>]) -> Vec<u8> {
+    serde_json::to_vec_pretty(rows).unwrap()
+}
+
+fn to_ndjson(rows: &[Map<String, Value>]) -> Vec<u8> {
+    rows.iter().map(|r| serde_json::to_string(r).unwrap() + "\r\n").collect::<String>().into_bytes()
+}
+
+fn to_api(rows: &[Map<String, Value>]) -> Vec<u8> {
+    let h = headers(rows);
+    let body: Vec<Value> = rows.iter().map(|r| Value::Array(h.iter().map(|c| r.get(c).cloned().unwrap_or(Value::Null)).collect())).collect();
+    let cols: Vec<Value> = h.iter().map(|c| json!({"name": c, "type": "string"})).collect();
+    serde_json::to_vec(&json!({"tables": [{"name": "PrimaryResult", "columns": cols, "rows": body}]})).unwrap()
+}
+
+fn to_hunting(rows: &[Map<String, Value>]) -> Vec<u8> {
+    let h = headers(rows);
+    let schema: Vec<Value> = h.iter().map(|c| json!({"Name": c, "Type": "String"})).collect();
+    serde_json::to_vec(&json!({"@odata.context": "x", "Schema": schema, "Results": rows})).unwrap()
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn baseline() -> Vec<Value> {
+    canonical(contract_records(&proxyhunt::data::load::load_sample(), &options(Lookback::All, None)))
+}
+
+fn hunt_dir(dir: &Path) -> Vec<Value> {
+    let ds = load_dir(dir);
+    assert_eq!(ds.issues.errors(), 0, "{:?}", ds.issues.lines());
+    canonical(contract_records(&ds, &options(Lookback::All, None)))
+}
+
+fn variant(process: (&str, Vec<u8>), network: (&str, Vec<u8>)) -> Vec<Value> {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "AADNonInteractiveUserSignInLogs.csv", &sample("AADNonInteractiveUserSignInLogs.csv"));
+    write(dir.path(), "ThreatIntelIndicators.json", &sample("ThreatIntelIndicators.json"));
+    write(dir.path(), process.0, &process.1);
+    write(dir.path(), network.0, &network.1);
+    hunt_dir(dir.path())
+}
+
+#[test]
+fn every_text_format_gives_the_same_findings() {
+    let want = baseline();
+    let (p, n) = objects();
+    let cases: Vec<(&str, (&str, Vec<u8>), (&str, Vec<u8>))> = vec![
+        ("csv", ("DeviceProcessEvents.csv", to_csv(&p, true)), ("DeviceNetworkEvents.csv", to_csv(&n, false))),
+        ("json array", ("DeviceProcessEvents.json", to_array(&p)), ("DeviceNetworkEvents.json", to_array(&n))),
+        ("ndjson", ("DeviceProcessEvents.jsonl", to_ndjson(&p)), ("DeviceNetworkEvents.ndjson", to_ndjson(&n))),
+        ("api", ("DeviceProcessEvents.json", to_api(&p)), ("DeviceNetworkEvents.json", to_api(&n))),
+        ("hunting", ("DeviceProcessEvents.json", to_hunting(&p)), ("DeviceNetworkEvents.json", to_hunting(&n))),
+        ("gzip", ("DeviceProcessEvents.csv.gz", gz(&to_csv(&p, true))), ("DeviceNetworkEvents.ndjson.gz", gz(&to_ndjson(&n)))),
+        ("split", ("DeviceProcessEvents_part1.json", to_array(&p[..100])), ("DeviceNetworkEvents.json", to_api(&n))),
+    ];
+    for (label, process, network) in cases {
+        let got = if label == "split" {
+            let dir = tempfile::tempdir().unwrap();
+            write(dir.path(), "AADNonInteractiveUserSignInLogs.csv", &sample("AADNonInteractiveUserSignInLogs.csv"));
+            write(dir.path(), "ThreatIntelIndicators.json", &sample("ThreatIntelIndicators.json"));
+            write(dir.path(), process.0, &process.1);
+            write(dir.path(), "DeviceProcessEvents_part2.ndjson", &to_ndjson(&p[100..]));
+            write(dir.path(), network.0, &network.1);
+            hunt_dir(dir.path())
+        } else {
+            variant(process, network)
+        };
+        assert_eq!(got, want, "format {label}");
+    }
+}
+
+#[test]
+fn parquet_gives_the_same_findings() {
+    use polars::prelude::*;
+    let want = baseline();
+    let ds = proxyhunt::data::load::load_sample();
+    let dir = tempfile::tempdir().unwrap();
+    for (t, name) in [
+        (proxyhunt::data::schema::TableKind::DeviceProcess, "DeviceProcessEvents.parquet"),
+        (proxyhunt::data::schema::TableKind::DeviceNetwork, "DeviceNetworkEvents.parquet"),
+        (proxyhunt::data::schema::TableKind::ThreatIntel, "ThreatIntelIndicators.parquet"),
+    ] {
+        let mut df = ds.tables[&t].clone();
+        let f = std::fs::File::create(dir.path().join(name)).unwrap();
+        ParquetWriter::new(f).finish(&mut df).unwrap();
+    }
+    write(dir.path(), "AADNonInteractiveUserSignInLogs.csv", &sample("AADNonInteractiveUserSignInLogs.csv"));
+    assert_eq!(hunt_dir(dir.path()), want);
+}
+
+#[test]
+fn duplicate_files_double_the_findings() {
+    // Kusto keeps duplicate rows; so does concatenating two copies of an export.
+    let dir = tempfile::tempdir().unwrap();
+    let proc_ = sample("DeviceProcessEvents.ndjson");
+    write(dir.path(), "DeviceProcessEvents_a.ndjson", &proc_);
+    write(dir.path(), "DeviceProcessEvents_b.ndjson", &proc_);
+    let ds = load_dir(dir.path());
+    let mut opts = options(Lookback::All, None);
+    opts.detections = vec![proxyhunt::detect::DetectionId::MultihopProxy];
+    let doubled = contract_records(&ds, &opts);
+    let single = baseline().into_iter().filter(|r| r["DetectionType"] != "AnonymizedSignIn" && r["DetectionType"] != "TorPortConnection").count();
+    assert_eq!(doubled.len(), 2 * single);
+}
