@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "proxyhunt", version, about = "Hunt anonymized sign-ins and multi-hop proxy use in Sentinel / Defender exports")]
+#[command(
+    name = "proxyhunt",
+    version,
+    about = "Hunt anonymized sign-ins and multi-hop proxy use in Sentinel / Defender exports"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]

@@ -33,7 +33,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Check(args)) => {
             let ds = load(&args.paths, &parse_tables(&args.tables)?);
             let ok = write_check(&ds, &mut io::stdout().lock())?;
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
         }
         Some(Command::Hunt(args)) => {
             let shared = &args.shared;
@@ -42,7 +46,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let options = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
             let format = match (&args.format, &args.out) {
-                (Some(f), _) => Format::from_name(f).ok_or_else(|| OptionError::Format(f.clone()))?,
+                (Some(f), _) => {
+                    Format::from_name(f).ok_or_else(|| OptionError::Format(f.clone()))?
+                }
                 (None, Some(p)) => Format::from_path(p).unwrap_or(Format::Ndjson),
                 (None, None) => Format::Ndjson,
             };
@@ -50,7 +56,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 format,
                 path: args.out.clone(),
                 force: args.force,
-                csv: if args.csv_raw { CsvSafety::Raw } else { CsvSafety::Neutralise },
+                csv: if args.csv_raw {
+                    CsvSafety::Raw
+                } else {
+                    CsvSafety::Neutralise
+                },
             };
             let outcome = run_hunt(
                 &args.paths,
@@ -61,7 +71,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &mut io::stdout().lock(),
                 &mut io::stderr().lock(),
             )?;
-            Ok(if outcome.failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+            Ok(if outcome.failed {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         None => {
             let _ = (&cli.paths, &cli.shared);

@@ -20,7 +20,9 @@ pub fn escape_unsafe(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x80 && is_unsafe_char(c) => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x80 && is_unsafe_char(c) => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
             c => out.push(c),
         }
@@ -45,7 +47,10 @@ mod tests {
 
     #[test]
     fn escapes_controls_and_bidi() {
-        assert_eq!(escape_unsafe("a\x1b[31mb\x07\r\n"), "a\\x1b[31mb\\x07\\r\\n");
+        assert_eq!(
+            escape_unsafe("a\x1b[31mb\x07\r\n"),
+            "a\\x1b[31mb\\x07\\r\\n"
+        );
         assert_eq!(escape_unsafe("evil\u{202E}txt.exe"), "evil\\u{202e}txt.exe");
         assert_eq!(escape_unsafe("\u{9b}x"), "\\u{009b}x");
         assert_eq!(escape_unsafe("plain é"), "plain é");

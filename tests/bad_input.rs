@@ -18,7 +18,9 @@ fn tmp() -> tempfile::TempDir {
 }
 
 fn line_with<'a>(text: &'a str, needle: &str) -> &'a str {
-    text.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?} in:\n{text}"))
+    text.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{text}"))
 }
 
 #[test]
@@ -34,11 +36,18 @@ fn truncated_csv_keeps_the_rows_before_the_cut() {
     let (code, out, _) = run(&["check", p.to_str().unwrap()]);
     assert_eq!(code, 2);
     let msg = line_with(&out, "never closed");
-    assert!(msg.contains("DeviceProcessEvents.csv: line 4: table DeviceProcessEvents"), "{msg}");
+    assert!(
+        msg.contains("DeviceProcessEvents.csv: line 4: table DeviceProcessEvents"),
+        "{msg}"
+    );
     assert!(out.contains("2 loaded, 1 rejected"), "{out}");
     let (code, stdout, _) = run(&["hunt", p.to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert_eq!(stdout.lines().count(), 3, "ProxyToolLaunch + 2 SSHMultiHopProxy: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        3,
+        "ProxyToolLaunch + 2 SSHMultiHopProxy: {stdout}"
+    );
 }
 
 #[test]
@@ -60,7 +69,8 @@ fn ragged_csv_row_is_reported_and_skipped() {
 fn malformed_ndjson_line_is_skipped_and_the_rest_kept() {
     let dir = tmp();
     let good = r#"{"Timestamp":"2026-05-12T09:00:00Z","DeviceName":"ws1","RemoteIP":"1.2.3.4","RemotePort":9001,"RemoteIPType":"Public","RemoteUrl":"","InitiatingProcessFileName":"tor.exe","InitiatingProcessCommandLine":"tor.exe"}"#;
-    let text = format!("{good}\n{{\"Timestamp\": \"2026-05-12T09:01:00Z\", \"DeviceName\": \n{good}\n");
+    let text =
+        format!("{good}\n{{\"Timestamp\": \"2026-05-12T09:01:00Z\", \"DeviceName\": \n{good}\n");
     let p = write(dir.path(), "DeviceNetworkEvents.ndjson", text.as_bytes());
     let (code, out, _) = run(&["check", p.to_str().unwrap()]);
     assert_eq!(code, 2);
@@ -89,7 +99,11 @@ fn truncated_json_array_keeps_its_head() {
 fn missing_required_column_makes_only_that_detection_not_run() {
     let dir = tmp();
     // The process table lacks ProcessCommandLine; the network table is fine.
-    write(dir.path(), "DeviceProcessEvents.csv", b"Timestamp,DeviceName,AccountName,FileName\n2026-05-12T09:00:00Z,ws1,a,tor.exe\n");
+    write(
+        dir.path(),
+        "DeviceProcessEvents.csv",
+        b"Timestamp,DeviceName,AccountName,FileName\n2026-05-12T09:00:00Z,ws1,a,tor.exe\n",
+    );
     write(
         dir.path(),
         "DeviceNetworkEvents.csv",
@@ -101,7 +115,11 @@ fn missing_required_column_makes_only_that_detection_not_run() {
     let msg = line_with(&stderr, "missing column(s)");
     assert!(msg.contains("DeviceProcessEvents.csv: table DeviceProcessEvents: missing column(s) the detections test: ProcessCommandLine"), "{msg}");
     assert!(stderr.contains("not run: ProxyToolLaunch"), "{stderr}");
-    assert_eq!(stdout.lines().count(), 1, "the TorPortConnection finding is still written");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the TorPortConnection finding is still written"
+    );
     let (code, out, _) = run(&["check", d]);
     assert_eq!(code, 2);
     assert!(out.contains("UNUSABLE"), "{out}");
@@ -111,7 +129,9 @@ fn missing_required_column_makes_only_that_detection_not_run() {
 fn invalid_utf8_is_replaced_reported_and_kept() {
     let dir = tmp();
     let mut bytes = PROC_HEADER.as_bytes().to_vec();
-    bytes.extend_from_slice(b"2026-05-12T09:00:00Z,ws1,al\xffice,ssh.exe,\"ssh -D 1 h\",cmd.exe,cmd.exe\n");
+    bytes.extend_from_slice(
+        b"2026-05-12T09:00:00Z,ws1,al\xffice,ssh.exe,\"ssh -D 1 h\",cmd.exe,cmd.exe\n",
+    );
     bytes.extend_from_slice(proc_row("2026-05-12T09:01:00Z", "ssh -J b h").as_bytes());
     let p = write(dir.path(), "DeviceProcessEvents.csv", &bytes);
     let ds = load_dir(dir.path());
@@ -119,7 +139,10 @@ fn invalid_utf8_is_replaced_reported_and_kept() {
     let (code, out, _) = run(&["check", p.to_str().unwrap()]);
     assert_eq!(code, 0, "a replaced character is a warning: {out}");
     let msg = line_with(&out, "invalid UTF-8");
-    assert!(msg.contains("line 2: table DeviceProcessEvents, column AccountName"), "{msg}");
+    assert!(
+        msg.contains("line 2: table DeviceProcessEvents, column AccountName"),
+        "{msg}"
+    );
     let (_, stdout, _) = run(&["hunt", p.to_str().unwrap()]);
     assert!(stdout.contains("al\u{fffd}ice"), "{stdout}");
 }
@@ -135,7 +158,10 @@ fn unparseable_datetime_rejects_the_row_and_names_it() {
     let (code, out, _) = run(&["check", p.to_str().unwrap()]);
     assert_eq!(code, 2);
     let msg = line_with(&out, "cannot read \"yesterday at noon\" as a datetime");
-    assert!(msg.contains("line 3: table DeviceProcessEvents, column Timestamp"), "{msg}");
+    assert!(
+        msg.contains("line 3: table DeviceProcessEvents, column Timestamp"),
+        "{msg}"
+    );
     let msg = line_with(&out, "no event time");
     assert!(msg.contains("line 4"), "{msg}");
     assert!(out.contains("1 loaded, 2 rejected"), "{out}");
@@ -152,9 +178,16 @@ fn unparseable_secondary_values_are_warnings() {
     let (code, out, _) = run(&["check", p.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     let msg = line_with(&out, "cannot read \"ninety\" as an integer");
-    assert!(msg.starts_with("warning:") && msg.contains("line 2: table DeviceNetworkEvents, column RemotePort"), "{msg}");
+    assert!(
+        msg.starts_with("warning:")
+            && msg.contains("line 2: table DeviceNetworkEvents, column RemotePort"),
+        "{msg}"
+    );
     assert!(out.contains("2 loaded, 0 rejected"));
-    assert!(out.contains("missing  InitiatingProcessFileName, InitiatingProcessCommandLine, RemoteUrl"), "{out}");
+    assert!(
+        out.contains("missing  InitiatingProcessFileName, InitiatingProcessCommandLine, RemoteUrl"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -175,7 +208,10 @@ fn directory_with_nothing_recognisable() {
     let (code, stdout, stderr) = run(&["hunt", d]);
     assert_eq!(code, 2);
     assert!(stdout.is_empty());
-    assert!(line_with(&stderr, "nothing recognisable").contains("2 file(s) looked at"), "{stderr}");
+    assert!(
+        line_with(&stderr, "nothing recognisable").contains("2 file(s) looked at"),
+        "{stderr}"
+    );
     let (code, out, _) = run(&["check", d]);
     assert_eq!(code, 0, "both files were read; neither is a table: {out}");
     assert!(out.contains("not one of the four tables"));
@@ -185,7 +221,10 @@ fn directory_with_nothing_recognisable() {
 fn missing_path_is_an_error() {
     let (code, out, _) = run(&["check", "/nonexistent/proxyhunt-input"]);
     assert_eq!(code, 2);
-    assert!(out.contains("/nonexistent/proxyhunt-input: cannot open"), "{out}");
+    assert!(
+        out.contains("/nonexistent/proxyhunt-input: cannot open"),
+        "{out}"
+    );
 }
 
 #[test]

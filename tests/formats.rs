@@ -15,7 +15,9 @@ fn sample(name: &str) -> Vec<u8> {
 }
 
 /// The sample process events (NDJSON) and network events (API response) as objects.
-fn objects() -> (Vec<Map<String, Value>>, Vec<Map<String, Value>>) {
+type Rows = Vec<Map<String, Value>>;
+
+fn objects() -> (Rows, Rows) {
     let process = String::from_utf8(sample("DeviceProcessEvents.ndjson"))
         .unwrap()
         .lines()
@@ -23,12 +25,23 @@ fn objects() -> (Vec<Map<String, Value>>, Vec<Map<String, Value>>) {
         .collect();
     let doc: Value = serde_json::from_slice(&sample("DeviceNetworkEvents.json")).unwrap();
     let t = &doc["tables"][0];
-    let names: Vec<String> = t["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
     let network = t["rows"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| names.iter().cloned().zip(r.as_array().unwrap().iter().cloned()).collect())
+        .map(|r| {
+            names
+                .iter()
+                .cloned()
+                .zip(r.as_array().unwrap().iter().cloned())
+                .collect()
+        })
         .collect();
     (process, network)
 }
@@ -58,10 +71,26 @@ fn to_csv(rows: &[Map<String, Value>], crlf: bool) -> Vec<u8> {
     let h = headers(rows);
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut out = String::from("\u{feff}");
-    out.push_str(&h.iter().map(|c| if c == "Timestamp" { "Timestamp [UTC]".to_string() } else { c.clone() }).collect::<Vec<_>>().join(","));
+    out.push_str(
+        &h.iter()
+            .map(|c| {
+                if c == "Timestamp" {
+                    "Timestamp [UTC]".to_string()
+                } else {
+                    c.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     out.push_str(eol);
     for r in rows {
-        out.push_str(&h.iter().map(|c| quote(&cell(r.get(c)))).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &h.iter()
+                .map(|c| quote(&cell(r.get(c))))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push_str(eol);
     }
     out.into_bytes()
@@ -72,19 +101,40 @@ fn to_array(rows: &[Map<String, Value>]) -> Vec<u8> {
 }
 
 fn to_ndjson(rows: &[Map<String, Value>]) -> Vec<u8> {
-    rows.iter().map(|r| serde_json::to_string(r).unwrap() + "\r\n").collect::<String>().into_bytes()
+    rows.iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\r\n")
+        .collect::<String>()
+        .into_bytes()
 }
 
 fn to_api(rows: &[Map<String, Value>]) -> Vec<u8> {
     let h = headers(rows);
-    let body: Vec<Value> = rows.iter().map(|r| Value::Array(h.iter().map(|c| r.get(c).cloned().unwrap_or(Value::Null)).collect())).collect();
-    let cols: Vec<Value> = h.iter().map(|c| json!({"name": c, "type": "string"})).collect();
-    serde_json::to_vec(&json!({"tables": [{"name": "PrimaryResult", "columns": cols, "rows": body}]})).unwrap()
+    let body: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            Value::Array(
+                h.iter()
+                    .map(|c| r.get(c).cloned().unwrap_or(Value::Null))
+                    .collect(),
+            )
+        })
+        .collect();
+    let cols: Vec<Value> = h
+        .iter()
+        .map(|c| json!({"name": c, "type": "string"}))
+        .collect();
+    serde_json::to_vec(
+        &json!({"tables": [{"name": "PrimaryResult", "columns": cols, "rows": body}]}),
+    )
+    .unwrap()
 }
 
 fn to_hunting(rows: &[Map<String, Value>]) -> Vec<u8> {
     let h = headers(rows);
-    let schema: Vec<Value> = h.iter().map(|c| json!({"Name": c, "Type": "String"})).collect();
+    let schema: Vec<Value> = h
+        .iter()
+        .map(|c| json!({"Name": c, "Type": "String"}))
+        .collect();
     serde_json::to_vec(&json!({"@odata.context": "x", "Schema": schema, "Results": rows})).unwrap()
 }
 
@@ -95,7 +145,10 @@ fn gz(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn baseline() -> Vec<Value> {
-    canonical(contract_records(&proxyhunt::data::load::load_sample(), &options(Lookback::All, None)))
+    canonical(contract_records(
+        &proxyhunt::data::load::load_sample(),
+        &options(Lookback::All, None),
+    ))
 }
 
 fn hunt_dir(dir: &Path) -> Vec<Value> {
@@ -106,8 +159,16 @@ fn hunt_dir(dir: &Path) -> Vec<Value> {
 
 fn variant(process: (&str, Vec<u8>), network: (&str, Vec<u8>)) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "AADNonInteractiveUserSignInLogs.csv", &sample("AADNonInteractiveUserSignInLogs.csv"));
-    write(dir.path(), "ThreatIntelIndicators.json", &sample("ThreatIntelIndicators.json"));
+    write(
+        dir.path(),
+        "AADNonInteractiveUserSignInLogs.csv",
+        &sample("AADNonInteractiveUserSignInLogs.csv"),
+    );
+    write(
+        dir.path(),
+        "ThreatIntelIndicators.json",
+        &sample("ThreatIntelIndicators.json"),
+    );
     write(dir.path(), process.0, &process.1);
     write(dir.path(), network.0, &network.1);
     hunt_dir(dir.path())
@@ -117,22 +178,63 @@ fn variant(process: (&str, Vec<u8>), network: (&str, Vec<u8>)) -> Vec<Value> {
 fn every_text_format_gives_the_same_findings() {
     let want = baseline();
     let (p, n) = objects();
-    let cases: Vec<(&str, (&str, Vec<u8>), (&str, Vec<u8>))> = vec![
-        ("csv", ("DeviceProcessEvents.csv", to_csv(&p, true)), ("DeviceNetworkEvents.csv", to_csv(&n, false))),
-        ("json array", ("DeviceProcessEvents.json", to_array(&p)), ("DeviceNetworkEvents.json", to_array(&n))),
-        ("ndjson", ("DeviceProcessEvents.jsonl", to_ndjson(&p)), ("DeviceNetworkEvents.ndjson", to_ndjson(&n))),
-        ("api", ("DeviceProcessEvents.json", to_api(&p)), ("DeviceNetworkEvents.json", to_api(&n))),
-        ("hunting", ("DeviceProcessEvents.json", to_hunting(&p)), ("DeviceNetworkEvents.json", to_hunting(&n))),
-        ("gzip", ("DeviceProcessEvents.csv.gz", gz(&to_csv(&p, true))), ("DeviceNetworkEvents.ndjson.gz", gz(&to_ndjson(&n)))),
-        ("split", ("DeviceProcessEvents_part1.json", to_array(&p[..100])), ("DeviceNetworkEvents.json", to_api(&n))),
+    type File<'a> = (&'a str, Vec<u8>);
+    let cases: Vec<(&str, File, File)> = vec![
+        (
+            "csv",
+            ("DeviceProcessEvents.csv", to_csv(&p, true)),
+            ("DeviceNetworkEvents.csv", to_csv(&n, false)),
+        ),
+        (
+            "json array",
+            ("DeviceProcessEvents.json", to_array(&p)),
+            ("DeviceNetworkEvents.json", to_array(&n)),
+        ),
+        (
+            "ndjson",
+            ("DeviceProcessEvents.jsonl", to_ndjson(&p)),
+            ("DeviceNetworkEvents.ndjson", to_ndjson(&n)),
+        ),
+        (
+            "api",
+            ("DeviceProcessEvents.json", to_api(&p)),
+            ("DeviceNetworkEvents.json", to_api(&n)),
+        ),
+        (
+            "hunting",
+            ("DeviceProcessEvents.json", to_hunting(&p)),
+            ("DeviceNetworkEvents.json", to_hunting(&n)),
+        ),
+        (
+            "gzip",
+            ("DeviceProcessEvents.csv.gz", gz(&to_csv(&p, true))),
+            ("DeviceNetworkEvents.ndjson.gz", gz(&to_ndjson(&n))),
+        ),
+        (
+            "split",
+            ("DeviceProcessEvents_part1.json", to_array(&p[..100])),
+            ("DeviceNetworkEvents.json", to_api(&n)),
+        ),
     ];
     for (label, process, network) in cases {
         let got = if label == "split" {
             let dir = tempfile::tempdir().unwrap();
-            write(dir.path(), "AADNonInteractiveUserSignInLogs.csv", &sample("AADNonInteractiveUserSignInLogs.csv"));
-            write(dir.path(), "ThreatIntelIndicators.json", &sample("ThreatIntelIndicators.json"));
+            write(
+                dir.path(),
+                "AADNonInteractiveUserSignInLogs.csv",
+                &sample("AADNonInteractiveUserSignInLogs.csv"),
+            );
+            write(
+                dir.path(),
+                "ThreatIntelIndicators.json",
+                &sample("ThreatIntelIndicators.json"),
+            );
             write(dir.path(), process.0, &process.1);
-            write(dir.path(), "DeviceProcessEvents_part2.ndjson", &to_ndjson(&p[100..]));
+            write(
+                dir.path(),
+                "DeviceProcessEvents_part2.ndjson",
+                &to_ndjson(&p[100..]),
+            );
             write(dir.path(), network.0, &network.1);
             hunt_dir(dir.path())
         } else {
@@ -149,15 +251,28 @@ fn parquet_gives_the_same_findings() {
     let ds = proxyhunt::data::load::load_sample();
     let dir = tempfile::tempdir().unwrap();
     for (t, name) in [
-        (proxyhunt::data::schema::TableKind::DeviceProcess, "DeviceProcessEvents.parquet"),
-        (proxyhunt::data::schema::TableKind::DeviceNetwork, "DeviceNetworkEvents.parquet"),
-        (proxyhunt::data::schema::TableKind::ThreatIntel, "ThreatIntelIndicators.parquet"),
+        (
+            proxyhunt::data::schema::TableKind::DeviceProcess,
+            "DeviceProcessEvents.parquet",
+        ),
+        (
+            proxyhunt::data::schema::TableKind::DeviceNetwork,
+            "DeviceNetworkEvents.parquet",
+        ),
+        (
+            proxyhunt::data::schema::TableKind::ThreatIntel,
+            "ThreatIntelIndicators.parquet",
+        ),
     ] {
         let mut df = ds.tables[&t].clone();
         let f = std::fs::File::create(dir.path().join(name)).unwrap();
         ParquetWriter::new(f).finish(&mut df).unwrap();
     }
-    write(dir.path(), "AADNonInteractiveUserSignInLogs.csv", &sample("AADNonInteractiveUserSignInLogs.csv"));
+    write(
+        dir.path(),
+        "AADNonInteractiveUserSignInLogs.csv",
+        &sample("AADNonInteractiveUserSignInLogs.csv"),
+    );
     assert_eq!(hunt_dir(dir.path()), want);
 }
 
@@ -172,6 +287,11 @@ fn duplicate_files_double_the_findings() {
     let mut opts = options(Lookback::All, None);
     opts.detections = vec![proxyhunt::detect::DetectionId::MultihopProxy];
     let doubled = contract_records(&ds, &opts);
-    let single = baseline().into_iter().filter(|r| r["DetectionType"] != "AnonymizedSignIn" && r["DetectionType"] != "TorPortConnection").count();
+    let single = baseline()
+        .into_iter()
+        .filter(|r| {
+            r["DetectionType"] != "AnonymizedSignIn" && r["DetectionType"] != "TorPortConnection"
+        })
+        .count();
     assert_eq!(doubled.len(), 2 * single);
 }

@@ -10,11 +10,18 @@ use serde_json::{json, Value};
 const NOW: &str = "2026-05-12T10:00:00Z";
 
 fn ndjson(rows: &[Value]) -> Vec<u8> {
-    rows.iter().map(|r| r.to_string() + "\n").collect::<String>().into_bytes()
+    rows.iter()
+        .map(|r| r.to_string() + "\n")
+        .collect::<String>()
+        .into_bytes()
 }
 
 /// Runs one detection over the given tables and returns its contract records.
-fn findings(tables: &[(&str, Vec<Value>)], detection: DetectionId, lookback: Lookback) -> Vec<Value> {
+fn findings(
+    tables: &[(&str, Vec<Value>)],
+    detection: DetectionId,
+    lookback: Lookback,
+) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     for (name, rows) in tables {
         write(dir.path(), &format!("{name}.ndjson"), &ndjson(rows));
@@ -30,7 +37,9 @@ fn indicator(fields: Value) -> Value {
         "TimeGenerated": "2026-05-11T10:00:00Z", "IsActive": true, "ValidUntil": "",
         "Tags": "tor", "Pattern": "[ipv4-addr:value = '1.2.3.4']", "Id": "i1"
     });
-    base.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+    base.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
     base
 }
 
@@ -40,7 +49,9 @@ fn signin(fields: Value) -> Value {
         "IPAddress": "1.2.3.4", "Location": "DE", "ResultType": "0", "ConditionalAccessStatus": "notApplied",
         "AuthenticationRequirement": "singleFactorAuthentication", "CorrelationId": "c1", "UniqueTokenIdentifier": "u1"
     });
-    base.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+    base.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
     base
 }
 
@@ -48,34 +59,85 @@ fn signin(fields: Value) -> Value {
 fn threat_intel_filters() {
     let cases: Vec<(&str, Value, bool)> = vec![
         ("fresh tor indicator", json!({}), true),
-        ("generated exactly 30d ago (strict >)", json!({"TimeGenerated": "2026-04-12T10:00:00Z"}), false),
-        ("generated 30d ago less 100ns", json!({"TimeGenerated": "2026-04-12T10:00:00.0000001Z"}), true),
+        (
+            "generated exactly 30d ago (strict >)",
+            json!({"TimeGenerated": "2026-04-12T10:00:00Z"}),
+            false,
+        ),
+        (
+            "generated 30d ago less 100ns",
+            json!({"TimeGenerated": "2026-04-12T10:00:00.0000001Z"}),
+            true,
+        ),
         ("valid until exactly now", json!({"ValidUntil": NOW}), false),
-        ("valid until now + 100ns", json!({"ValidUntil": "2026-05-12T10:00:00.0000001Z"}), true),
+        (
+            "valid until now + 100ns",
+            json!({"ValidUntil": "2026-05-12T10:00:00.0000001Z"}),
+            true,
+        ),
         ("ValidUntil null", json!({"ValidUntil": null}), true),
         ("inactive", json!({"IsActive": false}), false),
         ("IsActive missing", json!({"IsActive": null}), false),
         ("IsActive TRUE text", json!({"IsActive": "TRUE"}), true),
         ("IsActive 1", json!({"IsActive": 1}), true),
         ("Tags Tor", json!({"Tags": "Tor"}), true),
-        ("Tags JSON text", json!({"Tags": "[\"Tor\",\"indicator\"]"}), true),
+        (
+            "Tags JSON text",
+            json!({"Tags": "[\"Tor\",\"indicator\"]"}),
+            true,
+        ),
         ("Tags torproject", json!({"Tags": "torproject"}), false),
         ("Tags proxying", json!({"Tags": "proxying"}), false),
-        ("Tags vpn-commercial", json!({"Tags": "vpn-commercial"}), true),
+        (
+            "Tags vpn-commercial",
+            json!({"Tags": "vpn-commercial"}),
+            true,
+        ),
         ("Tags anonymity", json!({"Tags": "anonymity"}), true),
         ("Tags anonymizer", json!({"Tags": "anonymizer"}), true),
         ("Tags malware", json!({"Tags": "malware"}), false),
-        ("pattern upper case: has matches, extract does not", json!({"Pattern": "[IPV4-ADDR:VALUE = '1.2.3.4']"}), false),
-        ("pattern without spaces", json!({"Pattern": "[ipv4-addr:value='1.2.3.4']"}), false),
-        ("pattern ipv6", json!({"Pattern": "[ipv6-addr:value = '1.2.3.4']"}), false),
-        ("pattern with empty value", json!({"Pattern": "[ipv4-addr:value = '']"}), false),
-        ("first of two addresses", json!({"Pattern": "[ipv4-addr:value = '1.2.3.4' OR ipv4-addr:value = '5.6.7.8']"}), true),
-        ("second of two addresses is not extracted", json!({"Pattern": "[ipv4-addr:value = '5.6.7.8' OR ipv4-addr:value = '1.2.3.4']"}), false),
-        ("ObservableValue is not consulted", json!({"Pattern": "[ipv4-addr:value = '9.9.9.9']", "ObservableValue": "1.2.3.4"}), false),
+        (
+            "pattern upper case: has matches, extract does not",
+            json!({"Pattern": "[IPV4-ADDR:VALUE = '1.2.3.4']"}),
+            false,
+        ),
+        (
+            "pattern without spaces",
+            json!({"Pattern": "[ipv4-addr:value='1.2.3.4']"}),
+            false,
+        ),
+        (
+            "pattern ipv6",
+            json!({"Pattern": "[ipv6-addr:value = '1.2.3.4']"}),
+            false,
+        ),
+        (
+            "pattern with empty value",
+            json!({"Pattern": "[ipv4-addr:value = '']"}),
+            false,
+        ),
+        (
+            "first of two addresses",
+            json!({"Pattern": "[ipv4-addr:value = '1.2.3.4' OR ipv4-addr:value = '5.6.7.8']"}),
+            true,
+        ),
+        (
+            "second of two addresses is not extracted",
+            json!({"Pattern": "[ipv4-addr:value = '5.6.7.8' OR ipv4-addr:value = '1.2.3.4']"}),
+            false,
+        ),
+        (
+            "ObservableValue is not consulted",
+            json!({"Pattern": "[ipv4-addr:value = '9.9.9.9']", "ObservableValue": "1.2.3.4"}),
+            false,
+        ),
     ];
     for (label, fields, expected) in cases {
         let got = findings(
-            &[("ThreatIntelIndicators", vec![indicator(fields)]), ("AADNonInteractiveUserSignInLogs", vec![signin(json!({}))])],
+            &[
+                ("ThreatIntelIndicators", vec![indicator(fields)]),
+                ("AADNonInteractiveUserSignInLogs", vec![signin(json!({}))]),
+            ],
             DetectionId::AnonymizedSignin,
             Lookback::Rule,
         );
@@ -87,24 +149,97 @@ fn threat_intel_filters() {
 fn sign_in_filters_and_join() {
     let cases: Vec<(&str, Value, Lookback, bool)> = vec![
         ("in the hour", json!({}), Lookback::Rule, true),
-        ("exactly an hour ago (strict >)", json!({"TimeGenerated": "2026-05-12T09:00:00Z"}), Lookback::Rule, false),
-        ("an hour ago less 100ns", json!({"TimeGenerated": "2026-05-12T09:00:00.0000001Z"}), Lookback::Rule, true),
-        ("after now (no upper bound)", json!({"TimeGenerated": "2026-05-12T11:00:00Z"}), Lookback::Rule, true),
-        ("two hours ago, rule window", json!({"TimeGenerated": "2026-05-12T08:00:00Z"}), Lookback::Rule, false),
-        ("two hours ago, all events", json!({"TimeGenerated": "2026-05-12T08:00:00Z"}), Lookback::All, true),
-        ("two hours ago, --lookback 3h", json!({"TimeGenerated": "2026-05-12T08:00:00Z"}), Lookback::Duration(3 * 3_600_000_000_000), true),
-        ("ResultType number 0", json!({"ResultType": 0}), Lookback::Rule, true),
-        ("ResultType 00", json!({"ResultType": "00"}), Lookback::Rule, false),
-        ("ResultType 50126", json!({"ResultType": "50126"}), Lookback::Rule, false),
-        ("ResultType with a space", json!({"ResultType": " 0"}), Lookback::Rule, false),
-        ("IPAddress with a leading space", json!({"IPAddress": " 1.2.3.4"}), Lookback::Rule, false),
-        ("another address", json!({"IPAddress": "1.2.3.40"}), Lookback::Rule, false),
-        ("offset time", json!({"TimeGenerated": "2026-05-12T11:30:00+02:00"}), Lookback::Rule, true),
-        ("portal time", json!({"TimeGenerated": "5/12/2026, 9:30:00.000 AM"}), Lookback::Rule, true),
+        (
+            "exactly an hour ago (strict >)",
+            json!({"TimeGenerated": "2026-05-12T09:00:00Z"}),
+            Lookback::Rule,
+            false,
+        ),
+        (
+            "an hour ago less 100ns",
+            json!({"TimeGenerated": "2026-05-12T09:00:00.0000001Z"}),
+            Lookback::Rule,
+            true,
+        ),
+        (
+            "after now (no upper bound)",
+            json!({"TimeGenerated": "2026-05-12T11:00:00Z"}),
+            Lookback::Rule,
+            true,
+        ),
+        (
+            "two hours ago, rule window",
+            json!({"TimeGenerated": "2026-05-12T08:00:00Z"}),
+            Lookback::Rule,
+            false,
+        ),
+        (
+            "two hours ago, all events",
+            json!({"TimeGenerated": "2026-05-12T08:00:00Z"}),
+            Lookback::All,
+            true,
+        ),
+        (
+            "two hours ago, --lookback 3h",
+            json!({"TimeGenerated": "2026-05-12T08:00:00Z"}),
+            Lookback::Duration(3 * 3_600_000_000_000),
+            true,
+        ),
+        (
+            "ResultType number 0",
+            json!({"ResultType": 0}),
+            Lookback::Rule,
+            true,
+        ),
+        (
+            "ResultType 00",
+            json!({"ResultType": "00"}),
+            Lookback::Rule,
+            false,
+        ),
+        (
+            "ResultType 50126",
+            json!({"ResultType": "50126"}),
+            Lookback::Rule,
+            false,
+        ),
+        (
+            "ResultType with a space",
+            json!({"ResultType": " 0"}),
+            Lookback::Rule,
+            false,
+        ),
+        (
+            "IPAddress with a leading space",
+            json!({"IPAddress": " 1.2.3.4"}),
+            Lookback::Rule,
+            false,
+        ),
+        (
+            "another address",
+            json!({"IPAddress": "1.2.3.40"}),
+            Lookback::Rule,
+            false,
+        ),
+        (
+            "offset time",
+            json!({"TimeGenerated": "2026-05-12T11:30:00+02:00"}),
+            Lookback::Rule,
+            true,
+        ),
+        (
+            "portal time",
+            json!({"TimeGenerated": "5/12/2026, 9:30:00.000 AM"}),
+            Lookback::Rule,
+            true,
+        ),
     ];
     for (label, fields, lookback, expected) in cases {
         let got = findings(
-            &[("ThreatIntelIndicators", vec![indicator(json!({}))]), ("AADNonInteractiveUserSignInLogs", vec![signin(fields)])],
+            &[
+                ("ThreatIntelIndicators", vec![indicator(json!({}))]),
+                ("AADNonInteractiveUserSignInLogs", vec![signin(fields)]),
+            ],
             DetectionId::AnonymizedSignin,
             lookback,
         );
@@ -122,13 +257,30 @@ fn make_set_and_inner_join_multiplicity() {
         indicator(json!({"Tags": "malware"})),
     ];
     let signins = vec![signin(json!({})), signin(json!({"CorrelationId": "c2"}))];
-    let got = findings(&[("ThreatIntelIndicators", ti), ("AADNonInteractiveUserSignInLogs", signins)], DetectionId::AnonymizedSignin, Lookback::All);
-    assert_eq!(got.len(), 2, "one finding per sign-in: the TI side is summarised by address");
+    let got = findings(
+        &[
+            ("ThreatIntelIndicators", ti),
+            ("AADNonInteractiveUserSignInLogs", signins),
+        ],
+        DetectionId::AnonymizedSignin,
+        Lookback::All,
+    );
+    assert_eq!(
+        got.len(),
+        2,
+        "one finding per sign-in: the TI side is summarised by address"
+    );
     for f in &got {
-        assert_eq!(f["AnonymizationType"], json!(["Tor", "proxy,tor", "tor"]), "distinct, exact, sorted");
+        assert_eq!(
+            f["AnonymizationType"],
+            json!(["Tor", "proxy,tor", "tor"]),
+            "distinct, exact, sorted"
+        );
     }
     assert_eq!(
-        got.iter().map(|f| f["CorrelationId"].as_str().unwrap()).collect::<std::collections::BTreeSet<_>>(),
+        got.iter()
+            .map(|f| f["CorrelationId"].as_str().unwrap())
+            .collect::<std::collections::BTreeSet<_>>(),
         ["c1", "c2"].into_iter().collect()
     );
 }
@@ -147,11 +299,26 @@ fn process_legs() {
         ("mytor.exe", "mytor.exe", false, false),
         ("tor.exe.bak", "x", true, false),
         ("proxychains4", "proxychains4 -q curl x", false, false),
-        ("proxychains4", "proxychains4 -f /tmp/test_proxychains.conf nmap", true, false),
+        (
+            "proxychains4",
+            "proxychains4 -f /tmp/test_proxychains.conf nmap",
+            true,
+            false,
+        ),
         ("Proxifier.exe", "Proxifier.exe", true, false),
         ("privoxy.exe", "privoxy.exe config.txt", false, false),
-        ("curl.exe", "curl --socks5-hostname 127.0.0.1:9050 x", true, false),
-        ("curl.exe", "curl -x socks5h://127.0.0.1:9050 x", false, false),
+        (
+            "curl.exe",
+            "curl --socks5-hostname 127.0.0.1:9050 x",
+            true,
+            false,
+        ),
+        (
+            "curl.exe",
+            "curl -x socks5h://127.0.0.1:9050 x",
+            false,
+            false,
+        ),
         ("curl.exe", "curl -x SOCKS4://h x", true, false),
         ("docker", "docker run -d nginx", true, false),
         ("gcc", "gcc -DDEBUG main.c", false, false),
@@ -171,10 +338,25 @@ fn process_legs() {
         ("x.exe", "éproxychains", true, false),
     ];
     for &(file, cmd, ptl, ssh) in cases {
-        let got = findings(&[("DeviceProcessEvents", vec![process(file, cmd)])], DetectionId::MultihopProxy, Lookback::Rule);
-        let kinds: Vec<&str> = got.iter().map(|f| f["DetectionType"].as_str().unwrap()).collect();
-        assert_eq!(kinds.contains(&"ProxyToolLaunch"), ptl, "{file} / {cmd}: {kinds:?}");
-        assert_eq!(kinds.contains(&"SSHMultiHopProxy"), ssh, "{file} / {cmd}: {kinds:?}");
+        let got = findings(
+            &[("DeviceProcessEvents", vec![process(file, cmd)])],
+            DetectionId::MultihopProxy,
+            Lookback::Rule,
+        );
+        let kinds: Vec<&str> = got
+            .iter()
+            .map(|f| f["DetectionType"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds.contains(&"ProxyToolLaunch"),
+            ptl,
+            "{file} / {cmd}: {kinds:?}"
+        );
+        assert_eq!(
+            kinds.contains(&"SSHMultiHopProxy"),
+            ssh,
+            "{file} / {cmd}: {kinds:?}"
+        );
         assert_eq!(kinds.len(), usize::from(ptl) + usize::from(ssh));
     }
 }
@@ -205,7 +387,11 @@ fn network_leg() {
         (json!(9050), "Loopback", false),
     ];
     for (port, kind, expected) in cases {
-        let got = findings(&[("DeviceNetworkEvents", vec![row(port.clone(), kind)])], DetectionId::MultihopProxy, Lookback::Rule);
+        let got = findings(
+            &[("DeviceNetworkEvents", vec![row(port.clone(), kind)])],
+            DetectionId::MultihopProxy,
+            Lookback::Rule,
+        );
         assert_eq!(got.len(), usize::from(expected), "{port} {kind:?}: {got:?}");
         if expected {
             assert!(got[0]["RemotePort"].is_i64(), "RemotePort is an integer");
@@ -220,12 +406,27 @@ fn device_window_is_24_hours_strict() {
         r["Timestamp"] = json!(t);
         r
     };
-    let rule = |t: &str| findings(&[("DeviceProcessEvents", vec![at(t)])], DetectionId::MultihopProxy, Lookback::Rule).len();
+    let rule = |t: &str| {
+        findings(
+            &[("DeviceProcessEvents", vec![at(t)])],
+            DetectionId::MultihopProxy,
+            Lookback::Rule,
+        )
+        .len()
+    };
     assert_eq!(rule("2026-05-11T10:00:00Z"), 0);
     assert_eq!(rule("2026-05-11T10:00:00.0000001Z"), 1);
     // TimeGenerated stands in for a missing Timestamp (Sentinel exports carry both).
     let mut r = process("tor.exe", "tor.exe");
     r.as_object_mut().unwrap().remove("Timestamp");
     r["TimeGenerated"] = json!("2026-05-12T09:00:00Z");
-    assert_eq!(findings(&[("DeviceProcessEvents", vec![r])], DetectionId::MultihopProxy, Lookback::Rule).len(), 1);
+    assert_eq!(
+        findings(
+            &[("DeviceProcessEvents", vec![r])],
+            DetectionId::MultihopProxy,
+            Lookback::Rule
+        )
+        .len(),
+        1
+    );
 }

@@ -10,7 +10,13 @@ use super::summary::{time_range, write_detections, write_issues, write_tables};
 fn write_file(f: &FileReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", escape_unsafe(&f.name))?;
     match (&f.table, &f.not_recognised) {
-        (Some((t, by)), _) => writeln!(out, "  table    {} ({}), {}", t.name(), by.describe(), f.format)?,
+        (Some((t, by)), _) => writeln!(
+            out,
+            "  table    {} ({}), {}",
+            t.name(),
+            by.describe(),
+            f.format
+        )?,
         (None, Some(why)) => {
             writeln!(out, "  table    none: {}", escape_unsafe(why))?;
             return Ok(());
@@ -21,11 +27,19 @@ fn write_file(f: &FileReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "  UNUSABLE {}", escape_unsafe(why))?;
         return Ok(());
     }
-    writeln!(out, "  rows     {} loaded, {} rejected", f.rows_loaded, f.rows_rejected)?;
+    writeln!(
+        out,
+        "  rows     {} loaded, {} rejected",
+        f.rows_loaded, f.rows_rejected
+    )?;
     let time_col = f.table.map_or("", |(t, _)| t.time_column());
     writeln!(out, "  time     {} ({time_col})", time_range(f.time_range))?;
     if !f.missing_output.is_empty() {
-        writeln!(out, "  missing  {} (findings show them empty)", f.missing_output.join(", "))?;
+        writeln!(
+            out,
+            "  missing  {} (findings show them empty)",
+            f.missing_output.join(", ")
+        )?;
     }
     for (col, n) in &f.unparseable {
         writeln!(out, "  bad      {col}: {n} value(s) unreadable")?;

@@ -38,12 +38,23 @@ fn window_text(lookback: Lookback) -> String {
     }
 }
 
-fn write_summary(ds: &Dataset, result: &HuntResult, lookback: Lookback, err: &mut dyn Write) -> std::io::Result<()> {
+fn write_summary(
+    ds: &Dataset,
+    result: &HuntResult,
+    lookback: Lookback,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
     if ds.is_sample {
         writeln!(err, "proxyhunt: reading the embedded sample data")?;
     }
     write_issues(ds, err)?;
-    writeln!(err, "proxyhunt: now() = {} ({}); window: {}", format_datetime(result.now), result.now_source, window_text(lookback))?;
+    writeln!(
+        err,
+        "proxyhunt: now() = {} ({}); window: {}",
+        format_datetime(result.now),
+        result.now_source,
+        window_text(lookback)
+    )?;
     let counts: Vec<String> = result
         .ran
         .iter()
@@ -52,32 +63,69 @@ fn write_summary(ds: &Dataset, result: &HuntResult, lookback: Lookback, err: &mu
                 .findings
                 .column("DetectionType")
                 .ok()
-                .and_then(|c| c.str().ok().map(|s| s.iter().filter(|v| *v == Some(k.name())).count()))
+                .and_then(|c| {
+                    c.str()
+                        .ok()
+                        .map(|s| s.iter().filter(|v| *v == Some(k.name())).count())
+                })
                 .unwrap_or(0);
             format!("{} {n}", k.name())
         })
         .collect();
-    writeln!(err, "proxyhunt: {} finding(s): {}", result.findings.height(), counts.join(", "))?;
+    writeln!(
+        err,
+        "proxyhunt: {} finding(s): {}",
+        result.findings.height(),
+        counts.join(", ")
+    )?;
     for nr in &result.not_run {
-        writeln!(err, "proxyhunt: not run: {}: {}", nr.kind.name(), escape_unsafe(&nr.reason))?;
+        writeln!(
+            err,
+            "proxyhunt: not run: {}: {}",
+            nr.kind.name(),
+            escape_unsafe(&nr.reason)
+        )?;
     }
     Ok(())
 }
 
 /// Runs a hunt end to end. `explicit` says whether the user chose the detections.
-pub fn run_hunt(paths: &[PathBuf], load_options: &LoadOptions, options: &HuntOptions, explicit: bool, output: &Output, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<HuntOutcome> {
+pub fn run_hunt(
+    paths: &[PathBuf],
+    load_options: &LoadOptions,
+    options: &HuntOptions,
+    explicit: bool,
+    output: &Output,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<HuntOutcome> {
     let ds = load(paths, load_options);
     let result = hunt(&ds, options).context("running the detections")?;
     write_summary(&ds, &result, options.lookback, stderr)?;
 
     if ds.tables.is_empty() {
-        let where_ = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        let where_ = paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         writeln!(stderr, "proxyhunt: nothing recognisable in {}: no file is one of the four tables ({} file(s) looked at)", escape_unsafe(&where_), ds.files.len())?;
     }
     match &output.path {
         Some(path) if path.as_os_str() != "-" => {
-            write_file(&result.findings, output.format, output.csv, path, output.force)?;
-            writeln!(stderr, "proxyhunt: wrote {} finding(s) to {}", result.findings.height(), path.display())?;
+            write_file(
+                &result.findings,
+                output.format,
+                output.csv,
+                path,
+                output.force,
+            )?;
+            writeln!(
+                stderr,
+                "proxyhunt: wrote {} finding(s) to {}",
+                result.findings.height(),
+                path.display()
+            )?;
         }
         _ => {
             if output.format == Format::Parquet && stdout_is_terminal() {
@@ -89,10 +137,16 @@ pub fn run_hunt(paths: &[PathBuf], load_options: &LoadOptions, options: &HuntOpt
             stdout.flush()?;
         }
     }
-    let unusable = result.not_run.iter().any(|nr| nr.kind.tables().iter().any(|t| table_unusable(&ds, *t)));
+    let unusable = result
+        .not_run
+        .iter()
+        .any(|nr| nr.kind.tables().iter().any(|t| table_unusable(&ds, *t)));
     let requested_missing = explicit && !result.not_run.is_empty();
     let failed = unusable || requested_missing || result.ran.is_empty();
-    Ok(HuntOutcome { findings: result.findings.height(), failed })
+    Ok(HuntOutcome {
+        findings: result.findings.height(),
+        failed,
+    })
 }
 
 fn stdout_is_terminal() -> bool {

@@ -12,9 +12,13 @@ use crate::kql::time::parse_duration;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum OptionError {
-    #[error("--now: cannot read {0:?}; give an RFC 3339 time such as 2024-05-01T12:00:00Z, or `latest`")]
+    #[error(
+        "--now: cannot read {0:?}; give an RFC 3339 time such as 2024-05-01T12:00:00Z, or `latest`"
+    )]
     Now(String),
-    #[error("--lookback: cannot read {0:?}; give `all`, `rule`, or a duration such as 90m, 12h, 7d")]
+    #[error(
+        "--lookback: cannot read {0:?}; give `all`, `rule`, or a duration such as 90m, 12h, 7d"
+    )]
     Lookback(String),
     #[error("--detection: unknown {0:?}; known: anonymized-signin, multihop-proxy")]
     Detection(String),
@@ -28,14 +32,18 @@ pub fn parse_now(text: &str) -> Result<NowSpec, OptionError> {
     if text.eq_ignore_ascii_case("latest") {
         return Ok(NowSpec::Latest);
     }
-    parse_datetime(text).map(NowSpec::At).ok_or_else(|| OptionError::Now(text.to_string()))
+    parse_datetime(text)
+        .map(NowSpec::At)
+        .ok_or_else(|| OptionError::Now(text.to_string()))
 }
 
 pub fn parse_lookback(text: &str) -> Result<Lookback, OptionError> {
     match text.to_ascii_lowercase().as_str() {
         "all" => Ok(Lookback::All),
         "rule" => Ok(Lookback::Rule),
-        _ => parse_duration(text).map(Lookback::Duration).ok_or_else(|| OptionError::Lookback(text.to_string())),
+        _ => parse_duration(text)
+            .map(Lookback::Duration)
+            .ok_or_else(|| OptionError::Lookback(text.to_string())),
     }
 }
 
@@ -56,13 +64,24 @@ pub fn parse_detections(ids: &[String]) -> Result<Vec<DetectionId>, OptionError>
 pub fn parse_tables(specs: &[String]) -> Result<LoadOptions, OptionError> {
     let mut forced = Vec::new();
     for spec in specs {
-        let (name, path) = spec.split_once('=').ok_or_else(|| OptionError::Table(spec.clone()))?;
-        let table = TableKind::from_name(name.trim()).ok_or_else(|| OptionError::Table(spec.clone()))?;
+        let (name, path) = spec
+            .split_once('=')
+            .ok_or_else(|| OptionError::Table(spec.clone()))?;
+        let table =
+            TableKind::from_name(name.trim()).ok_or_else(|| OptionError::Table(spec.clone()))?;
         forced.push((table, PathBuf::from(path)));
     }
     Ok(LoadOptions { forced })
 }
 
-pub fn hunt_options(now: &str, lookback: &str, detections: &[String]) -> Result<HuntOptions, OptionError> {
-    Ok(HuntOptions { now: parse_now(now)?, lookback: parse_lookback(lookback)?, detections: parse_detections(detections)? })
+pub fn hunt_options(
+    now: &str,
+    lookback: &str,
+    detections: &[String],
+) -> Result<HuntOptions, OptionError> {
+    Ok(HuntOptions {
+        now: parse_now(now)?,
+        lookback: parse_lookback(lookback)?,
+        detections: parse_detections(detections)?,
+    })
 }

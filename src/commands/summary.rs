@@ -19,10 +19,13 @@ pub fn write_issues(ds: &Dataset, out: &mut dyn Write) -> io::Result<()> {
 
 /// Why a finding type cannot run on this dataset, or `None` if it can.
 pub fn cannot_run(ds: &Dataset, kind: DetectionType) -> Option<String> {
-    kind.tables().iter().find(|t| !ds.tables.contains_key(t)).map(|t| match ds.unusable.iter().find(|u| u.table == *t) {
-        Some(u) => format!("{} unusable ({})", t.name(), u.reason),
-        None => format!("no {} table loaded", t.name()),
-    })
+    kind.tables()
+        .iter()
+        .find(|t| !ds.tables.contains_key(t))
+        .map(|t| match ds.unusable.iter().find(|u| u.table == *t) {
+            Some(u) => format!("{} unusable ({})", t.name(), u.reason),
+            None => format!("no {} table loaded", t.name()),
+        })
 }
 
 /// Whether a missing table is missing because its files were broken (not merely absent).
@@ -33,9 +36,18 @@ pub fn table_unusable(ds: &Dataset, table: TableKind) -> bool {
 pub fn write_tables(ds: &Dataset, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Tables")?;
     for t in TableKind::ALL {
-        let files = ds.files.iter().filter(|f| f.table.is_some_and(|(k, _)| k == t)).count();
+        let files = ds
+            .files
+            .iter()
+            .filter(|f| f.table.is_some_and(|(k, _)| k == t))
+            .count();
         match ds.tables.get(&t) {
-            Some(df) => writeln!(out, "  {:<33} {:>9} rows from {files} file(s)", t.name(), df.height())?,
+            Some(df) => writeln!(
+                out,
+                "  {:<33} {:>9} rows from {files} file(s)",
+                t.name(),
+                df.height()
+            )?,
             None if table_unusable(ds, t) => writeln!(out, "  {:<33} unusable", t.name())?,
             None => writeln!(out, "  {:<33} not loaded", t.name())?,
         }
@@ -49,7 +61,13 @@ pub fn write_detections(ds: &Dataset, out: &mut dyn Write) -> io::Result<()> {
         let id = kind.detection().id();
         match cannot_run(ds, kind) {
             None => writeln!(out, "  {:<18} {:<19} can run", kind.name(), id)?,
-            Some(why) => writeln!(out, "  {:<18} {:<19} cannot run: {}", kind.name(), id, escape_unsafe(&why))?,
+            Some(why) => writeln!(
+                out,
+                "  {:<18} {:<19} cannot run: {}",
+                kind.name(),
+                id,
+                escape_unsafe(&why)
+            )?,
         }
     }
     Ok(())

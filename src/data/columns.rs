@@ -8,7 +8,9 @@
 use super::schema::ColumnSpec;
 
 /// The type suffixes Kusto appends when a `union` meets one column name with several types.
-const TYPE_SUFFIXES: &[&str] = &["string", "dynamic", "long", "int", "real", "bool", "datetime", "guid", "timespan", "decimal"];
+const TYPE_SUFFIXES: &[&str] = &[
+    "string", "dynamic", "long", "int", "real", "bool", "datetime", "guid", "timespan", "decimal",
+];
 
 /// Where a column's values come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,15 +22,35 @@ pub struct ColumnSource {
 }
 
 fn is_variant(header: &str, name: &str, ignore_case: bool) -> bool {
-    let Some((base, suffix)) = header.rsplit_once('_') else { return false };
-    let same = if ignore_case { base.eq_ignore_ascii_case(name) } else { base == name };
+    let Some((base, suffix)) = header.rsplit_once('_') else {
+        return false;
+    };
+    let same = if ignore_case {
+        base.eq_ignore_ascii_case(name)
+    } else {
+        base == name
+    };
     same && TYPE_SUFFIXES.iter().any(|s| s.eq_ignore_ascii_case(suffix))
 }
 
 fn find(headers: &[String], name: &str, ignore_case: bool) -> Vec<usize> {
-    let same = |h: &str| if ignore_case { h.eq_ignore_ascii_case(name) } else { h == name };
-    let exact = headers.iter().enumerate().filter(|(_, h)| same(h)).map(|(i, _)| i);
-    let variants = headers.iter().enumerate().filter(|(_, h)| is_variant(h, name, ignore_case)).map(|(i, _)| i);
+    let same = |h: &str| {
+        if ignore_case {
+            h.eq_ignore_ascii_case(name)
+        } else {
+            h == name
+        }
+    };
+    let exact = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| same(h))
+        .map(|(i, _)| i);
+    let variants = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| is_variant(h, name, ignore_case))
+        .map(|(i, _)| i);
     exact.chain(variants).collect()
 }
 
@@ -53,7 +75,16 @@ pub fn resolve(headers: &[String], spec: &ColumnSpec) -> Option<ColumnSource> {
     }
     spec.fallbacks.iter().find_map(|fb| {
         locate(headers, fb).map(|found| ColumnSource {
-            note: Some(format!("no {} column; using {} instead", spec.name, found.indices.iter().map(|&i| headers[i].as_str()).collect::<Vec<_>>().join(" + "))),
+            note: Some(format!(
+                "no {} column; using {} instead",
+                spec.name,
+                found
+                    .indices
+                    .iter()
+                    .map(|&i| headers[i].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            )),
             indices: found.indices,
         })
     })
@@ -69,12 +100,27 @@ mod tests {
 
     #[test]
     fn exact_variant_and_case() {
-        let headers = h(&["DeviceDetail_dynamic", "DeviceDetail_string", "ipAddress", "Tags", "Tags_x"]);
-        assert_eq!(locate(&headers, "Tags"), Some(ColumnSource { indices: vec![3], note: None }));
+        let headers = h(&[
+            "DeviceDetail_dynamic",
+            "DeviceDetail_string",
+            "ipAddress",
+            "Tags",
+            "Tags_x",
+        ]);
+        assert_eq!(
+            locate(&headers, "Tags"),
+            Some(ColumnSource {
+                indices: vec![3],
+                note: None
+            })
+        );
         let dd = locate(&headers, "DeviceDetail").expect("found");
         assert_eq!(dd.indices, vec![0, 1]);
         assert!(dd.note.is_some());
-        assert_eq!(locate(&headers, "IPAddress").map(|c| c.indices), Some(vec![2]));
+        assert_eq!(
+            locate(&headers, "IPAddress").map(|c| c.indices),
+            Some(vec![2])
+        );
         assert_eq!(locate(&headers, "Location"), None);
     }
 }

@@ -40,7 +40,11 @@ pub struct Records<'a> {
 impl<'a> Records<'a> {
     /// Starts at the beginning of `bytes` (after any BOM, which the caller strips).
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, pos: 0, line: 1 }
+        Self {
+            bytes,
+            pos: 0,
+            line: 1,
+        }
     }
 
     /// The byte offset where the next record begins.
@@ -67,7 +71,11 @@ impl<'a> Records<'a> {
                 if end > start && b[end - 1] == b'\r' && (stop == b.len() || b[stop] == b'\n') {
                     end -= 1;
                 }
-                FieldSpan { start, end, escaped: false }
+                FieldSpan {
+                    start,
+                    end,
+                    escaped: false,
+                }
             };
             rec.fields.push(span);
             match b.get(self.pos) {
@@ -105,7 +113,11 @@ impl<'a> Records<'a> {
         let after = end + 1;
         let stop = memchr2(b',', b'\n', &b[after..]).map_or(b.len(), |i| after + i);
         self.pos = stop;
-        Ok(FieldSpan { start, end, escaped })
+        Ok(FieldSpan {
+            start,
+            end,
+            escaped,
+        })
     }
 
     /// Skips to the next line after an error, so that reading can go on.
@@ -128,7 +140,11 @@ pub fn field_bytes<'a>(bytes: &'a [u8], span: FieldSpan) -> Cow<'a, [u8]> {
     let mut i = 0;
     while i < raw.len() {
         out.push(raw[i]);
-        i += if raw[i] == b'"' && raw.get(i + 1) == Some(&b'"') { 2 } else { 1 };
+        i += if raw[i] == b'"' && raw.get(i + 1) == Some(&b'"') {
+            2
+        } else {
+            1
+        };
     }
     Cow::Owned(out)
 }
@@ -156,7 +172,10 @@ mod tests {
                     rec.line,
                     rec.fields
                         .iter()
-                        .map(|f| String::from_utf8(field_bytes(text.as_bytes(), *f).into_owned()).unwrap())
+                        .map(|f| {
+                            String::from_utf8(field_bytes(text.as_bytes(), *f).into_owned())
+                                .unwrap()
+                        })
                         .collect(),
                 )),
                 Ok(false) => return (out, None),

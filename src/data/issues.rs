@@ -74,7 +74,12 @@ pub struct IssueLog {
 impl IssueLog {
     /// Records an issue; `kind` groups alike issues (e.g. "bad-datetime") for the cap.
     pub fn push(&mut self, kind: &'static str, issue: Issue) {
-        let key = (issue.file.clone(), issue.column.clone(), issue.severity, kind);
+        let key = (
+            issue.file.clone(),
+            issue.column.clone(),
+            issue.severity,
+            kind,
+        );
         let count = self.counts.entry(key).or_insert(0);
         *count += 1;
         if *count <= KEPT_PER_KIND {
@@ -110,7 +115,10 @@ impl IssueLog {
         let mut out: Vec<String> = self.kept.iter().map(|i| i.to_string()).collect();
         for ((file, column, _, kind), n) in &self.counts {
             if *n > KEPT_PER_KIND {
-                let col = column.as_deref().map(|c| format!(" in column {c}")).unwrap_or_default();
+                let col = column
+                    .as_deref()
+                    .map(|c| format!(" in column {c}"))
+                    .unwrap_or_default();
                 out.push(format!(
                     "note: {file}: {} more {kind} issue(s){col} not shown ({n} in all)",
                     n - KEPT_PER_KIND

@@ -14,7 +14,14 @@ fn line_of(bytes: &[u8], offset: usize) -> u64 {
 }
 
 fn file_issue(file: &str, at: Option<Location>, msg: String) -> Issue {
-    Issue { severity: Severity::Error, file: file.to_string(), table: None, location: at, column: None, message: msg }
+    Issue {
+        severity: Severity::Error,
+        file: file.to_string(),
+        table: None,
+        location: at,
+        column: None,
+        message: msg,
+    }
 }
 
 /// Collects objects into rows aligned on the union of their keys, in first-seen order.
@@ -43,7 +50,13 @@ impl ObjectRows {
         self.rows.push((position, row));
     }
 
-    fn into_source(self, name: &str, path: &str, format: &'static str, addressing: Addressing) -> RawSource {
+    fn into_source(
+        self,
+        name: &str,
+        path: &str,
+        format: &'static str,
+        addressing: Addressing,
+    ) -> RawSource {
         let width = self.headers.len();
         let rows = self
             .rows
@@ -67,12 +80,22 @@ impl ObjectRows {
 
 /// Reads any JSON export shape. `text` has its BOM stripped.
 pub fn read_json(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Vec<RawSource> {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
     match bytes.get(start) {
         Some(b'[') => vec![read_array(name, path, bytes, start, log)],
         Some(b'{') => read_object_or_lines(name, path, bytes, log),
         _ => {
-            log.push("bad-json", file_issue(name, None, "not JSON: expected '[' or '{' at the start".into()));
+            log.push(
+                "bad-json",
+                file_issue(
+                    name,
+                    None,
+                    "not JSON: expected '[' or '{' at the start".into(),
+                ),
+            );
             Vec::new()
         }
     }
@@ -91,7 +114,14 @@ fn read_array(name: &str, path: &str, bytes: &[u8], start: usize, log: &mut Issu
         }
         if pos >= bytes.len() {
             let at = Location::Line(line_of(bytes, bytes.len()));
-            log.push("truncated", file_issue(name, Some(at), "JSON array never closed (file cut short?)".into()));
+            log.push(
+                "truncated",
+                file_issue(
+                    name,
+                    Some(at),
+                    "JSON array never closed (file cut short?)".into(),
+                ),
+            );
             break;
         }
         if bytes[pos] == b']' {
@@ -110,7 +140,10 @@ fn read_array(name: &str, path: &str, bytes: &[u8], start: usize, log: &mut Issu
                 pos += stream.byte_offset();
                 rows.rejected += 1;
                 let msg = format!("array element {element} is not an object; skipped");
-                log.push("bad-json", file_issue(name, Some(Location::Line(line)), msg));
+                log.push(
+                    "bad-json",
+                    file_issue(name, Some(Location::Line(line)), msg),
+                );
             }
             Some(Err(e)) => {
                 let at = Location::Line(line + e.line() as u64 - 1);
@@ -126,7 +159,12 @@ fn read_array(name: &str, path: &str, bytes: &[u8], start: usize, log: &mut Issu
 }
 
 /// One object (an API response, or a single record), or one object per line.
-fn read_object_or_lines(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Vec<RawSource> {
+fn read_object_or_lines(
+    name: &str,
+    path: &str,
+    bytes: &[u8],
+    log: &mut IssueLog,
+) -> Vec<RawSource> {
     let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
     if let Some(Ok(Value::Object(obj))) = stream.next() {
         let rest = &bytes[stream.byte_offset()..];
@@ -158,7 +196,10 @@ pub fn read_lines(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> R
                 let msg = "invalid UTF-8, read with U+FFFD replacement characters".to_string();
                 log.push(
                     "invalid-utf8",
-                    Issue { severity: Severity::Warning, ..file_issue(name, Some(Location::Line(line_no)), msg) },
+                    Issue {
+                        severity: Severity::Warning,
+                        ..file_issue(name, Some(Location::Line(line_no)), msg)
+                    },
                 );
                 serde_json::from_str::<Value>(&text).map_err(|_| e)
             }
@@ -169,12 +210,18 @@ pub fn read_lines(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> R
             Ok(_) => {
                 rows.rejected += 1;
                 let msg = "line is JSON but not an object; skipped".to_string();
-                log.push("bad-json", file_issue(name, Some(Location::Line(line_no)), msg));
+                log.push(
+                    "bad-json",
+                    file_issue(name, Some(Location::Line(line_no)), msg),
+                );
             }
             Err(e) => {
                 rows.rejected += 1;
                 let msg = format!("invalid JSON at column {} ({e}); line skipped", e.column());
-                log.push("bad-json", file_issue(name, Some(Location::Line(line_no)), msg));
+                log.push(
+                    "bad-json",
+                    file_issue(name, Some(Location::Line(line_no)), msg),
+                );
             }
         }
     }
@@ -182,11 +229,18 @@ pub fn read_lines(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> R
 }
 
 fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+    obj.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
 }
 
 /// The response envelopes: Log Analytics (`tables`), hunting (`schema`/`results`), OData (`value`).
-fn read_response(name: &str, path: &str, obj: &Map<String, Value>, log: &mut IssueLog) -> Option<Vec<RawSource>> {
+fn read_response(
+    name: &str,
+    path: &str,
+    obj: &Map<String, Value>,
+    log: &mut IssueLog,
+) -> Option<Vec<RawSource>> {
     if let Some(Value::Array(tables)) = get_ci(obj, "tables") {
         let many = tables.len() > 1;
         let sources = tables
@@ -194,8 +248,14 @@ fn read_response(name: &str, path: &str, obj: &Map<String, Value>, log: &mut Iss
             .enumerate()
             .filter_map(|(ti, t)| {
                 let t = t.as_object()?;
-                let label = get_ci(t, "name").and_then(Value::as_str).map_or(format!("table {ti}"), str::to_string);
-                let display = if many { format!("{name}#{label}") } else { name.to_string() };
+                let label = get_ci(t, "name")
+                    .and_then(Value::as_str)
+                    .map_or(format!("table {ti}"), str::to_string);
+                let display = if many {
+                    format!("{name}#{label}")
+                } else {
+                    name.to_string()
+                };
                 Some(read_column_rows(&display, path, t, log))
             })
             .collect();
@@ -219,11 +279,19 @@ fn read_response(name: &str, path: &str, obj: &Map<String, Value>, log: &mut Iss
                 _ => {
                     rows.rejected += 1;
                     let msg = "result is not an object; skipped".to_string();
-                    log.push("bad-json", file_issue(name, Some(Location::Row(i as u64 + 1)), msg));
+                    log.push(
+                        "bad-json",
+                        file_issue(name, Some(Location::Row(i as u64 + 1)), msg),
+                    );
                 }
             }
         }
-        return Some(vec![rows.into_source(name, path, "hunting-api", Addressing::Rows)]);
+        return Some(vec![rows.into_source(
+            name,
+            path,
+            "hunting-api",
+            Addressing::Rows,
+        )]);
     }
     if let Some(Value::Array(values)) = get_ci(obj, "value") {
         let mut rows = ObjectRows::default();
@@ -232,17 +300,30 @@ fn read_response(name: &str, path: &str, obj: &Map<String, Value>, log: &mut Iss
                 rows.push(i as u64 + 1, o.clone());
             }
         }
-        return Some(vec![rows.into_source(name, path, "odata", Addressing::Rows)]);
+        return Some(vec![rows.into_source(
+            name,
+            path,
+            "odata",
+            Addressing::Rows,
+        )]);
     }
     None
 }
 
-fn read_column_rows(name: &str, path: &str, table: &Map<String, Value>, log: &mut IssueLog) -> RawSource {
+fn read_column_rows(
+    name: &str,
+    path: &str,
+    table: &Map<String, Value>,
+    log: &mut IssueLog,
+) -> RawSource {
     let headers: Vec<String> = match get_ci(table, "columns") {
         Some(Value::Array(cols)) => cols
             .iter()
             .map(|c| match c {
-                Value::Object(o) => get_ci(o, "name").and_then(Value::as_str).map(clean_header).unwrap_or_default(),
+                Value::Object(o) => get_ci(o, "name")
+                    .and_then(Value::as_str)
+                    .map(clean_header)
+                    .unwrap_or_default(),
                 Value::String(s) => clean_header(s),
                 _ => String::new(),
             })
@@ -255,18 +336,39 @@ fn read_column_rows(name: &str, path: &str, table: &Map<String, Value>, log: &mu
         for (i, r) in raw_rows.iter().enumerate() {
             let n = i as u64 + 1;
             match r {
-                Value::Array(values) if values.len() == headers.len() => rows.push((n, values.clone())),
+                Value::Array(values) if values.len() == headers.len() => {
+                    rows.push((n, values.clone()))
+                }
                 Value::Array(values) => {
                     rejected += 1;
-                    let msg = format!("expected {} values, found {}; row skipped", headers.len(), values.len());
+                    let msg = format!(
+                        "expected {} values, found {}; row skipped",
+                        headers.len(),
+                        values.len()
+                    );
                     log.push("ragged", file_issue(name, Some(Location::Row(n)), msg));
                 }
                 _ => {
                     rejected += 1;
-                    log.push("bad-json", file_issue(name, Some(Location::Row(n)), "row is not an array; skipped".into()));
+                    log.push(
+                        "bad-json",
+                        file_issue(
+                            name,
+                            Some(Location::Row(n)),
+                            "row is not an array; skipped".into(),
+                        ),
+                    );
                 }
             }
         }
     }
-    RawSource { name: name.to_string(), path: path.to_string(), format: "log-analytics-api", headers, addressing: Addressing::Rows, body: RawBody::Rows(rows), rejected }
+    RawSource {
+        name: name.to_string(),
+        path: path.to_string(),
+        format: "log-analytics-api",
+        headers,
+        addressing: Addressing::Rows,
+        body: RawBody::Rows(rows),
+        rejected,
+    }
 }

@@ -100,28 +100,49 @@ fn walk(path: &Path, out: &mut Vec<PathBuf>, log: &mut IssueLog) {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => match std::fs::read_dir(path) {
             Ok(entries) => {
-                let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                let mut children: Vec<PathBuf> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
                 children.sort();
                 for c in children {
-                    let hidden = c.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+                    let hidden = c
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with('.'));
                     if !hidden {
                         walk(&c, out, log);
                     }
                 }
             }
-            Err(e) => log.push("unreadable", io_issue(&display, format!("cannot list directory: {e}"))),
+            Err(e) => log.push(
+                "unreadable",
+                io_issue(&display, format!("cannot list directory: {e}")),
+            ),
         },
         Ok(_) => out.push(path.to_path_buf()),
-        Err(e) => log.push("unreadable", io_issue(&display, format!("cannot open: {e}"))),
+        Err(e) => log.push(
+            "unreadable",
+            io_issue(&display, format!("cannot open: {e}")),
+        ),
     }
 }
 
 fn io_issue(file: &str, message: String) -> Issue {
-    Issue { severity: Severity::Error, file: file.to_string(), table: None, location: None, column: None, message }
+    Issue {
+        severity: Severity::Error,
+        file: file.to_string(),
+        table: None,
+        location: None,
+        column: None,
+        message,
+    }
 }
 
 fn forced_table(path: &Path, options: &LoadOptions) -> Option<TableKind> {
-    options.forced.iter().find(|(_, p)| path.starts_with(p)).map(|(t, _)| *t)
+    options
+        .forced
+        .iter()
+        .find(|(_, p)| path.starts_with(p))
+        .map(|(t, _)| *t)
 }
 
 /// Loads files from disk; an empty `paths` loads the embedded sample data.
@@ -137,29 +158,53 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Dataset {
         let bytes = match std::fs::read(&file) {
             Ok(b) => b,
             Err(e) => {
-                ds.issues.push("unreadable", io_issue(&display, format!("cannot read: {e}")));
+                ds.issues.push(
+                    "unreadable",
+                    io_issue(&display, format!("cannot read: {e}")),
+                );
                 let mut report = FileReport::new(&display, "?");
                 report.unreadable = true;
                 ds.files.push(report);
                 continue;
             }
         };
-        add_file(&mut ds, &mut parts, &display, &bytes, forced_table(&file, options));
+        add_file(
+            &mut ds,
+            &mut parts,
+            &display,
+            &bytes,
+            forced_table(&file, options),
+        );
     }
     finish(ds, parts)
 }
 
 /// Loads the sample dataset compiled into the binary.
 pub fn load_sample() -> Dataset {
-    let mut ds = Dataset { is_sample: true, ..Dataset::default() };
+    let mut ds = Dataset {
+        is_sample: true,
+        ..Dataset::default()
+    };
     let mut parts = BTreeMap::new();
     for (name, bytes) in sample::FILES {
-        add_file(&mut ds, &mut parts, &format!("sample-data/{name}"), bytes, None);
+        add_file(
+            &mut ds,
+            &mut parts,
+            &format!("sample-data/{name}"),
+            bytes,
+            None,
+        );
     }
     finish(ds, parts)
 }
 
-fn add_file(ds: &mut Dataset, parts: &mut BTreeMap<TableKind, Vec<DataFrame>>, display: &str, bytes: &[u8], forced: Option<TableKind>) {
+fn add_file(
+    ds: &mut Dataset,
+    parts: &mut BTreeMap<TableKind, Vec<DataFrame>>,
+    display: &str,
+    bytes: &[u8],
+    forced: Option<TableKind>,
+) {
     let before_errors = ds.issues.errors();
     let sources = read_bytes(display, display, bytes, &mut ds.issues);
     if sources.is_empty() {
@@ -182,7 +227,14 @@ fn add_file(ds: &mut Dataset, parts: &mut BTreeMap<TableKind, Vec<DataFrame>>, d
                         let msg = unusable.to_string();
                         ds.issues.push(
                             "unusable",
-                            Issue { severity: Severity::Error, file: source.name.clone(), table: Some(table.name().into()), location: None, column: None, message: msg.clone() },
+                            Issue {
+                                severity: Severity::Error,
+                                file: source.name.clone(),
+                                table: Some(table.name().into()),
+                                location: None,
+                                column: None,
+                                message: msg.clone(),
+                            },
                         );
                         report.unusable = Some(msg);
                     }
@@ -208,14 +260,20 @@ fn finish(mut ds: Dataset, parts: BTreeMap<TableKind, Vec<DataFrame>>) -> Datase
         let Some(mut acc) = iter.next() else { continue };
         for f in iter {
             if let Err(e) = acc.vstack_mut(&f) {
-                ds.unusable.push(UnusableTable { table, reason: format!("cannot concatenate files: {e}") });
+                ds.unusable.push(UnusableTable {
+                    table,
+                    reason: format!("cannot concatenate files: {e}"),
+                });
             }
         }
         acc.rechunk_mut();
         ds.tables.insert(table, acc);
     }
     for table in TableKind::ALL {
-        let had_files = ds.files.iter().any(|f| f.table.is_some_and(|(t, _)| t == table));
+        let had_files = ds
+            .files
+            .iter()
+            .any(|f| f.table.is_some_and(|(t, _)| t == table));
         if had_files && !ds.tables.contains_key(&table) {
             let reasons: Vec<String> = ds
                 .files
@@ -223,7 +281,10 @@ fn finish(mut ds: Dataset, parts: BTreeMap<TableKind, Vec<DataFrame>>) -> Datase
                 .filter(|f| f.table.is_some_and(|(t, _)| t == table))
                 .filter_map(|f| f.unusable.as_ref().map(|u| format!("{}: {u}", f.name)))
                 .collect();
-            ds.unusable.push(UnusableTable { table, reason: reasons.join("; ") });
+            ds.unusable.push(UnusableTable {
+                table,
+                reason: reasons.join("; "),
+            });
         }
     }
     ds

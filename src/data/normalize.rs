@@ -35,7 +35,11 @@ pub struct Unusable {
 
 impl std::fmt::Display for Unusable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "missing column(s) the detections test: {}", self.missing_filter.join(", "))
+        write!(
+            f,
+            "missing column(s) the detections test: {}",
+            self.missing_filter.join(", ")
+        )
     }
 }
 
@@ -48,7 +52,12 @@ fn type_name(ty: ColType) -> &'static str {
     }
 }
 
-pub fn normalize(source: &RawSource, table: TableKind, file_index: u32, log: &mut IssueLog) -> Result<Normalized, Unusable> {
+pub fn normalize(
+    source: &RawSource,
+    table: TableKind,
+    file_index: u32,
+    log: &mut IssueLog,
+) -> Result<Normalized, Unusable> {
     let specs = table.columns();
     let resolved: Vec<_> = specs.iter().map(|s| resolve(&source.headers, s)).collect();
     let missing_filter: Vec<&'static str> = specs
@@ -66,8 +75,15 @@ pub fn normalize(source: &RawSource, table: TableKind, file_index: u32, log: &mu
         .filter(|(s, r)| s.need == Need::Output && r.is_none())
         .map(|(s, _)| s.name)
         .collect();
-    let notes = resolved.iter().flatten().filter_map(|r| r.note.clone()).collect();
-    let requests: Vec<Vec<usize>> = resolved.iter().map(|r| r.as_ref().map(|r| r.indices.clone()).unwrap_or_default()).collect();
+    let notes = resolved
+        .iter()
+        .flatten()
+        .filter_map(|r| r.note.clone())
+        .collect();
+    let requests: Vec<Vec<usize>> = resolved
+        .iter()
+        .map(|r| r.as_ref().map(|r| r.indices.clone()).unwrap_or_default())
+        .collect();
 
     let extracted = source.extract(&requests, table.name(), log);
     let height = extracted.positions.len();
@@ -87,16 +103,30 @@ pub fn normalize(source: &RawSource, table: TableKind, file_index: u32, log: &mu
             } else {
                 (Severity::Warning, "read as empty")
             };
-            let msg = format!("cannot read {} as {}; {consequence}", quote_value(text, 60), type_name(spec.ty));
+            let msg = format!(
+                "cannot read {} as {}; {consequence}",
+                quote_value(text, 60),
+                type_name(spec.ty)
+            );
             log.push(
                 "bad-value",
-                Issue { severity, file: source.name.clone(), table: Some(table.name().into()), location: Some(at), column: Some(spec.name.into()), message: msg },
+                Issue {
+                    severity,
+                    file: source.name.clone(),
+                    table: Some(table.name().into()),
+                    location: Some(at),
+                    column: Some(spec.name.into()),
+                    message: msg,
+                },
             );
         };
         let name = PlSmallStr::from_static(spec.name);
         let column = match spec.ty {
             ColType::Str => {
-                let ca: StringChunked = cells.iter().map(|c| Some(c.as_deref().unwrap_or(""))).collect();
+                let ca: StringChunked = cells
+                    .iter()
+                    .map(|c| Some(c.as_deref().unwrap_or("")))
+                    .collect();
                 ca.with_name(name).into_column()
             }
             ColType::DateTime => {
@@ -110,7 +140,14 @@ pub fn normalize(source: &RawSource, table: TableKind, file_index: u32, log: &mu
                                 let msg = "no event time; row skipped".to_string();
                                 log.push(
                                     "missing-time",
-                                    Issue { severity: Severity::Error, file: source.name.clone(), table: Some(table.name().into()), location: Some(at), column: Some(spec.name.into()), message: msg },
+                                    Issue {
+                                        severity: Severity::Error,
+                                        file: source.name.clone(),
+                                        table: Some(table.name().into()),
+                                        location: Some(at),
+                                        column: Some(spec.name.into()),
+                                        message: msg,
+                                    },
                                 );
                             }
                             return None;
@@ -126,7 +163,10 @@ pub fn normalize(source: &RawSource, table: TableKind, file_index: u32, log: &mu
                     for (row, v) in values.iter().enumerate() {
                         match v {
                             Some(t) => {
-                                time_range = Some(time_range.map_or((*t, *t), |(lo, hi)| (lo.min(*t), hi.max(*t))));
+                                time_range = Some(
+                                    time_range
+                                        .map_or((*t, *t), |(lo, hi)| (lo.min(*t), hi.max(*t))),
+                                );
                             }
                             None => keep[row] = false,
                         }
@@ -174,8 +214,18 @@ pub fn normalize(source: &RawSource, table: TableKind, file_index: u32, log: &mu
         }
         columns.push(column);
     }
-    columns.push(Column::new(SOURCE_FILE_COLUMN.into(), vec![file_index; height]));
-    columns.push(Column::new(SOURCE_LINE_COLUMN.into(), extracted.positions.iter().map(|&p| p as i64).collect::<Vec<_>>()));
+    columns.push(Column::new(
+        SOURCE_FILE_COLUMN.into(),
+        vec![file_index; height],
+    ));
+    columns.push(Column::new(
+        SOURCE_LINE_COLUMN.into(),
+        extracted
+            .positions
+            .iter()
+            .map(|&p| p as i64)
+            .collect::<Vec<_>>(),
+    ));
 
     let frame = DataFrame::new(height, columns).expect("columns of equal length");
     let rejected_here = keep.iter().filter(|k| !**k).count();
@@ -194,4 +244,3 @@ pub fn normalize(source: &RawSource, table: TableKind, file_index: u32, log: &mu
         notes,
     })
 }
-

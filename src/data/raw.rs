@@ -26,7 +26,11 @@ impl Addressing {
 
 pub enum RawBody {
     /// CSV text (BOM stripped) and where the records after the header begin.
-    Csv { bytes: Vec<u8>, body_start: usize, body_line: u64 },
+    Csv {
+        bytes: Vec<u8>,
+        body_start: usize,
+        body_line: u64,
+    },
     /// Rows of JSON values, aligned with the headers, each with its line or row number.
     Rows(Vec<(u64, Vec<Value>)>),
     /// A Parquet file, read column by column on extraction.
@@ -85,9 +89,11 @@ impl RawSource {
     /// all-missing column.
     pub fn extract(&self, requests: &[Vec<usize>], table: &str, log: &mut IssueLog) -> Extracted {
         match &self.body {
-            RawBody::Csv { bytes, body_start, body_line } => {
-                self.extract_csv(bytes, *body_start, *body_line, requests, table, log)
-            }
+            RawBody::Csv {
+                bytes,
+                body_start,
+                body_line,
+            } => self.extract_csv(bytes, *body_start, *body_line, requests, table, log),
             RawBody::Rows(rows) => {
                 let mut columns = vec![Vec::with_capacity(rows.len()); requests.len()];
                 let positions = rows.iter().map(|(p, _)| *p).collect();
@@ -100,13 +106,24 @@ impl RawSource {
                         );
                     }
                 }
-                Extracted { columns, positions, rejected: 0 }
+                Extracted {
+                    columns,
+                    positions,
+                    rejected: 0,
+                }
             }
             RawBody::Parquet(bytes) => self.extract_parquet(bytes, requests, table, log),
         }
     }
 
-    fn issue(&self, table: &str, at: Option<Location>, column: Option<&str>, sev: Severity, msg: String) -> Issue {
+    fn issue(
+        &self,
+        table: &str,
+        at: Option<Location>,
+        column: Option<&str>,
+        sev: Severity,
+        msg: String,
+    ) -> Issue {
         Issue {
             severity: sev,
             file: self.name.clone(),
@@ -141,7 +158,10 @@ impl RawSource {
                     rejected += 1;
                     let at = Location::Line(line + body_line - 1);
                     let msg = "quoted field never closed (file cut short?); this row and the rest of the file skipped".to_string();
-                    log.push("truncated", self.issue(table, Some(at), None, Severity::Error, msg));
+                    log.push(
+                        "truncated",
+                        self.issue(table, Some(at), None, Severity::Error, msg),
+                    );
                     records.resync();
                     continue;
                 }
@@ -152,8 +172,20 @@ impl RawSource {
             }
             if rec.fields.len() != width {
                 rejected += 1;
-                let msg = format!("expected {width} fields, found {}; row skipped", rec.fields.len());
-                log.push("ragged", self.issue(table, Some(Location::Line(line)), None, Severity::Error, msg));
+                let msg = format!(
+                    "expected {width} fields, found {}; row skipped",
+                    rec.fields.len()
+                );
+                log.push(
+                    "ragged",
+                    self.issue(
+                        table,
+                        Some(Location::Line(line)),
+                        None,
+                        Severity::Error,
+                        msg,
+                    ),
+                );
                 continue;
             }
             for (out, req) in columns.iter_mut().zip(requests) {
@@ -163,10 +195,17 @@ impl RawSource {
                     let text = match std::str::from_utf8(&raw) {
                         Ok(s) => s.to_string(),
                         Err(_) => {
-                            let msg = "invalid UTF-8, read with U+FFFD replacement characters".to_string();
+                            let msg = "invalid UTF-8, read with U+FFFD replacement characters"
+                                .to_string();
                             log.push(
                                 "invalid-utf8",
-                                self.issue(table, Some(Location::Line(line)), Some(&self.headers[i]), Severity::Warning, msg),
+                                self.issue(
+                                    table,
+                                    Some(Location::Line(line)),
+                                    Some(&self.headers[i]),
+                                    Severity::Warning,
+                                    msg,
+                                ),
                             );
                             String::from_utf8_lossy(&raw).into_owned()
                         }
@@ -180,24 +219,47 @@ impl RawSource {
             }
             positions.push(line);
         }
-        Extracted { columns, positions, rejected }
+        Extracted {
+            columns,
+            positions,
+            rejected,
+        }
     }
 }
 
 impl RawSource {
     /// Reads only the requested Parquet columns, then renders them as text for the shared
     /// normalisation.
-    fn extract_parquet(&self, bytes: &[u8], requests: &[Vec<usize>], table: &str, log: &mut IssueLog) -> Extracted {
-        let mut wanted: Vec<String> = requests.iter().flatten().map(|&i| self.headers[i].clone()).collect();
+    fn extract_parquet(
+        &self,
+        bytes: &[u8],
+        requests: &[Vec<usize>],
+        table: &str,
+        log: &mut IssueLog,
+    ) -> Extracted {
+        let mut wanted: Vec<String> = requests
+            .iter()
+            .flatten()
+            .map(|&i| self.headers[i].clone())
+            .collect();
         wanted.sort();
         wanted.dedup();
-        let read = ParquetReader::new(std::io::Cursor::new(bytes)).with_columns(Some(wanted)).finish();
+        let read = ParquetReader::new(std::io::Cursor::new(bytes))
+            .with_columns(Some(wanted))
+            .finish();
         match read {
             Ok(df) => extract_frame(&df, &self.headers, requests),
             Err(e) => {
                 let msg = format!("cannot read Parquet data: {e}");
-                log.push("unreadable", self.issue(table, None, None, Severity::Error, msg));
-                Extracted { columns: vec![Vec::new(); requests.len()], positions: Vec::new(), rejected: 0 }
+                log.push(
+                    "unreadable",
+                    self.issue(table, None, None, Severity::Error, msg),
+                );
+                Extracted {
+                    columns: vec![Vec::new(); requests.len()],
+                    positions: Vec::new(),
+                    rejected: 0,
+                }
             }
         }
     }
@@ -209,8 +271,12 @@ fn extract_frame(df: &DataFrame, headers: &[String], requests: &[Vec<usize>]) ->
     for req in requests {
         let mut out: Vec<Option<String>> = vec![None; height];
         for &i in req {
-            let Ok(col) = df.column(&headers[i]) else { continue };
-            let Ok(text) = col.cast(&DataType::String) else { continue };
+            let Ok(col) = df.column(&headers[i]) else {
+                continue;
+            };
+            let Ok(text) = col.cast(&DataType::String) else {
+                continue;
+            };
             let Ok(ca) = text.str() else { continue };
             for (slot, v) in out.iter_mut().zip(ca.iter()) {
                 if slot.is_none() {
@@ -220,5 +286,9 @@ fn extract_frame(df: &DataFrame, headers: &[String], requests: &[Vec<usize>]) ->
         }
         columns.push(out);
     }
-    Extracted { columns, positions: (1..=height as u64).collect(), rejected: 0 }
+    Extracted {
+        columns,
+        positions: (1..=height as u64).collect(),
+        rejected: 0,
+    }
 }

@@ -12,7 +12,14 @@ use super::json::{read_json, read_lines};
 use super::raw::{clean_header, Addressing, RawBody, RawSource};
 
 fn file_error(file: &str, msg: impl Into<String>) -> Issue {
-    Issue { severity: Severity::Error, file: file.to_string(), table: None, location: None, column: None, message: msg.into() }
+    Issue {
+        severity: Severity::Error,
+        file: file.to_string(),
+        table: None,
+        location: None,
+        column: None,
+        message: msg.into(),
+    }
 }
 
 /// The format a file is read as.
@@ -26,9 +33,20 @@ enum Format {
 
 /// The file name without compression and format extensions, lower-cased.
 pub fn base_name(path: &str) -> (String, Option<&'static str>) {
-    let file = path.rsplit(['/', '\\']).next().unwrap_or(path).to_ascii_lowercase();
+    let file = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
     let file = file.strip_suffix(".gz").unwrap_or(&file).to_string();
-    for (ext, fmt) in [(".csv", "csv"), (".tsv", "csv"), (".json", "json"), (".ndjson", "ndjson"), (".jsonl", "ndjson"), (".parquet", "parquet")] {
+    for (ext, fmt) in [
+        (".csv", "csv"),
+        (".tsv", "csv"),
+        (".json", "json"),
+        (".ndjson", "ndjson"),
+        (".jsonl", "ndjson"),
+        (".parquet", "parquet"),
+    ] {
         if let Some(stem) = file.strip_suffix(ext) {
             return (stem.to_string(), Some(fmt));
         }
@@ -43,7 +61,10 @@ pub fn read_bytes(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> V
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         if let Err(e) = MultiGzDecoder::new(bytes).read_to_end(&mut out) {
-            log.push("unreadable", file_error(name, format!("cannot decompress gzip: {e}")));
+            log.push(
+                "unreadable",
+                file_error(name, format!("cannot decompress gzip: {e}")),
+            );
             return Vec::new();
         }
         decompressed = out;
@@ -83,7 +104,13 @@ fn read_csv(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Option<
             return None;
         }
         Err(CsvError::UnterminatedQuote { line }) => {
-            log.push("unreadable", file_error(name, format!("line {line}: header row has a quote that is never closed")));
+            log.push(
+                "unreadable",
+                file_error(
+                    name,
+                    format!("line {line}: header row has a quote that is never closed"),
+                ),
+            );
             return None;
         }
     }
@@ -100,7 +127,11 @@ fn read_csv(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Option<
         format: "csv",
         headers,
         addressing: Addressing::Lines,
-        body: RawBody::Csv { bytes: bytes.to_vec(), body_start, body_line },
+        body: RawBody::Csv {
+            bytes: bytes.to_vec(),
+            body_start,
+            body_line,
+        },
         rejected: 0,
     })
 }
@@ -114,7 +145,10 @@ fn read_parquet(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Opt
     let schema = match reader.schema() {
         Ok(s) => s,
         Err(e) => {
-            log.push("unreadable", file_error(name, format!("not a readable Parquet file: {e}")));
+            log.push(
+                "unreadable",
+                file_error(name, format!("not a readable Parquet file: {e}")),
+            );
             return None;
         }
     };

@@ -26,7 +26,12 @@ impl RecognisedBy {
 /// Columns that must all be present for a file to be taken as the table by its columns.
 fn signature(table: TableKind) -> &'static [&'static [&'static str]] {
     match table {
-        TableKind::SignIn => &[&["UserPrincipalName"], &["IPAddress"], &["ResultType"], &["TimeGenerated", "CreatedDateTime"]],
+        TableKind::SignIn => &[
+            &["UserPrincipalName"],
+            &["IPAddress"],
+            &["ResultType"],
+            &["TimeGenerated", "CreatedDateTime"],
+        ],
         TableKind::ThreatIntel => &[&["Pattern"], &["Tags"], &["IsActive"]],
         TableKind::DeviceProcess => &[&["ProcessCommandLine"], &["FileName"], &["DeviceName"]],
         TableKind::DeviceNetwork => &[&["RemotePort"], &["RemoteIP"], &["DeviceName"]],
@@ -48,13 +53,17 @@ pub fn table_from_file_name(path: &str) -> Option<TableKind> {
     TableKind::ALL.into_iter().find(|t| {
         t.names().iter().any(|n| {
             let n = n.to_ascii_lowercase();
-            stem.strip_prefix(&n).is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
+            stem.strip_prefix(&n)
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
         })
     })
 }
 
 /// Recognises a source, or says why it is none of the four tables.
-pub fn recognise(source: &RawSource, forced: Option<TableKind>) -> Result<(TableKind, RecognisedBy), String> {
+pub fn recognise(
+    source: &RawSource,
+    forced: Option<TableKind>,
+) -> Result<(TableKind, RecognisedBy), String> {
     if let Some(t) = forced {
         return Ok((t, RecognisedBy::Forced));
     }
@@ -66,7 +75,11 @@ pub fn recognise(source: &RawSource, forced: Option<TableKind>) -> Result<(Table
         .into_iter()
         .filter(|t| signature(*t).iter().all(|alts| alts.iter().any(|c| has(c))))
         .collect();
-    let matching: Vec<TableKind> = signed.iter().copied().filter(|t| !foreign(*t).iter().any(|c| has(c))).collect();
+    let matching: Vec<TableKind> = signed
+        .iter()
+        .copied()
+        .filter(|t| !foreign(*t).iter().any(|c| has(c)))
+        .collect();
     match (matching.as_slice(), signed.as_slice()) {
         ([t], _) => Ok((*t, RecognisedBy::Columns)),
         ([], []) => Err(format!(
@@ -89,10 +102,22 @@ mod tests {
 
     #[test]
     fn file_names() {
-        assert_eq!(table_from_file_name("x/DeviceProcessEvents.csv"), Some(TableKind::DeviceProcess));
-        assert_eq!(table_from_file_name("devicenetworkevents_part2.ndjson.gz"), Some(TableKind::DeviceNetwork));
-        assert_eq!(table_from_file_name("SigninLogs-2024.json"), Some(TableKind::SignIn));
-        assert_eq!(table_from_file_name("AADNonInteractiveUserSignInLogs.parquet"), Some(TableKind::SignIn));
+        assert_eq!(
+            table_from_file_name("x/DeviceProcessEvents.csv"),
+            Some(TableKind::DeviceProcess)
+        );
+        assert_eq!(
+            table_from_file_name("devicenetworkevents_part2.ndjson.gz"),
+            Some(TableKind::DeviceNetwork)
+        );
+        assert_eq!(
+            table_from_file_name("SigninLogs-2024.json"),
+            Some(TableKind::SignIn)
+        );
+        assert_eq!(
+            table_from_file_name("AADNonInteractiveUserSignInLogs.parquet"),
+            Some(TableKind::SignIn)
+        );
         assert_eq!(table_from_file_name("DeviceProcessEventsX.csv"), None);
         assert_eq!(table_from_file_name("sign-in_adelete.csv"), None);
     }

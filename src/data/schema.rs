@@ -42,14 +42,24 @@ pub struct ColumnSpec {
 }
 
 const fn col(name: &'static str, ty: ColType, need: Need) -> ColumnSpec {
-    ColumnSpec { name, ty, need, fallbacks: &[] }
+    ColumnSpec {
+        name,
+        ty,
+        need,
+        fallbacks: &[],
+    }
 }
 
 use ColType::*;
 use Need::*;
 
 const SIGN_IN: &[ColumnSpec] = &[
-    ColumnSpec { name: "TimeGenerated", ty: DateTime, need: Filter, fallbacks: &["CreatedDateTime"] },
+    ColumnSpec {
+        name: "TimeGenerated",
+        ty: DateTime,
+        need: Filter,
+        fallbacks: &["CreatedDateTime"],
+    },
     col("UserPrincipalName", Str, Output),
     col("AppDisplayName", Str, Output),
     col("IPAddress", Str, Filter),
@@ -72,7 +82,12 @@ const THREAT_INTEL: &[ColumnSpec] = &[
 ];
 
 const DEVICE_PROCESS: &[ColumnSpec] = &[
-    ColumnSpec { name: "Timestamp", ty: DateTime, need: Filter, fallbacks: &["TimeGenerated"] },
+    ColumnSpec {
+        name: "Timestamp",
+        ty: DateTime,
+        need: Filter,
+        fallbacks: &["TimeGenerated"],
+    },
     col("DeviceName", Str, Output),
     col("AccountName", Str, Output),
     col("FileName", Str, Filter),
@@ -83,7 +98,12 @@ const DEVICE_PROCESS: &[ColumnSpec] = &[
 ];
 
 const DEVICE_NETWORK: &[ColumnSpec] = &[
-    ColumnSpec { name: "Timestamp", ty: DateTime, need: Filter, fallbacks: &["TimeGenerated"] },
+    ColumnSpec {
+        name: "Timestamp",
+        ty: DateTime,
+        need: Filter,
+        fallbacks: &["TimeGenerated"],
+    },
     col("DeviceName", Str, Output),
     col("InitiatingProcessFileName", Str, Output),
     col("InitiatingProcessCommandLine", Str, Output),

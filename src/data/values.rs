@@ -32,7 +32,10 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(text: &'a str) -> Self {
-        Self { bytes: text.as_bytes(), pos: 0 }
+        Self {
+            bytes: text.as_bytes(),
+            pos: 0,
+        }
     }
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
@@ -44,6 +47,10 @@ impl<'a> Cursor<'a> {
         } else {
             false
         }
+    }
+    /// Consumes `b` or fails the parse.
+    fn expect(&mut self, b: u8) -> Option<()> {
+        self.eat(b).then_some(())
     }
     /// Reads between `min` and `max` ASCII digits; returns the value and how many were read.
     fn digits(&mut self, min: usize, max: usize) -> Option<(u32, usize)> {
@@ -86,9 +93,9 @@ fn fraction(c: &mut Cursor) -> Option<u32> {
 fn parse_iso_datetime(text: &str) -> Option<Nanos> {
     let mut c = Cursor::new(text);
     let (year, _) = c.digits(4, 4)?;
-    let _ = c.eat(b'-').then_some(())?;
+    c.expect(b'-')?;
     let (month, _) = c.digits(1, 2)?;
-    let _ = c.eat(b'-').then_some(())?;
+    c.expect(b'-')?;
     let (day, _) = c.digits(1, 2)?;
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
     if c.done() {
@@ -98,7 +105,7 @@ fn parse_iso_datetime(text: &str) -> Option<Nanos> {
         return None;
     }
     let (hour, _) = c.digits(1, 2)?;
-    let _ = c.eat(b':').then_some(())?;
+    c.expect(b':')?;
     let (minute, _) = c.digits(2, 2)?;
     let (second, frac) = if c.eat(b':') {
         let (s, _) = c.digits(2, 2)?;
@@ -137,9 +144,9 @@ fn parse_iso_datetime(text: &str) -> Option<Nanos> {
 fn parse_portal_datetime(text: &str) -> Option<Nanos> {
     let mut c = Cursor::new(text);
     let (month, _) = c.digits(1, 2)?;
-    let _ = c.eat(b'/').then_some(())?;
+    c.expect(b'/')?;
     let (day, _) = c.digits(1, 2)?;
-    let _ = c.eat(b'/').then_some(())?;
+    c.expect(b'/')?;
     let (year, _) = c.digits(4, 4)?;
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
     let _ = c.eat(b',');
@@ -147,7 +154,7 @@ fn parse_portal_datetime(text: &str) -> Option<Nanos> {
         return None;
     }
     let (hour, _) = c.digits(1, 2)?;
-    let _ = c.eat(b':').then_some(())?;
+    c.expect(b':')?;
     let (minute, _) = c.digits(2, 2)?;
     let (second, frac) = if c.eat(b':') {
         let (s, _) = c.digits(2, 2)?;
@@ -219,16 +226,31 @@ mod tests {
         let cases: &[(&str, Option<&str>)] = &[
             ("2021-04-28T14:08:45Z", Some("2021-04-28T14:08:45Z")),
             ("2021-04-28T14:08:45.2Z", Some("2021-04-28T14:08:45.2Z")),
-            ("2021-04-28T14:08:45.2213421Z", Some("2021-04-28T14:08:45.2213421Z")),
-            ("2021-04-28T14:08:45.221342199Z", Some("2021-04-28T14:08:45.2213421Z")),
-            ("2021-04-28T14:08:45.2213421+00:00", Some("2021-04-28T14:08:45.2213421Z")),
+            (
+                "2021-04-28T14:08:45.2213421Z",
+                Some("2021-04-28T14:08:45.2213421Z"),
+            ),
+            (
+                "2021-04-28T14:08:45.221342199Z",
+                Some("2021-04-28T14:08:45.2213421Z"),
+            ),
+            (
+                "2021-04-28T14:08:45.2213421+00:00",
+                Some("2021-04-28T14:08:45.2213421Z"),
+            ),
             ("2021-04-28T16:08:45+02:00", Some("2021-04-28T14:08:45Z")),
             ("2021-04-28T09:08:45-0500", Some("2021-04-28T14:08:45Z")),
             ("2021-04-28T14:08:45", Some("2021-04-28T14:08:45Z")),
             ("2021-04-28 14:08:45.5", Some("2021-04-28T14:08:45.5Z")),
             ("2021-04-28", Some("2021-04-28T00:00:00Z")),
-            ("4/28/2021, 2:08:45.221 PM", Some("2021-04-28T14:08:45.221Z")),
-            ("4/28/2021, 12:08:45.221 AM", Some("2021-04-28T00:08:45.221Z")),
+            (
+                "4/28/2021, 2:08:45.221 PM",
+                Some("2021-04-28T14:08:45.221Z"),
+            ),
+            (
+                "4/28/2021, 12:08:45.221 AM",
+                Some("2021-04-28T00:08:45.221Z"),
+            ),
             ("12/1/2021, 12:00:00 PM", Some("2021-12-01T12:00:00Z")),
             ("4/28/2021 2:08:45 pm", Some("2021-04-28T14:08:45Z")),
             ("4/28/2021, 13:08:45 PM", None),
@@ -245,20 +267,39 @@ mod tests {
 
     #[test]
     fn format_keeps_sub_second_digits() {
-        assert_eq!(format_datetime(iso("2021-04-28T14:08:45Z")), "2021-04-28T14:08:45Z");
+        assert_eq!(
+            format_datetime(iso("2021-04-28T14:08:45Z")),
+            "2021-04-28T14:08:45Z"
+        );
         assert_eq!(
             format_datetime(iso("2021-04-28T14:08:45.2213421Z")),
             "2021-04-28T14:08:45.2213421Z"
         );
-        assert_eq!(format_datetime(iso("2021-04-28T14:08:45.22Z")), "2021-04-28T14:08:45.22Z");
+        assert_eq!(
+            format_datetime(iso("2021-04-28T14:08:45.22Z")),
+            "2021-04-28T14:08:45.22Z"
+        );
     }
 
     #[test]
     fn bools_and_ints() {
-        for (t, e) in [("TRUE", Some(true)), ("false", Some(false)), ("1", Some(true)), ("0", Some(false)), ("yes", None), ("", None)] {
+        for (t, e) in [
+            ("TRUE", Some(true)),
+            ("false", Some(false)),
+            ("1", Some(true)),
+            ("0", Some(false)),
+            ("yes", None),
+            ("", None),
+        ] {
             assert_eq!(parse_bool(t), e, "{t:?}");
         }
-        for (t, e) in [("9050", Some(9050)), ("9050.0", Some(9050)), ("9050.5", None), ("x", None), ("-1", Some(-1))] {
+        for (t, e) in [
+            ("9050", Some(9050)),
+            ("9050.0", Some(9050)),
+            ("9050.5", None),
+            ("x", None),
+            ("-1", Some(-1)),
+        ] {
             assert_eq!(parse_int(t), e, "{t:?}");
         }
     }

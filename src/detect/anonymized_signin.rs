@@ -27,7 +27,7 @@ use regex::Regex;
 
 use super::registry::DetectionType;
 use crate::kql::expr::{extract, has, has_any};
-use crate::kql::time::{ago, after, Nanos, DAY};
+use crate::kql::time::{after, ago, Nanos, DAY};
 
 pub const ANONYMIZER_TAGS: &[&str] = &["tor", "proxy", "anonymizer", "vpn", "anonymity"];
 pub const IPV4_PATTERN_TERM: &str = "ipv4-addr:value";
@@ -38,25 +38,46 @@ pub fn tor_exit_ips(ti: LazyFrame, now: Nanos) -> LazyFrame {
     let regex = Regex::new(NETWORK_IP_REGEX).expect("the rule's regex compiles");
     ti.filter(after(col("TimeGenerated"), ago(now, 30 * DAY)))
         .filter(col("IsActive").eq(lit(true)))
-        .filter(col("ValidUntil").is_null().or(after(col("ValidUntil"), now)))
+        .filter(
+            col("ValidUntil")
+                .is_null()
+                .or(after(col("ValidUntil"), now)),
+        )
         .filter(has_any(col("Tags"), ANONYMIZER_TAGS))
         .filter(has(col("Pattern"), IPV4_PATTERN_TERM))
         .with_column(extract(col("Pattern"), regex, 1).alias("NetworkIP"))
         .filter(col("NetworkIP").neq(lit("")))
         // make_set's order is undefined in Kusto; sorting first makes the set sorted.
-        .sort(["Tags"], SortMultipleOptions::default().with_maintain_order(true))
+        .sort(
+            ["Tags"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .group_by([col("NetworkIP")])
-        .agg([col("Tags").unique_stable().alias("AnonymizationType"), len().cast(DataType::Int64).alias("_Indicators")])
+        .agg([
+            col("Tags").unique_stable().alias("AnonymizationType"),
+            len().cast(DataType::Int64).alias("_Indicators"),
+        ])
 }
 
 /// The rule: successful sign-ins from those addresses, every matching pair kept.
-pub fn anonymized_signins(signins: LazyFrame, ti: LazyFrame, now: Nanos, since: Option<Nanos>) -> LazyFrame {
+pub fn anonymized_signins(
+    signins: LazyFrame,
+    ti: LazyFrame,
+    now: Nanos,
+    since: Option<Nanos>,
+) -> LazyFrame {
     let signins = match since {
         Some(bound) => signins.filter(after(col("TimeGenerated"), bound)),
         None => signins,
     };
-    let mut exprs: Vec<Expr> = vec![lit(DetectionType::AnonymizedSignIn.name()).alias("DetectionType")];
-    exprs.extend(DetectionType::AnonymizedSignIn.projected().iter().map(|c| col(*c)));
+    let mut exprs: Vec<Expr> =
+        vec![lit(DetectionType::AnonymizedSignIn.name()).alias("DetectionType")];
+    exprs.extend(
+        DetectionType::AnonymizedSignIn
+            .projected()
+            .iter()
+            .map(|c| col(*c)),
+    );
     exprs.push(col("UserPrincipalName").alias("_Account"));
     exprs.push(col("_Indicators"));
     exprs.extend(super::findings::source_columns());
@@ -69,5 +90,8 @@ pub fn anonymized_signins(signins: LazyFrame, ti: LazyFrame, now: Nanos, since: 
 /// Why a sign-in finding fired: how many live indicator rows name the address, and their tags.
 pub fn reason(tags: &[String], indicators: Option<i64>) -> String {
     let n = indicators.unwrap_or(0);
-    format!("IPAddress matches {n} active threat-intel indicator row(s) tagged: {}", tags.join(" | "))
+    format!(
+        "IPAddress matches {n} active threat-intel indicator row(s) tagged: {}",
+        tags.join(" | ")
+    )
 }

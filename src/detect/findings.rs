@@ -78,7 +78,12 @@ pub fn normalise_device(device: &str) -> String {
 }
 
 fn str_values(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
-    Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
+    Ok(df
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect())
 }
 
 /// Adds the extra columns, drops the internal ones and sorts newest first (ties broken by
@@ -110,24 +115,47 @@ pub fn finalise(df: DataFrame, file_names: &[String]) -> PolarsResult<DataFrame>
             Some(DetectionType::AnonymizedSignIn) => {
                 let t: Vec<String> = tags
                     .get_as_series(i)
-                    .and_then(|s| s.str().ok().map(|ca| ca.iter().flatten().map(str::to_string).collect()))
+                    .and_then(|s| {
+                        s.str()
+                            .ok()
+                            .map(|ca| ca.iter().flatten().map(str::to_string).collect())
+                    })
                     .unwrap_or_default();
-                (ip_addr[i].clone(), anonymized_signin::reason(&t, indicators[i]))
+                (
+                    ip_addr[i].clone(),
+                    anonymized_signin::reason(&t, indicators[i]),
+                )
             }
-            Some(DetectionType::TorPortConnection) => (remote_ip[i].clone(), multihop_proxy::network_reason(port[i])),
-            Some(k) => (String::new(), multihop_proxy::process_reason(k, &file_name[i], &cmd[i])),
+            Some(DetectionType::TorPortConnection) => (
+                remote_ip[i].clone(),
+                multihop_proxy::network_reason(port[i]),
+            ),
+            Some(k) => (
+                String::new(),
+                multihop_proxy::process_reason(k, &file_name[i], &cmd[i]),
+            ),
             None => (String::new(), String::new()),
         };
         ip.push(this_ip);
         reason.push(why);
-        source_file.push(src_file[i].and_then(|f| file_names.get(f as usize)).cloned().unwrap_or_default());
+        source_file.push(
+            src_file[i]
+                .and_then(|f| file_names.get(f as usize))
+                .cloned()
+                .unwrap_or_default(),
+        );
     }
     let time = df
         .column("TimeGenerated")?
         .cast(&DataType::Int64)?
         .i64()?
         .iter()
-        .zip(df.column("Timestamp")?.cast(&DataType::Int64)?.i64()?.iter())
+        .zip(
+            df.column("Timestamp")?
+                .cast(&DataType::Int64)?
+                .i64()?
+                .iter(),
+        )
         .map(|(a, b)| a.or(b))
         .collect::<Int64Chunked>()
         .with_name("_Time".into());
@@ -138,11 +166,17 @@ pub fn finalise(df: DataFrame, file_names: &[String]) -> PolarsResult<DataFrame>
     df.with_column(Column::new("IP".into(), ip))?;
     df.with_column(Column::new("Reason".into(), reason))?;
     df.with_column(Column::new("SourceFile".into(), source_file))?;
-    df.with_column(df.column(SOURCE_LINE_COLUMN)?.clone().with_name("SourceLine".into()))?;
+    df.with_column(
+        df.column(SOURCE_LINE_COLUMN)?
+            .clone()
+            .with_name("SourceLine".into()),
+    )?;
     df.with_column(time.into_column())?;
     let sorted = df.sort(
         ["_Time", "DetectionType", "SourceFile", "SourceLine"],
-        SortMultipleOptions::default().with_order_descending_multi([true, false, false, false]).with_maintain_order(true),
+        SortMultipleOptions::default()
+            .with_order_descending_multi([true, false, false, false])
+            .with_maintain_order(true),
     )?;
     let keep: Vec<String> = contract_columns()
         .iter()

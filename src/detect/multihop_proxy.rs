@@ -24,12 +24,35 @@ use crate::kql::has::{in_ci, HasAny};
 use crate::kql::time::{after, Nanos};
 
 pub const TOR_PORTS: &[i64] = &[9001, 9030, 9040, 9050, 9051, 9150, 9151];
-pub const KNOWN_PROXY_TOOLS: &[&str] =
-    &["tor.exe", "tor2web", "proxychains", "proxifier.exe", "3proxy.exe", "srelay.exe", "microsocks", "redsocks"];
-pub const SUSPICIOUS_PROXY_ARGS: &[&str] =
-    &["proxychains", "socks5", "socks4", "tor2web", "-D ", "DynamicForward", "ProxyJump", "-o ProxyCommand"];
+pub const KNOWN_PROXY_TOOLS: &[&str] = &[
+    "tor.exe",
+    "tor2web",
+    "proxychains",
+    "proxifier.exe",
+    "3proxy.exe",
+    "srelay.exe",
+    "microsocks",
+    "redsocks",
+];
+pub const SUSPICIOUS_PROXY_ARGS: &[&str] = &[
+    "proxychains",
+    "socks5",
+    "socks4",
+    "tor2web",
+    "-D ",
+    "DynamicForward",
+    "ProxyJump",
+    "-o ProxyCommand",
+];
 pub const SSH_FILE_NAMES: &[&str] = &["ssh.exe", "ssh", "plink.exe"];
-pub const SSH_PROXY_ARGS: &[&str] = &["-D ", "-w ", "ProxyJump", "-J ", "-o ProxyCommand", "DynamicForward"];
+pub const SSH_PROXY_ARGS: &[&str] = &[
+    "-D ",
+    "-w ",
+    "ProxyJump",
+    "-J ",
+    "-o ProxyCommand",
+    "DynamicForward",
+];
 
 fn time_filter(lf: LazyFrame, since: Option<Nanos>) -> LazyFrame {
     match since {
@@ -59,7 +82,8 @@ fn process_projection(lf: LazyFrame, kind: DetectionType) -> LazyFrame {
 /// Leg 1: known proxy tools by file name, or proxy arguments on the command line.
 pub fn proxy_tool_launch(process: LazyFrame, since: Option<Nanos>) -> LazyFrame {
     let lf = time_filter(process, since).filter(
-        has_any(col("FileName"), KNOWN_PROXY_TOOLS).or(has_any(col("ProcessCommandLine"), SUSPICIOUS_PROXY_ARGS)),
+        has_any(col("FileName"), KNOWN_PROXY_TOOLS)
+            .or(has_any(col("ProcessCommandLine"), SUSPICIOUS_PROXY_ARGS)),
     );
     process_projection(lf, DetectionType::ProxyToolLaunch)
 }
@@ -69,11 +93,20 @@ pub fn tor_port_connection(network: LazyFrame, since: Option<Nanos>) -> LazyFram
     let lf = time_filter(network, since)
         .filter(in_ints(col("RemotePort"), TOR_PORTS))
         .filter(col("RemoteIPType").eq(lit("Public")));
-    let mut exprs: Vec<Expr> = vec![lit(DetectionType::TorPortConnection.name()).alias("DetectionType")];
+    let mut exprs: Vec<Expr> =
+        vec![lit(DetectionType::TorPortConnection.name()).alias("DetectionType")];
     exprs.extend(
-        ["Timestamp", "DeviceName", "InitiatingProcessFileName", "InitiatingProcessCommandLine", "RemoteIP", "RemotePort", "RemoteUrl"]
-            .iter()
-            .map(|c| col(*c)),
+        [
+            "Timestamp",
+            "DeviceName",
+            "InitiatingProcessFileName",
+            "InitiatingProcessCommandLine",
+            "RemoteIP",
+            "RemotePort",
+            "RemoteUrl",
+        ]
+        .iter()
+        .map(|c| col(*c)),
     );
     exprs.push(col("InitiatingProcessAccountName").alias("_Account"));
     exprs.extend(super::findings::source_columns());
@@ -90,7 +123,10 @@ pub fn ssh_multi_hop_proxy(process: LazyFrame, since: Option<Nanos>) -> LazyFram
 
 fn describe_has(column: &str, text: &str, list: &[&str]) -> Option<String> {
     let m = HasAny::new(list).first_match(text)?;
-    Some(format!("{column} has \"{}\" at offset {}", list[m.term], m.offset))
+    Some(format!(
+        "{column} has \"{}\" at offset {}",
+        list[m.term], m.offset
+    ))
 }
 
 /// Why a process finding fired, naming the list entry, the column and the offset.
@@ -98,7 +134,8 @@ pub fn process_reason(kind: DetectionType, file_name: &str, command_line: &str) 
     match kind {
         DetectionType::SshMultiHopProxy => {
             let name = in_ci(file_name, SSH_FILE_NAMES).map_or("?", |i| SSH_FILE_NAMES[i]);
-            let args = describe_has("ProcessCommandLine", command_line, SSH_PROXY_ARGS).unwrap_or_default();
+            let args = describe_has("ProcessCommandLine", command_line, SSH_PROXY_ARGS)
+                .unwrap_or_default();
             format!("FileName in~ \"{name}\"; {args}")
         }
         _ => describe_has("FileName", file_name, KNOWN_PROXY_TOOLS)

@@ -24,7 +24,9 @@ impl DetectionId {
     }
 
     pub fn from_id(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.id().eq_ignore_ascii_case(id))
+        Self::ALL
+            .into_iter()
+            .find(|d| d.id().eq_ignore_ascii_case(id))
     }
 
     pub fn title(self) -> &'static str {
@@ -48,9 +50,11 @@ impl DetectionId {
     pub fn types(self) -> &'static [DetectionType] {
         match self {
             DetectionId::AnonymizedSignin => &[DetectionType::AnonymizedSignIn],
-            DetectionId::MultihopProxy => {
-                &[DetectionType::ProxyToolLaunch, DetectionType::TorPortConnection, DetectionType::SshMultiHopProxy]
-            }
+            DetectionId::MultihopProxy => &[
+                DetectionType::ProxyToolLaunch,
+                DetectionType::TorPortConnection,
+                DetectionType::SshMultiHopProxy,
+            ],
         }
     }
 }
@@ -96,7 +100,9 @@ impl DetectionType {
     pub fn tables(self) -> &'static [TableKind] {
         match self {
             DetectionType::AnonymizedSignIn => &[TableKind::SignIn, TableKind::ThreatIntel],
-            DetectionType::ProxyToolLaunch | DetectionType::SshMultiHopProxy => &[TableKind::DeviceProcess],
+            DetectionType::ProxyToolLaunch | DetectionType::SshMultiHopProxy => {
+                &[TableKind::DeviceProcess]
+            }
             DetectionType::TorPortConnection => &[TableKind::DeviceNetwork],
         }
     }

@@ -38,7 +38,11 @@ pub struct HuntOptions {
 
 impl Default for HuntOptions {
     fn default() -> Self {
-        Self { now: NowSpec::Latest, lookback: Lookback::All, detections: DetectionId::ALL.to_vec() }
+        Self {
+            now: NowSpec::Latest,
+            lookback: Lookback::All,
+            detections: DetectionId::ALL.to_vec(),
+        }
     }
 }
 
@@ -63,7 +67,15 @@ pub fn latest_event(ds: &Dataset) -> Option<Nanos> {
     ds.tables
         .iter()
         .filter(|(t, _)| t.is_event_table())
-        .filter_map(|(t, df)| df.column(t.time_column()).ok()?.cast(&DataType::Int64).ok()?.i64().ok()?.max())
+        .filter_map(|(t, df)| {
+            df.column(t.time_column())
+                .ok()?
+                .cast(&DataType::Int64)
+                .ok()?
+                .i64()
+                .ok()?
+                .max()
+        })
         .max()
 }
 
@@ -74,7 +86,10 @@ fn resolve_now(ds: &Dataset, spec: NowSpec) -> (Nanos, String) {
             Some(t) => (t, "newest event (--now latest)".into()),
             None => {
                 let wall = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-                (wall - wall.rem_euclid(100), "clock (no events loaded)".into())
+                (
+                    wall - wall.rem_euclid(100),
+                    "clock (no events loaded)".into(),
+                )
             }
         },
     }
@@ -85,7 +100,14 @@ pub fn window_start(lookback: Lookback, table: TableKind, now: Nanos) -> Option<
     match lookback {
         Lookback::All => None,
         Lookback::Duration(d) => Some(ago(now, d)),
-        Lookback::Rule => Some(ago(now, if table == TableKind::SignIn { HOUR } else { DAY })),
+        Lookback::Rule => Some(ago(
+            now,
+            if table == TableKind::SignIn {
+                HOUR
+            } else {
+                DAY
+            },
+        )),
     }
 }
 
@@ -102,10 +124,17 @@ pub fn hunt(ds: &Dataset, options: &HuntOptions) -> PolarsResult<HuntResult> {
     let mut legs: Vec<LazyFrame> = Vec::new();
     let mut ran = Vec::new();
     let mut not_run = Vec::new();
-    let kinds: Vec<DetectionType> = options.detections.iter().flat_map(|d| d.types().iter().copied()).collect();
+    let kinds: Vec<DetectionType> = options
+        .detections
+        .iter()
+        .flat_map(|d| d.types().iter().copied())
+        .collect();
     for kind in kinds {
         if let Some(missing) = kind.tables().iter().find(|t| !ds.tables.contains_key(t)) {
-            not_run.push(NotRun { kind, reason: missing_reason(ds, *missing) });
+            not_run.push(NotRun {
+                kind,
+                reason: missing_reason(ds, *missing),
+            });
             continue;
         }
         let frame = |t: TableKind| ds.tables[&t].clone().lazy();
@@ -117,15 +146,18 @@ pub fn hunt(ds: &Dataset, options: &HuntOptions) -> PolarsResult<HuntResult> {
                 now,
                 since(TableKind::SignIn),
             ),
-            DetectionType::ProxyToolLaunch => {
-                multihop_proxy::proxy_tool_launch(frame(TableKind::DeviceProcess), since(TableKind::DeviceProcess))
-            }
-            DetectionType::TorPortConnection => {
-                multihop_proxy::tor_port_connection(frame(TableKind::DeviceNetwork), since(TableKind::DeviceNetwork))
-            }
-            DetectionType::SshMultiHopProxy => {
-                multihop_proxy::ssh_multi_hop_proxy(frame(TableKind::DeviceProcess), since(TableKind::DeviceProcess))
-            }
+            DetectionType::ProxyToolLaunch => multihop_proxy::proxy_tool_launch(
+                frame(TableKind::DeviceProcess),
+                since(TableKind::DeviceProcess),
+            ),
+            DetectionType::TorPortConnection => multihop_proxy::tor_port_connection(
+                frame(TableKind::DeviceNetwork),
+                since(TableKind::DeviceNetwork),
+            ),
+            DetectionType::SshMultiHopProxy => multihop_proxy::ssh_multi_hop_proxy(
+                frame(TableKind::DeviceProcess),
+                since(TableKind::DeviceProcess),
+            ),
         };
         let present = leg.clone().collect_schema()?;
         let names: Vec<&str> = present.iter_names().map(|n| n.as_str()).collect();
@@ -135,20 +167,40 @@ pub fn hunt(ds: &Dataset, options: &HuntOptions) -> PolarsResult<HuntResult> {
     let findings = if legs.is_empty() {
         empty_findings(&ds.file_names)?
     } else {
-        let union = concat(legs, UnionArgs { parallel: true, rechunk: true, ..UnionArgs::default() })?.collect()?;
+        let union = concat(
+            legs,
+            UnionArgs {
+                parallel: true,
+                rechunk: true,
+                ..UnionArgs::default()
+            },
+        )?
+        .collect()?;
         finalise(union, &ds.file_names)?
     };
-    Ok(HuntResult { findings, now, now_source, ran, not_run })
+    Ok(HuntResult {
+        findings,
+        now,
+        now_source,
+        ran,
+        not_run,
+    })
 }
 
 fn empty_findings(file_names: &[String]) -> PolarsResult<DataFrame> {
     let columns = super::findings::contract_columns();
-    let empty = DataFrame::empty_with_schema(&Schema::from_iter(columns.into_iter().map(|(n, t)| Field::new(n.into(), t))));
+    let empty = DataFrame::empty_with_schema(&Schema::from_iter(
+        columns.into_iter().map(|(n, t)| Field::new(n.into(), t)),
+    ));
     let leg = empty.lazy().with_columns([
         lit(NULL).cast(DataType::String).alias("_Account"),
         lit(NULL).cast(DataType::Int64).alias("_Indicators"),
-        lit(NULL).cast(DataType::UInt32).alias(crate::data::schema::SOURCE_FILE_COLUMN),
-        lit(NULL).cast(DataType::Int64).alias(crate::data::schema::SOURCE_LINE_COLUMN),
+        lit(NULL)
+            .cast(DataType::UInt32)
+            .alias(crate::data::schema::SOURCE_FILE_COLUMN),
+        lit(NULL)
+            .cast(DataType::Int64)
+            .alias(crate::data::schema::SOURCE_LINE_COLUMN),
     ]);
     finalise(leg.collect()?, file_names)
 }

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use super::ExportError;
 
 fn temp_sibling(path: &Path) -> PathBuf {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("findings");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("findings");
     let tmp = format!(".{name}.proxyhunt-{}.tmp", std::process::id());
     path.with_file_name(tmp)
 }
@@ -20,7 +23,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8], force: bool) -> Result<(), Ex
         return Err(ExportError::Exists(path.to_path_buf()));
     }
     let tmp = temp_sibling(path);
-    let io = |source| ExportError::Io { path: path.to_path_buf(), source };
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let result = (|| {
         let mut f = fs::File::create(&tmp).map_err(io)?;
         f.write_all(bytes).map_err(io)?;
@@ -30,7 +36,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8], force: bool) -> Result<(), Ex
         } else {
             match fs::hard_link(&tmp, path) {
                 Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(ExportError::Exists(path.to_path_buf())),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    Err(ExportError::Exists(path.to_path_buf()))
+                }
                 Err(e) => Err(io(e)),
             }
         }

@@ -38,7 +38,11 @@ fn cell_text(v: &Value) -> String {
 }
 
 pub fn write_csv(findings: &DataFrame, safety: CsvSafety, out: &mut dyn Write) -> io::Result<()> {
-    let names: Vec<&str> = contract_columns().into_iter().map(|(n, _)| n).chain(EXTRA_COLUMNS.iter().copied()).collect();
+    let names: Vec<&str> = contract_columns()
+        .into_iter()
+        .map(|(n, _)| n)
+        .chain(EXTRA_COLUMNS.iter().copied())
+        .collect();
     let columns: Vec<Vec<Value>> = names
         .iter()
         .map(|n| findings.column(n).and_then(column_json))
@@ -51,7 +55,9 @@ pub fn write_csv(findings: &DataFrame, safety: CsvSafety, out: &mut dyn Write) -
             .map(|c| {
                 let text = cell_text(&c[row]);
                 let text = match safety {
-                    CsvSafety::Neutralise if matches!(c[row], Value::String(_)) => neutralise(&text),
+                    CsvSafety::Neutralise if matches!(c[row], Value::String(_)) => {
+                        neutralise(&text)
+                    }
                     _ => text,
                 };
                 quote(&text)

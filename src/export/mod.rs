@@ -54,14 +54,25 @@ pub enum ExportError {
     #[error("{0} already exists; use --force to overwrite it")]
     Exists(PathBuf),
     #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot encode findings: {0}")]
     Polars(#[from] PolarsError),
 }
 
 /// Encodes findings in a format into a writer.
-pub fn encode(findings: &DataFrame, format: Format, safety: CsvSafety, out: &mut dyn Write) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io { path: PathBuf::from("-"), source };
+pub fn encode(
+    findings: &DataFrame,
+    format: Format,
+    safety: CsvSafety,
+    out: &mut dyn Write,
+) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: PathBuf::from("-"),
+        source,
+    };
     match format {
         Format::Ndjson => {
             for record in json_records(findings)? {
@@ -70,7 +81,10 @@ pub fn encode(findings: &DataFrame, format: Format, safety: CsvSafety, out: &mut
             }
         }
         Format::Json => {
-            let all: Vec<serde_json::Value> = json_records(findings)?.iter().map(FindingRecord::to_json).collect();
+            let all: Vec<serde_json::Value> = json_records(findings)?
+                .iter()
+                .map(FindingRecord::to_json)
+                .collect();
             serde_json::to_writer_pretty(&mut *out, &all).map_err(|e| io(e.into()))?;
             out.write_all(b"\n").map_err(io)?;
         }
@@ -86,7 +100,13 @@ pub fn encode(findings: &DataFrame, format: Format, safety: CsvSafety, out: &mut
 }
 
 /// Writes findings to a file atomically; refuses to overwrite unless `force`.
-pub fn write_file(findings: &DataFrame, format: Format, safety: CsvSafety, path: &Path, force: bool) -> Result<(), ExportError> {
+pub fn write_file(
+    findings: &DataFrame,
+    format: Format,
+    safety: CsvSafety,
+    path: &Path,
+    force: bool,
+) -> Result<(), ExportError> {
     let mut buf = Vec::new();
     encode(findings, format, safety, &mut buf)?;
     write_atomically(path, &buf, force)

@@ -34,8 +34,16 @@ pub fn column_json(column: &Column) -> PolarsResult<Vec<Value>> {
             .iter()
             .map(|v| v.map_or(Value::Null, |t| Value::String(format_datetime(t))))
             .collect(),
-        DataType::Int64 => column.i64()?.iter().map(|v| v.map_or(Value::Null, Value::from)).collect(),
-        DataType::String => column.str()?.iter().map(|v| v.map_or(Value::Null, Value::from)).collect(),
+        DataType::Int64 => column
+            .i64()?
+            .iter()
+            .map(|v| v.map_or(Value::Null, Value::from))
+            .collect(),
+        DataType::String => column
+            .str()?
+            .iter()
+            .map(|v| v.map_or(Value::Null, Value::from))
+            .collect(),
         DataType::List(_) => {
             let ca = column.list()?;
             (0..n)
@@ -51,21 +59,31 @@ pub fn column_json(column: &Column) -> PolarsResult<Vec<Value>> {
         other => {
             let text = column.cast(&DataType::String)?;
             let _ = other;
-            text.str()?.iter().map(|v| v.map_or(Value::Null, Value::from)).collect()
+            text.str()?
+                .iter()
+                .map(|v| v.map_or(Value::Null, Value::from))
+                .collect()
         }
     })
 }
 
 /// Every finding as a record with only its type's columns and the extras.
 pub fn json_records(findings: &DataFrame) -> PolarsResult<Vec<FindingRecord>> {
-    let names: Vec<&'static str> = contract_columns().into_iter().map(|(n, _)| n).chain(EXTRA_COLUMNS.iter().copied()).collect();
-    let values: Vec<Vec<Value>> = names.iter().map(|n| findings.column(n).and_then(column_json)).collect::<PolarsResult<_>>()?;
+    let names: Vec<&'static str> = contract_columns()
+        .into_iter()
+        .map(|(n, _)| n)
+        .chain(EXTRA_COLUMNS.iter().copied())
+        .collect();
+    let values: Vec<Vec<Value>> = names
+        .iter()
+        .map(|n| findings.column(n).and_then(column_json))
+        .collect::<PolarsResult<_>>()?;
     let index = |name: &str| names.iter().position(|n| *n == name);
     let kind_col = index("DetectionType").unwrap_or(0);
     let mut out = Vec::with_capacity(findings.height());
-    for row in 0..findings.height() {
-        let kind = values[kind_col][row].as_str().and_then(DetectionType::from_name);
-        let mut fields = vec![("DetectionType", values[kind_col][row].clone())];
+    for (row, kind_value) in values[kind_col].iter().enumerate() {
+        let kind = kind_value.as_str().and_then(DetectionType::from_name);
+        let mut fields = vec![("DetectionType", kind_value.clone())];
         if let Some(kind) = kind {
             for c in kind.projected() {
                 if let Some(i) = index(c) {

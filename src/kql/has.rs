@@ -81,7 +81,10 @@ impl HasAny {
                 Some(b) => (m.start(), term) < (b.offset, b.term),
             };
             if better {
-                best = Some(HasMatch { term, offset: m.start() });
+                best = Some(HasMatch {
+                    term,
+                    offset: m.start(),
+                });
             }
         }
         best
@@ -89,13 +92,19 @@ impl HasAny {
 
     pub fn is_match(&self, text: &str) -> bool {
         let bytes = text.as_bytes();
-        self.automaton
-            .find_overlapping_iter(text)
-            .any(|m| aligned(bytes, m.start(), m.end(), self.terms[m.pattern().as_usize()].as_bytes()))
+        self.automaton.find_overlapping_iter(text).any(|m| {
+            aligned(
+                bytes,
+                m.start(),
+                m.end(),
+                self.terms[m.pattern().as_usize()].as_bytes(),
+            )
+        })
     }
 }
 
 /// `text in~ (a, b, ...)`: whole-string equality, ASCII case-insensitive.
 pub fn in_ci<S: AsRef<str>>(text: &str, list: &[S]) -> Option<usize> {
-    list.iter().position(|s| s.as_ref().eq_ignore_ascii_case(text))
+    list.iter()
+        .position(|s| s.as_ref().eq_ignore_ascii_case(text))
 }

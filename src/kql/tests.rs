@@ -61,14 +61,24 @@ fn has_table() {
         assert_eq!(has(lhs, rhs), expected, "{lhs:?} has {rhs:?}");
         let any = HasAny::new(&[rhs]);
         assert_eq!(any.is_match(lhs), expected, "{lhs:?} has_any ({rhs:?})");
-        assert_eq!(any.first_match(lhs).is_some(), expected, "first_match {lhs:?} {rhs:?}");
+        assert_eq!(
+            any.first_match(lhs).is_some(),
+            expected,
+            "first_match {lhs:?} {rhs:?}"
+        );
     }
 }
 
 #[test]
 fn has_any_is_or_of_has() {
     let terms = [
-        "proxychains", "socks5", "socks4", "tor2web", "-D ", "DynamicForward", "ProxyJump",
+        "proxychains",
+        "socks5",
+        "socks4",
+        "tor2web",
+        "-D ",
+        "DynamicForward",
+        "ProxyJump",
         "-o ProxyCommand",
     ];
     let any = HasAny::new(&terms);
@@ -81,7 +91,9 @@ fn has_any_is_or_of_has() {
 #[test]
 fn has_any_reports_earliest_aligned_match() {
     let any = HasAny::new(&["tor.exe", "-D "]);
-    let m = any.first_match("mytor.exe -D 1080 tor.exe").expect("matches");
+    let m = any
+        .first_match("mytor.exe -D 1080 tor.exe")
+        .expect("matches");
     assert_eq!((any.terms()[m.term].as_str(), m.offset), ("-D ", 10));
     assert_eq!(has_at("ssh -D 1080", "-D "), Some(4));
     assert_eq!(has_at("ssh -d x -D y", "-D "), Some(4));

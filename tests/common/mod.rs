@@ -16,7 +16,11 @@ pub fn contract_records(ds: &Dataset, options: &HuntOptions) -> Vec<Value> {
         .expect("records")
         .into_iter()
         .map(|r| {
-            let kind = r.fields[0].1.as_str().and_then(DetectionType::from_name).expect("known type");
+            let kind = r.fields[0]
+                .1
+                .as_str()
+                .and_then(DetectionType::from_name)
+                .expect("known type");
             let mut map = serde_json::Map::new();
             for (k, v) in r.fields {
                 if k == "DetectionType" || kind.projected().contains(&k) {
@@ -45,7 +49,9 @@ pub fn read_ndjson(path: &Path) -> Vec<Value> {
 
 pub fn options(lookback: Lookback, now: Option<&str>) -> HuntOptions {
     HuntOptions {
-        now: now.map_or(NowSpec::Latest, |n| NowSpec::At(proxyhunt::data::values::parse_datetime(n).expect("valid now"))),
+        now: now.map_or(NowSpec::Latest, |n| {
+            NowSpec::At(proxyhunt::data::values::parse_datetime(n).expect("valid now"))
+        }),
         lookback,
         ..HuntOptions::default()
     }
@@ -61,7 +67,10 @@ pub fn repo() -> PathBuf {
 
 /// Runs the binary; returns (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proxyhunt")).args(args).output().expect("binary runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_proxyhunt"))
+        .args(args)
+        .output()
+        .expect("binary runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
