@@ -43,6 +43,12 @@ impl std::fmt::Display for Unusable {
     }
 }
 
+/// `null` / `NULL` written as text by some tools: missing in a typed column. In a string column
+/// it stays text, since a string column cannot tell it from a value.
+fn is_null_text(text: &str) -> bool {
+    text.eq_ignore_ascii_case("null")
+}
+
 fn type_name(ty: ColType) -> &'static str {
     match ty {
         ColType::Str => "a string",
@@ -134,7 +140,7 @@ pub fn normalize(
                     .iter()
                     .enumerate()
                     .map(|(row, c)| {
-                        let Some(text) = c.as_deref() else {
+                        let Some(text) = c.as_deref().filter(|t| !is_null_text(t)) else {
                             if is_time {
                                 let at = source.addressing.at(extracted.positions[row]);
                                 let msg = "no event time; row skipped".to_string();
@@ -183,7 +189,7 @@ pub fn normalize(
                     .iter()
                     .enumerate()
                     .map(|(row, c)| {
-                        let text = c.as_deref()?;
+                        let text = c.as_deref().filter(|t| !is_null_text(t))?;
                         let parsed = parse_bool(text);
                         if parsed.is_none() {
                             report(row, text, log);
@@ -198,7 +204,7 @@ pub fn normalize(
                     .iter()
                     .enumerate()
                     .map(|(row, c)| {
-                        let text = c.as_deref()?;
+                        let text = c.as_deref().filter(|t| !is_null_text(t))?;
                         let parsed = parse_int(text);
                         if parsed.is_none() {
                             report(row, text, log);
