@@ -25,11 +25,17 @@ fn measure(label: &str, runs: usize, bytes: u64, mut f: impl FnMut() -> usize) {
     }
     let m = median(times);
     let mbps = bytes as f64 / 1e6 / m.as_secs_f64();
-    println!("{label:<48} median {:>9.2} ms  {mbps:>7.1} MB/s  ({findings} findings, {runs} runs)", m.as_secs_f64() * 1e3);
+    println!(
+        "{label:<48} median {:>9.2} ms  {mbps:>7.1} MB/s  ({findings} findings, {runs} runs)",
+        m.as_secs_f64() * 1e3
+    );
 }
 
 fn sample_bytes() -> u64 {
-    proxyhunt::data::sample::FILES.iter().map(|(_, b)| b.len() as u64).sum()
+    proxyhunt::data::sample::FILES
+        .iter()
+        .map(|(_, b)| b.len() as u64)
+        .sum()
 }
 
 /// Writes `copies` copies of each sample file (a table split over many files, as portal exports are).
@@ -46,32 +52,73 @@ fn replicate(dir: &Path, copies: usize) -> u64 {
 }
 
 fn run_all(ds: &proxyhunt::data::load::Dataset, lookback: Lookback) -> usize {
-    let result = hunt(ds, &HuntOptions { lookback, ..HuntOptions::default() }).expect("hunt");
+    let result = hunt(
+        ds,
+        &HuntOptions {
+            lookback,
+            ..HuntOptions::default()
+        },
+    )
+    .expect("hunt");
     let mut out = Vec::new();
-    encode(&result.findings, Format::Ndjson, CsvSafety::Neutralise, &mut out).expect("encode");
+    encode(
+        &result.findings,
+        Format::Ndjson,
+        CsvSafety::Neutralise,
+        &mut out,
+    )
+    .expect("encode");
     result.findings.height()
 }
 
 fn main() {
     let bytes = sample_bytes();
-    measure("sample: load (embedded)", 30, bytes, || load_sample().files.len());
+    measure("sample: load (embedded)", 30, bytes, || {
+        load_sample().files.len()
+    });
     let ds = load_sample();
-    measure("sample: detect + ndjson, --lookback all", 30, bytes, || run_all(&ds, Lookback::All));
-    measure("sample: load + detect + ndjson, --lookback rule", 30, bytes, || run_all(&load_sample(), Lookback::Rule));
+    measure("sample: detect + ndjson, --lookback all", 30, bytes, || {
+        run_all(&ds, Lookback::All)
+    });
+    measure(
+        "sample: load + detect + ndjson, --lookback rule",
+        30,
+        bytes,
+        || run_all(&load_sample(), Lookback::Rule),
+    );
 
-    let copies: usize = std::env::var("PROXYHUNT_BENCH_COPIES").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let copies: usize = std::env::var("PROXYHUNT_BENCH_COPIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let dir = tempfile::tempdir().expect("temp dir");
     let total = replicate(dir.path(), copies);
     let paths = [dir.path().to_path_buf()];
     let rows = {
         let ds = load(&paths, &LoadOptions::default());
-        proxyhunt::data::schema::TableKind::ALL.iter().map(|t| ds.rows(*t)).sum::<usize>()
+        proxyhunt::data::schema::TableKind::ALL
+            .iter()
+            .map(|t| ds.rows(*t))
+            .sum::<usize>()
     };
-    println!("replicated: {copies} copies of each sample file, {:.1} MB, {rows} rows", total as f64 / 1e6);
-    measure("replicated: load", 5, total, || load(&paths, &LoadOptions::default()).files.len());
-    let ds = load(&paths, &LoadOptions::default());
-    measure("replicated: detect + ndjson, --lookback all", 5, total, || run_all(&ds, Lookback::All));
-    measure("replicated: load + detect + ndjson, --lookback all", 5, total, || {
-        run_all(&load(&paths, &LoadOptions::default()), Lookback::All)
+    println!(
+        "replicated: {copies} copies of each sample file, {:.1} MB, {rows} rows",
+        total as f64 / 1e6
+    );
+    measure("replicated: load", 5, total, || {
+        load(&paths, &LoadOptions::default()).files.len()
     });
+    let ds = load(&paths, &LoadOptions::default());
+    measure(
+        "replicated: detect + ndjson, --lookback all",
+        5,
+        total,
+        || run_all(&ds, Lookback::All),
+    );
+    measure(
+        "replicated: load + detect + ndjson, --lookback all",
+        5,
+        total,
+        || run_all(&load(&paths, &LoadOptions::default()), Lookback::All),
+    );
 }

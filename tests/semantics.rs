@@ -81,7 +81,11 @@ fn threat_intel_filters() {
         ("IsActive TRUE text", json!({"IsActive": "TRUE"}), true),
         ("IsActive 1", json!({"IsActive": 1}), true),
         ("IsActive null as text", json!({"IsActive": "null"}), false),
-        ("ValidUntil NULL as text", json!({"ValidUntil": "NULL"}), true),
+        (
+            "ValidUntil NULL as text",
+            json!({"ValidUntil": "NULL"}),
+            true,
+        ),
         ("Tags Tor", json!({"Tags": "Tor"}), true),
         (
             "Tags JSON text",

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::csv::{field_bytes, is_blank, CsvError, Record, Records};
 use super::issues::{Issue, IssueLog, Location, Severity};
-use super::values::is_missing;
+use super::values::{format_datetime, is_missing};
 
 /// How a source's rows are addressed in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +248,7 @@ impl RawSource {
             .with_columns(Some(wanted))
             .finish();
         match read {
-            Ok(df) => extract_frame(&df, &self.headers, requests),
+            Ok(df) => extract_frame(&df, self, requests, table, log),
             Err(e) => {
                 let msg = format!("cannot read Parquet data: {e}");
                 log.push(
@@ -265,22 +265,58 @@ impl RawSource {
     }
 }
 
-fn extract_frame(df: &DataFrame, headers: &[String], requests: &[Vec<usize>]) -> Extracted {
+/// A Parquet column as text. Datetimes (any unit, with or without a zone) become RFC 3339 UTC
+/// so that the shared parser reads them back exactly; everything else is cast to string.
+fn column_text(col: &Column) -> PolarsResult<Vec<Option<String>>> {
+    if let DataType::Datetime(unit, _) = col.dtype() {
+        let per_unit: i64 = match unit {
+            TimeUnit::Nanoseconds => 1,
+            TimeUnit::Microseconds => 1_000,
+            TimeUnit::Milliseconds => 1_000_000,
+        };
+        let physical = col.to_physical_repr();
+        let values = physical.i64()?;
+        return Ok(values
+            .iter()
+            .map(|v| v.map(|t| format_datetime(t.saturating_mul(per_unit))))
+            .collect());
+    }
+    let text = col.cast(&DataType::String)?;
+    Ok(text
+        .str()?
+        .iter()
+        .map(|v| v.filter(|s| !is_missing(s)).map(str::to_string))
+        .collect())
+}
+
+fn extract_frame(
+    df: &DataFrame,
+    source: &RawSource,
+    requests: &[Vec<usize>],
+    table: &str,
+    log: &mut IssueLog,
+) -> Extracted {
     let height = df.height();
     let mut columns = Vec::with_capacity(requests.len());
     for req in requests {
         let mut out: Vec<Option<String>> = vec![None; height];
         for &i in req {
-            let Ok(col) = df.column(&headers[i]) else {
-                continue;
+            let name = &source.headers[i];
+            let values = df.column(name).and_then(column_text);
+            let values = match values {
+                Ok(v) => v,
+                Err(e) => {
+                    let msg = format!("cannot read this column: {e}; read as empty");
+                    log.push(
+                        "unreadable-column",
+                        source.issue(table, None, Some(name), Severity::Warning, msg),
+                    );
+                    continue;
+                }
             };
-            let Ok(text) = col.cast(&DataType::String) else {
-                continue;
-            };
-            let Ok(ca) = text.str() else { continue };
-            for (slot, v) in out.iter_mut().zip(ca.iter()) {
+            for (slot, v) in out.iter_mut().zip(values) {
                 if slot.is_none() {
-                    *slot = v.filter(|s| !is_missing(s)).map(str::to_string);
+                    *slot = v;
                 }
             }
         }
