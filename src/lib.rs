@@ -5,6 +5,7 @@
 pub mod commands;
 pub mod data;
 pub mod detect;
+pub mod explore;
 pub mod export;
 pub mod kql;
 pub mod text;

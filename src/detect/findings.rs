@@ -185,3 +185,14 @@ pub fn finalise(df: DataFrame, file_names: &[String]) -> PolarsResult<DataFrame>
         .collect();
     sorted.select(keep)
 }
+
+/// Each finding's event time (`TimeGenerated` or `Timestamp`) in nanoseconds, in frame order.
+pub fn finding_times(findings: &DataFrame) -> PolarsResult<Vec<Option<i64>>> {
+    let a = findings.column("TimeGenerated")?.cast(&DataType::Int64)?;
+    let b = findings.column("Timestamp")?.cast(&DataType::Int64)?;
+    Ok(a.i64()?
+        .iter()
+        .zip(b.i64()?.iter())
+        .map(|(x, y)| x.or(y))
+        .collect())
+}

@@ -1,0 +1,221 @@
+//! "Go hunt from an entity": the raw events of a user, IP or device across every loaded table
+//! around a moment, so that an analyst sees what else happened, not only detection hits.
+
+use std::sync::Arc;
+
+use polars::prelude::*;
+use regex::Regex;
+
+use crate::data::load::Dataset;
+use crate::data::schema::{TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
+use crate::detect::anonymized_signin::NETWORK_IP_REGEX;
+use crate::detect::findings::{normalise_device, normalise_user};
+use crate::kql::expr::extract;
+use crate::kql::time::Nanos;
+
+/// The entity to follow, in its normalised form (as findings' `User`, `IP`, `Device` hold it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entity {
+    User(String),
+    Ip(String),
+    Device(String),
+}
+
+impl Entity {
+    pub fn label(&self) -> String {
+        match self {
+            Entity::User(v) => format!("User={v}"),
+            Entity::Ip(v) => format!("IP={v}"),
+            Entity::Device(v) => format!("Device={v}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextEvent {
+    pub table: TableKind,
+    /// `None` for threat-intel rows, which are shown whatever their time.
+    pub time: Option<Nanos>,
+    pub summary: String,
+    pub source: String,
+}
+
+type Normaliser = fn(&str) -> String;
+
+fn exact(s: &str) -> String {
+    s.to_string()
+}
+
+/// Which column of which table holds the entity, and how it is normalised before comparing.
+fn entity_columns(entity: &Entity) -> Vec<(TableKind, &'static str, Normaliser)> {
+    match entity {
+        Entity::User(_) => vec![
+            (
+                TableKind::SignIn,
+                "UserPrincipalName",
+                normalise_user as Normaliser,
+            ),
+            (TableKind::DeviceProcess, "AccountName", normalise_user),
+            (
+                TableKind::DeviceNetwork,
+                "InitiatingProcessAccountName",
+                normalise_user,
+            ),
+        ],
+        Entity::Ip(_) => vec![
+            (TableKind::SignIn, "IPAddress", exact as Normaliser),
+            (TableKind::DeviceNetwork, "RemoteIP", exact),
+        ],
+        Entity::Device(_) => vec![
+            (
+                TableKind::DeviceProcess,
+                "DeviceName",
+                normalise_device as Normaliser,
+            ),
+            (TableKind::DeviceNetwork, "DeviceName", normalise_device),
+        ],
+    }
+}
+
+fn equals_after(expr: Expr, normalise: Normaliser, wanted: String) -> Expr {
+    let wanted = Arc::new(wanted);
+    expr.map(
+        move |c: Column| {
+            let out: BooleanChunked = c
+                .str()?
+                .iter()
+                .map(|v| Some(v.is_some_and(|s| normalise(s) == *wanted)))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// The summary of a row: each (prefix, column) pair in turn.
+fn summary_parts(table: TableKind) -> &'static [(&'static str, &'static str)] {
+    match table {
+        TableKind::SignIn => &[
+            ("", "UserPrincipalName"),
+            (" to ", "AppDisplayName"),
+            (" from ", "IPAddress"),
+            (" ResultType=", "ResultType"),
+            (" ", "Location"),
+        ],
+        TableKind::DeviceProcess => &[
+            ("", "DeviceName"),
+            (" ", "AccountName"),
+            (": ", "ProcessCommandLine"),
+        ],
+        TableKind::DeviceNetwork => &[
+            ("", "DeviceName"),
+            (" ", "InitiatingProcessFileName"),
+            (" -> ", "RemoteIP"),
+            (":", "RemotePort"),
+            (" ", "RemoteUrl"),
+            (" ", "RemoteIPType"),
+        ],
+        TableKind::ThreatIntel => &[
+            ("indicator ", "Id"),
+            (" Tags=", "Tags"),
+            (" ", "Pattern"),
+            (" active=", "IsActive"),
+            (" until=", "ValidUntil"),
+        ],
+    }
+}
+
+fn collect_events(
+    lf: LazyFrame,
+    table: TableKind,
+    file_names: &[String],
+    with_time: bool,
+) -> PolarsResult<Vec<ContextEvent>> {
+    let parts = summary_parts(table);
+    let time = if with_time {
+        col(table.time_column()).cast(DataType::Int64)
+    } else {
+        lit(NULL).cast(DataType::Int64)
+    };
+    let mut exprs = vec![
+        time.alias("_t"),
+        col(SOURCE_FILE_COLUMN),
+        col(SOURCE_LINE_COLUMN),
+    ];
+    exprs.extend(parts.iter().map(|(_, c)| col(*c).cast(DataType::String)));
+    let df = lf.select(exprs).collect()?;
+    let times = df.column("_t")?.i64()?.clone();
+    let files = df.column(SOURCE_FILE_COLUMN)?.u32()?.clone();
+    let lines = df.column(SOURCE_LINE_COLUMN)?.i64()?.clone();
+    let texts: Vec<StringChunked> = parts
+        .iter()
+        .map(|(_, c)| df.column(c).and_then(|c| c.str().cloned()))
+        .collect::<PolarsResult<_>>()?;
+    Ok((0..df.height())
+        .map(|i| {
+            let summary = parts
+                .iter()
+                .zip(&texts)
+                .map(|((prefix, _), t)| format!("{prefix}{}", t.get(i).unwrap_or("")))
+                .collect::<String>();
+            ContextEvent {
+                table,
+                time: times.get(i),
+                summary,
+                source: format!(
+                    "{}:{}",
+                    files
+                        .get(i)
+                        .and_then(|f| file_names.get(f as usize))
+                        .map_or("?", String::as_str),
+                    lines.get(i).unwrap_or(0)
+                ),
+            }
+        })
+        .collect())
+}
+
+/// Events of `entity` within `half_window` of `center`, oldest first; for an IP, also the
+/// threat-intel indicators that name it (whatever their time).
+pub fn context_events(
+    ds: &Dataset,
+    entity: &Entity,
+    center: Nanos,
+    half_window: Nanos,
+) -> PolarsResult<Vec<ContextEvent>> {
+    let wanted = match entity {
+        Entity::User(v) | Entity::Ip(v) | Entity::Device(v) => v.clone(),
+    };
+    let mut out = Vec::new();
+    for (table, column, normalise) in entity_columns(entity) {
+        let Some(df) = ds.tables.get(&table) else {
+            continue;
+        };
+        let t = col(table.time_column()).cast(DataType::Int64);
+        let lf = df
+            .clone()
+            .lazy()
+            .filter(
+                t.clone()
+                    .gt_eq(lit(center.saturating_sub(half_window)))
+                    .and(t.lt_eq(lit(center.saturating_add(half_window)))),
+            )
+            .filter(equals_after(col(column), normalise, wanted.clone()));
+        out.extend(collect_events(lf, table, &ds.file_names, true)?);
+    }
+    out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.source.cmp(&b.source)));
+    if let (Entity::Ip(ip), Some(ti)) = (entity, ds.tables.get(&TableKind::ThreatIntel)) {
+        let regex = Regex::new(NETWORK_IP_REGEX).expect("the rule's regex compiles");
+        let lf = ti
+            .clone()
+            .lazy()
+            .filter(extract(col("Pattern"), regex, 1).eq(lit(ip.as_str())));
+        out.extend(collect_events(
+            lf,
+            TableKind::ThreatIntel,
+            &ds.file_names,
+            false,
+        )?);
+    }
+    Ok(out)
+}

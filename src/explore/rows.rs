@@ -1,0 +1,91 @@
+//! Findings as plain rows for interactive use: every exported field as display text, plus the
+//! normalised entities and a one-line summary. Built once per hunt; views index into them.
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use crate::detect::DetectionType;
+use crate::export::json_records;
+use crate::kql::time::Nanos;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingRow {
+    pub kind: DetectionType,
+    pub time: Nanos,
+    /// `DetectionType`, the type's projected columns, then the extras, as the export has them.
+    pub fields: Vec<(&'static str, String)>,
+    pub user: String,
+    pub device: String,
+    pub ip: String,
+    pub summary: String,
+}
+
+impl FindingRow {
+    /// A field's text, `""` when the finding's type has no such column.
+    pub fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn summary(row: &FindingRow) -> String {
+    match row.kind {
+        DetectionType::AnonymizedSignIn => format!(
+            "{} to {} from {} [{}]",
+            row.get("UserPrincipalName"),
+            row.get("AppDisplayName"),
+            row.get("IPAddress"),
+            row.get("AnonymizationType")
+        ),
+        DetectionType::TorPortConnection => format!(
+            "{} -> {}:{} {}",
+            row.get("InitiatingProcessFileName"),
+            row.get("RemoteIP"),
+            row.get("RemotePort"),
+            row.get("RemoteUrl")
+        ),
+        _ => format!("{}: {}", row.get("FileName"), row.get("ProcessCommandLine")),
+    }
+}
+
+/// Converts the findings frame (as [`crate::detect::hunt`] returns it) into rows, in its order.
+pub fn finding_rows(findings: &DataFrame) -> PolarsResult<Vec<FindingRow>> {
+    let times = crate::detect::findings::finding_times(findings)?;
+    let records = json_records(findings)?;
+    let mut out = Vec::with_capacity(records.len());
+    for (record, time) in records.into_iter().zip(times) {
+        let kind = record.fields[0]
+            .1
+            .as_str()
+            .and_then(DetectionType::from_name);
+        let Some(kind) = kind else { continue };
+        let fields: Vec<(&'static str, String)> =
+            record.fields.iter().map(|(k, v)| (*k, text(v))).collect();
+        let mut row = FindingRow {
+            kind,
+            time: time.unwrap_or(0),
+            user: String::new(),
+            device: String::new(),
+            ip: String::new(),
+            summary: String::new(),
+            fields,
+        };
+        row.user = row.get("User").to_string();
+        row.device = row.get("Device").to_string();
+        row.ip = row.get("IP").to_string();
+        row.summary = summary(&row);
+        out.push(row);
+    }
+    Ok(out)
+}
