@@ -9,3 +9,4 @@ pub mod explore;
 pub mod export;
 pub mod kql;
 pub mod text;
+pub mod tui;

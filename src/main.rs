@@ -1,5 +1,5 @@
 //! Thin entry point: parse the command line, dispatch, map outcomes to exit codes.
-//! Exit codes: 0 success; 1 usage or I/O error; 2 a detection's table was unusable (hunt) or a
+//! Exit codes: 0 success; 1 usage or I/O error (including no terminal for the console); 2 a detection's table was unusable (hunt) or a
 //! file could not be read (check).
 
 mod cli;
@@ -12,10 +12,11 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use proxyhunt::commands::check::write_check;
-use proxyhunt::commands::hunt::{run_hunt, Output};
+use proxyhunt::commands::hunt::{run_hunt, window_text, Output};
 use proxyhunt::commands::options::{hunt_options, parse_tables, OptionError};
 use proxyhunt::data::load::load;
 use proxyhunt::export::{CsvSafety, Format};
+use proxyhunt::tui::ConsoleArgs;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -78,13 +79,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         None => {
-            let _ = (&cli.paths, &cli.shared);
-            writeln!(
-                io::stderr(),
-                "proxyhunt: the interactive console is not built yet.\n\
-                 Run `proxyhunt hunt [PATH]...` to write findings, or `proxyhunt check [PATH]...` to see what loads."
-            )?;
-            Ok(ExitCode::from(2))
+            let shared = &cli.shared;
+            if shared.tuning.is_some() {
+                anyhow::bail!("--tuning is not available yet (false-positive tuning is planned); run without it");
+            }
+            let hunt = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
+            let window = format!("window {}", window_text(hunt.lookback));
+            proxyhunt::tui::run(ConsoleArgs {
+                paths: cli.paths.clone(),
+                load: parse_tables(&shared.tables)?,
+                hunt,
+                window,
+            })?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

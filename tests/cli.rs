@@ -169,10 +169,12 @@ fn table_option_forces_a_file() {
 }
 
 #[test]
-fn console_is_not_there_yet_and_says_so() {
-    let (code, _, err) = run(&[]);
-    assert_eq!(code, 2);
-    assert!(err.contains("proxyhunt hunt"), "{err}");
+fn console_without_a_terminal_points_to_hunt() {
+    // Test processes have no terminal on stdout: the console explains itself instead of drawing.
+    let (code, out, err) = run(&[]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("the console needs a terminal") && err.contains("proxyhunt hunt"), "{err}");
 }
 
 #[test]

@@ -30,11 +30,12 @@ pub struct HuntOutcome {
     pub failed: bool,
 }
 
-fn window_text(lookback: Lookback) -> String {
+/// The event window in words, for summaries and the console header.
+pub fn window_text(lookback: Lookback) -> String {
     match lookback {
-        Lookback::All => "all loaded events".into(),
-        Lookback::Rule => "rule windows (sign-ins > now-1h, device events > now-24h)".into(),
-        Lookback::Duration(d) => format!("events newer than now - {}s", d / 1_000_000_000),
+        Lookback::All => "all events".into(),
+        Lookback::Rule => "rule (sign-ins > now-1h, device > now-24h)".into(),
+        Lookback::Duration(d) => format!("events newer than now-{}s", d / 1_000_000_000),
     }
 }
 

@@ -147,14 +147,31 @@ fn forced_table(path: &Path, options: &LoadOptions) -> Option<TableKind> {
 
 /// Loads files from disk; an empty `paths` loads the embedded sample data.
 pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Dataset {
+    load_with_progress(paths, options, &mut |_| {})
+}
+
+/// [`load`], telling `progress` which file it is reading (for the console's status line).
+pub fn load_with_progress(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    progress: &mut dyn FnMut(String),
+) -> Dataset {
     if paths.is_empty() {
+        progress("reading the embedded sample data".into());
         return load_sample();
     }
     let mut ds = Dataset::default();
     let files = discover(paths, &mut ds.issues);
     let mut parts: BTreeMap<TableKind, Vec<DataFrame>> = BTreeMap::new();
-    for file in files {
+    let total = files.len();
+    for (n, file) in files.into_iter().enumerate() {
         let display = file.display().to_string();
+        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        progress(format!(
+            "reading {display} ({:.1} MB, file {} of {total})",
+            size as f64 / 1e6,
+            n + 1
+        ));
         let bytes = match std::fs::read(&file) {
             Ok(b) => b,
             Err(e) => {

@@ -33,8 +33,9 @@ pub const ANONYMIZER_TAGS: &[&str] = &["tor", "proxy", "anonymizer", "vpn", "ano
 pub const IPV4_PATTERN_TERM: &str = "ipv4-addr:value";
 pub const NETWORK_IP_REGEX: &str = r"ipv4-addr:value = '([^']+)'";
 
-/// `TorExitIPs`: active anonymiser indicators, one row per address with its distinct tags.
-pub fn tor_exit_ips(ti: LazyFrame, now: Nanos) -> LazyFrame {
+/// The indicator rows that survive the rule's filters, each with its extracted `NetworkIP`
+/// (before `summarize`): what the detail pane lists as "the indicators that matched".
+pub fn live_indicators(ti: LazyFrame, now: Nanos) -> LazyFrame {
     let regex = Regex::new(NETWORK_IP_REGEX).expect("the rule's regex compiles");
     ti.filter(after(col("TimeGenerated"), ago(now, 30 * DAY)))
         .filter(col("IsActive").eq(lit(true)))
@@ -47,6 +48,11 @@ pub fn tor_exit_ips(ti: LazyFrame, now: Nanos) -> LazyFrame {
         .filter(has(col("Pattern"), IPV4_PATTERN_TERM))
         .with_column(extract(col("Pattern"), regex, 1).alias("NetworkIP"))
         .filter(col("NetworkIP").neq(lit("")))
+}
+
+/// `TorExitIPs`: active anonymiser indicators, one row per address with its distinct tags.
+pub fn tor_exit_ips(ti: LazyFrame, now: Nanos) -> LazyFrame {
+    live_indicators(ti, now)
         // make_set's order is undefined in Kusto; sorting first makes the set sorted.
         .sort(
             ["Tags"],

@@ -219,3 +219,43 @@ pub fn context_events(
     }
     Ok(out)
 }
+
+/// The live threat-intel indicators (those passing the rule's filters at `now`) by address,
+/// each as `Id Tags=… Pattern ValidUntil=…`: the "which indicators matched" of a sign-in finding.
+pub fn indicators_by_ip(
+    ds: &Dataset,
+    now: Nanos,
+) -> PolarsResult<std::collections::HashMap<String, Vec<String>>> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    let Some(ti) = ds.tables.get(&TableKind::ThreatIntel) else {
+        return Ok(out);
+    };
+    let df = crate::detect::anonymized_signin::live_indicators(ti.clone().lazy(), now)
+        .select([
+            col("NetworkIP"),
+            col("Id"),
+            col("Tags"),
+            col("Pattern"),
+            col("ValidUntil").cast(DataType::Int64),
+        ])
+        .collect()?;
+    let ip = df.column("NetworkIP")?.str()?.clone();
+    let id = df.column("Id")?.str()?.clone();
+    let tags = df.column("Tags")?.str()?.clone();
+    let pattern = df.column("Pattern")?.str()?.clone();
+    let until = df.column("ValidUntil")?.i64()?.clone();
+    for i in 0..df.height() {
+        let until = until
+            .get(i)
+            .map_or("(none)".to_string(), crate::data::values::format_datetime);
+        out.entry(ip.get(i).unwrap_or("").to_string())
+            .or_default()
+            .push(format!(
+                "{} Tags={} {} ValidUntil={until}",
+                id.get(i).unwrap_or(""),
+                tags.get(i).unwrap_or(""),
+                pattern.get(i).unwrap_or("")
+            ));
+    }
+    Ok(out)
+}

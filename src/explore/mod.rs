@@ -6,6 +6,7 @@ pub mod filter;
 pub mod pivot;
 pub mod rows;
 pub mod sort;
+pub mod timeline;
 
 pub use context::{context_events, ContextEvent, Entity};
 pub use filter::{visible_rows, DrillDown};

@@ -1,0 +1,40 @@
+//! What the analyst asked for, independent of the key that asked. Keys map to these in
+//! [`super::keys`]; [`super::update::update`] applies them.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    /// Close an overlay, else pop the last drill-down, else clear the find text.
+    Back,
+    FocusNext,
+    FocusPrev,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    PivotNext,
+    PivotPrev,
+    /// Enter: drill into the pivot value, or open the detail of a finding.
+    Select,
+    /// Drill into the selected finding's (or pivot row's) value of the current pivot key.
+    DrillDown,
+    /// The negative drill-down: hide that value.
+    Exclude,
+    /// Open the raw events of the selected entity around the finding's time.
+    GoHunt,
+    WidenContext,
+    NarrowContext,
+    StartFind,
+    NextMatch,
+    PrevMatch,
+    SortNext,
+    SortReverse,
+    StartExport,
+    /// Text typed into the open prompt.
+    Input(char),
+    DeleteChar,
+    Submit,
+}

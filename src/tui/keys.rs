@@ -1,0 +1,309 @@
+//! The key table: the one place that says which key does what. Dispatch, the footer and the
+//! help overlay are all generated from it, so they cannot disagree.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+/// When a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The main screen (findings, pivot, detail).
+    Main,
+    /// The entity-context overlay.
+    Context,
+    /// Everywhere but a prompt.
+    Any,
+}
+
+pub struct Binding {
+    pub keys: &'static [KeyCode],
+    /// How the footer and help name the keys.
+    pub label: &'static str,
+    pub help: &'static str,
+    /// The footer's word for it.
+    pub short: &'static str,
+    pub action: Action,
+    pub scope: Scope,
+    /// Shown in the footer (the help lists every binding).
+    pub footer: bool,
+}
+
+const fn b(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    help: &'static str,
+    action: Action,
+    scope: Scope,
+    footer: bool,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        help,
+        short: "",
+        action,
+        scope,
+        footer,
+    }
+}
+
+/// A binding shown in the footer under `short`.
+const fn f(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    short: &'static str,
+    help: &'static str,
+    action: Action,
+    scope: Scope,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        help,
+        short,
+        action,
+        scope,
+        footer: true,
+    }
+}
+
+use KeyCode::*;
+
+pub const BINDINGS: &[Binding] = &[
+    f(
+        &[Char('q')],
+        "q",
+        "quit",
+        "quit proxyhunt",
+        Action::Quit,
+        Scope::Any,
+    ),
+    f(
+        &[Char('?')],
+        "?",
+        "help",
+        "show or hide this help",
+        Action::ToggleHelp,
+        Scope::Any,
+    ),
+    f(
+        &[Esc, Backspace],
+        "Esc",
+        "back",
+        "back: close, undo drill, clear find",
+        Action::Back,
+        Scope::Any,
+    ),
+    f(
+        &[Tab],
+        "Tab",
+        "pane",
+        "next pane",
+        Action::FocusNext,
+        Scope::Main,
+    ),
+    b(
+        &[BackTab],
+        "S-Tab",
+        "previous pane",
+        Action::FocusPrev,
+        Scope::Main,
+        false,
+    ),
+    b(&[Up, Char('k')], "↑/k", "up", Action::Up, Scope::Any, false),
+    b(
+        &[Down, Char('j')],
+        "↓/j",
+        "down",
+        Action::Down,
+        Scope::Any,
+        false,
+    ),
+    b(
+        &[PageUp],
+        "PgUp",
+        "page up",
+        Action::PageUp,
+        Scope::Any,
+        false,
+    ),
+    b(
+        &[PageDown],
+        "PgDn",
+        "page down",
+        Action::PageDown,
+        Scope::Any,
+        false,
+    ),
+    b(
+        &[Home, Char('g')],
+        "g",
+        "top",
+        Action::Top,
+        Scope::Any,
+        false,
+    ),
+    b(
+        &[End, Char('G')],
+        "G",
+        "bottom",
+        Action::Bottom,
+        Scope::Any,
+        false,
+    ),
+    f(
+        &[Right, Char('l'), Char('p')],
+        "→/l",
+        "pivot",
+        "pivot by the next key",
+        Action::PivotNext,
+        Scope::Main,
+    ),
+    b(
+        &[Left, Char('h')],
+        "←/h",
+        "pivot by previous key",
+        Action::PivotPrev,
+        Scope::Main,
+        false,
+    ),
+    f(
+        &[Enter],
+        "Enter",
+        "drill",
+        "drill into value / open detail",
+        Action::Select,
+        Scope::Main,
+    ),
+    b(
+        &[Char('d')],
+        "d",
+        "drill into the selected value",
+        Action::DrillDown,
+        Scope::Main,
+        false,
+    ),
+    f(
+        &[Char('x')],
+        "x",
+        "exclude",
+        "exclude the selected value",
+        Action::Exclude,
+        Scope::Main,
+    ),
+    f(
+        &[Char('c')],
+        "c",
+        "hunt",
+        "go hunt: entity events ±window",
+        Action::GoHunt,
+        Scope::Main,
+    ),
+    f(
+        &[Char('+'), Char('=')],
+        "+",
+        "wider",
+        "widen the window",
+        Action::WidenContext,
+        Scope::Context,
+    ),
+    f(
+        &[Char('-')],
+        "-",
+        "narrower",
+        "narrow the window",
+        Action::NarrowContext,
+        Scope::Context,
+    ),
+    f(
+        &[Char('/')],
+        "/",
+        "find",
+        "find text",
+        Action::StartFind,
+        Scope::Main,
+    ),
+    b(
+        &[Char('n')],
+        "n/N",
+        "next / previous finding",
+        Action::NextMatch,
+        Scope::Main,
+        false,
+    ),
+    b(
+        &[Char('N')],
+        "N",
+        "previous finding",
+        Action::PrevMatch,
+        Scope::Main,
+        false,
+    ),
+    f(
+        &[Char('s')],
+        "s/S",
+        "sort",
+        "sort by next column / reverse",
+        Action::SortNext,
+        Scope::Main,
+    ),
+    b(
+        &[Char('S')],
+        "S",
+        "reverse the sort",
+        Action::SortReverse,
+        Scope::Main,
+        false,
+    ),
+    f(
+        &[Char('e')],
+        "e",
+        "export",
+        "export this view",
+        Action::StartExport,
+        Scope::Main,
+    ),
+];
+
+fn applies(scope: Scope, in_context: bool) -> bool {
+    match scope {
+        Scope::Any => true,
+        Scope::Main => !in_context,
+        Scope::Context => in_context,
+    }
+}
+
+/// The action for a key, outside prompts. Ctrl+C always quits.
+pub fn action_for(key: KeyEvent, in_context: bool) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == Char('c') {
+        return Some(Action::Quit);
+    }
+    BINDINGS
+        .iter()
+        .find(|bind| applies(bind.scope, in_context) && bind.keys.contains(&key.code))
+        .map(|bind| bind.action.clone())
+}
+
+/// Keys while a prompt (find, export path) is open: text goes into it.
+pub fn prompt_action(key: KeyEvent) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == Char('c') {
+        return Some(Action::Quit);
+    }
+    match key.code {
+        Enter => Some(Action::Submit),
+        Esc => Some(Action::Back),
+        Backspace => Some(Action::DeleteChar),
+        Char(c) => Some(Action::Input(c)),
+        _ => None,
+    }
+}
+
+/// The footer's hints for the current scope.
+pub fn footer_hints(in_context: bool) -> Vec<(&'static str, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|bind| bind.footer && applies(bind.scope, in_context))
+        .map(|bind| (bind.label, bind.short))
+        .collect()
+}

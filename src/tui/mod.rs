@@ -1,0 +1,158 @@
+//! The console. The only module that imports ratatui or crossterm: keys become [`Action`]s,
+//! [`update::update`] applies them to [`state::State`], [`view::draw`] renders it, and the
+//! [`worker`] does loading, detection, context queries and exports off the UI thread.
+
+pub mod action;
+pub mod keys;
+pub mod state;
+pub mod update;
+pub mod view;
+pub mod worker;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use crossterm::event::{self, Event, KeyEventKind};
+use polars::prelude::*;
+
+pub use action::Action;
+use state::{Overlay, Phase, State};
+use update::{update, Effect};
+use worker::{Reply, Request};
+
+use crate::data::load::LoadOptions;
+use crate::detect::HuntOptions;
+
+/// What the console opens on.
+pub struct ConsoleArgs {
+    pub paths: Vec<PathBuf>,
+    pub load: LoadOptions,
+    pub hunt: HuntOptions,
+    /// The event window, described for the header.
+    pub window: String,
+}
+
+/// Applies a worker reply to the state.
+pub fn apply_reply(state: &mut State, reply: Reply) {
+    match reply {
+        Reply::Progress(step) => {
+            if let Phase::Loading { step: s, .. } = &mut state.phase {
+                *s = step;
+            }
+        }
+        Reply::Loaded(loaded) => state.set_loaded(*loaded),
+        Reply::LoadFailed(e) => state.phase = Phase::Failed(e),
+        Reply::Context {
+            entity,
+            half_window,
+            events,
+        } => {
+            if let Overlay::Context(view) = &mut state.overlay {
+                // Latest request wins: drop replies for another entity or window.
+                if view.entity == entity && view.half_window == half_window {
+                    match events {
+                        Ok(e) => view.events = Some(e),
+                        Err(e) => {
+                            view.events = Some(Vec::new());
+                            state.message = Some(format!("context query failed: {e}"));
+                        }
+                    }
+                }
+            }
+        }
+        Reply::Exported { path, rows, result } => {
+            state.message = Some(match result {
+                Ok(()) => format!("exported {rows} finding(s) to {}", path.display()),
+                Err(e) => format!("export failed: {e}"),
+            });
+        }
+    }
+}
+
+/// Hands an effect to the worker.
+fn start(effect: Effect, state: &State, tx: &Sender<Request>) {
+    match effect {
+        Effect::Context {
+            entity,
+            center,
+            half_window,
+        } => {
+            if let Some(dataset) = &state.dataset {
+                let _ = tx.send(Request::Context {
+                    dataset: dataset.clone(),
+                    entity,
+                    center,
+                    half_window,
+                });
+            }
+        }
+        Effect::Export { path, force } => {
+            let Some(findings) = &state.findings else {
+                return;
+            };
+            let idx: Vec<IdxSize> = state.visible.iter().map(|&i| i as IdxSize).collect();
+            match findings.take(&IdxCa::from_vec("idx".into(), idx)) {
+                Ok(view) => {
+                    let _ = tx.send(Request::Export {
+                        findings: view,
+                        path,
+                        force,
+                    });
+                }
+                Err(e) => eprintln!("{e}"),
+            }
+        }
+    }
+}
+
+/// Runs the console until the analyst quits. The terminal is restored on return, on error and
+/// on panic (ratatui's hook).
+pub fn run(args: ConsoleArgs) -> Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the console needs a terminal. To write findings to a file or pipe, use `proxyhunt hunt [PATH]... --out FILE`"
+        );
+    }
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut state = State::new(args.paths.is_empty(), args.window.clone(), color);
+    let (tx, rx) = worker::spawn();
+    tx.send(Request::Load {
+        paths: args.paths,
+        load: args.load,
+        hunt: args.hunt,
+        window: args.window,
+    })
+    .context("starting the worker")?;
+    let mut terminal = ratatui::try_init().context("opening the terminal")?;
+    let result = (|| -> Result<()> {
+        while !state.quit {
+            while let Ok(reply) = rx.try_recv() {
+                apply_reply(&mut state, reply);
+            }
+            terminal.draw(|f| view::draw(f, &state))?;
+            if !event::poll(Duration::from_millis(100))? {
+                continue;
+            }
+            let Event::Key(k) = event::read()? else {
+                continue;
+            };
+            if k.kind != KeyEventKind::Press {
+                continue;
+            }
+            let action = if state.prompt.is_some() {
+                keys::prompt_action(k)
+            } else {
+                keys::action_for(k, matches!(state.overlay, Overlay::Context(_)))
+            };
+            if let Some(effect) = action.and_then(|a| update(&mut state, a)) {
+                start(effect, &state, &tx);
+            }
+        }
+        Ok(())
+    })();
+    ratatui::restore();
+    result
+}

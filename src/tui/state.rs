@@ -1,0 +1,184 @@
+//! Everything the console shows, as plain data. Only [`super::update::update`] and the worker's
+//! results change it; drawing borrows it immutably.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use polars::prelude::DataFrame;
+
+use crate::data::load::Dataset;
+use crate::data::schema::TableKind;
+use crate::detect::NotRun;
+use crate::explore::{
+    pivot, sort_rows, visible_rows, ContextEvent, DrillDown, Entity, FindingRow, PivotEntry,
+    PivotKey, SortColumn,
+};
+use crate::kql::time::{Nanos, HOUR};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Findings,
+    Pivot,
+    Detail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Find,
+    Export,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+}
+
+/// The entity-context overlay ("go hunt").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextView {
+    pub entity: Entity,
+    pub center: Nanos,
+    pub half_window: Nanos,
+    /// `None` while the worker computes it.
+    pub events: Option<Vec<ContextEvent>>,
+    pub scroll: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Context(ContextView),
+}
+
+/// Where loading stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    Loading { step: String, started: Instant },
+    Ready,
+    Failed(String),
+}
+
+/// What a finished load and hunt hands the console.
+pub struct Loaded {
+    pub dataset: Arc<Dataset>,
+    pub findings: DataFrame,
+    pub rows: Vec<FindingRow>,
+    pub now: Nanos,
+    pub window: String,
+    pub not_run: Vec<NotRun>,
+    /// Live threat-intel indicators per address, for the detail pane's "why".
+    pub indicators: HashMap<String, Vec<String>>,
+}
+
+pub struct State {
+    pub phase: Phase,
+    pub is_sample: bool,
+    pub window: String,
+    pub now: Option<Nanos>,
+    pub tables: Vec<(TableKind, usize)>,
+    pub problems: usize,
+    pub not_run: Vec<NotRun>,
+    pub dataset: Option<Arc<Dataset>>,
+    pub findings: Option<DataFrame>,
+    pub rows: Vec<FindingRow>,
+    pub indicators: HashMap<String, Vec<String>>,
+    pub drills: Vec<DrillDown>,
+    pub find: String,
+    pub sort: SortColumn,
+    pub sort_desc: bool,
+    /// Indices into `rows` after drill-downs, find and sort (derived; see [`State::refresh`]).
+    pub visible: Vec<usize>,
+    pub selected: usize,
+    pub pivot_key: PivotKey,
+    /// The pivot of the visible rows (derived).
+    pub pivot: Vec<PivotEntry>,
+    pub pivot_selected: usize,
+    pub focus: Focus,
+    pub overlay: Overlay,
+    pub prompt: Option<Prompt>,
+    pub detail_scroll: usize,
+    pub message: Option<String>,
+    pub context_window: Nanos,
+    pub quit: bool,
+    pub color: bool,
+}
+
+impl State {
+    pub fn new(is_sample: bool, window: String, color: bool) -> Self {
+        Self {
+            phase: Phase::Loading {
+                step: "starting".into(),
+                started: Instant::now(),
+            },
+            is_sample,
+            window,
+            now: None,
+            tables: Vec::new(),
+            problems: 0,
+            not_run: Vec::new(),
+            dataset: None,
+            findings: None,
+            rows: Vec::new(),
+            indicators: HashMap::new(),
+            drills: Vec::new(),
+            find: String::new(),
+            sort: SortColumn::Time,
+            sort_desc: true,
+            visible: Vec::new(),
+            selected: 0,
+            pivot_key: PivotKey::User,
+            pivot: Vec::new(),
+            pivot_selected: 0,
+            focus: Focus::Findings,
+            overlay: Overlay::None,
+            prompt: None,
+            detail_scroll: 0,
+            message: None,
+            context_window: HOUR,
+            quit: false,
+            color,
+        }
+    }
+
+    /// Takes a finished load: tables, findings, and the derived views.
+    pub fn set_loaded(&mut self, loaded: Loaded) {
+        self.tables = TableKind::ALL
+            .iter()
+            .map(|t| (*t, loaded.dataset.rows(*t)))
+            .collect();
+        self.problems = loaded.dataset.issues.total();
+        self.now = Some(loaded.now);
+        self.window = loaded.window;
+        self.not_run = loaded.not_run;
+        self.rows = loaded.rows;
+        self.findings = Some(loaded.findings);
+        self.indicators = loaded.indicators;
+        self.dataset = Some(loaded.dataset);
+        self.phase = Phase::Ready;
+        self.refresh();
+    }
+
+    /// Recomputes the derived views after drill-downs, find, sort or pivot key changed.
+    pub fn refresh(&mut self) {
+        let mut visible = visible_rows(&self.rows, &self.drills, &self.find);
+        if !(self.sort == SortColumn::Time && self.sort_desc) {
+            sort_rows(&self.rows, &mut visible, self.sort, self.sort_desc);
+        }
+        self.visible = visible;
+        self.pivot = pivot(&self.rows, &self.visible, self.pivot_key);
+        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+        self.pivot_selected = self.pivot_selected.min(self.pivot.len().saturating_sub(1));
+        self.detail_scroll = 0;
+    }
+
+    pub fn selected_row(&self) -> Option<&FindingRow> {
+        self.visible.get(self.selected).map(|&i| &self.rows[i])
+    }
+
+    pub fn selected_pivot(&self) -> Option<&PivotEntry> {
+        self.pivot.get(self.pivot_selected)
+    }
+}

@@ -1,0 +1,289 @@
+//! The one place that changes [`State`]: apply an [`Action`], and say what slow work (context
+//! query, export) the runner should hand to the worker.
+
+use std::path::PathBuf;
+
+use super::action::Action;
+use super::state::{ContextView, Focus, Overlay, Phase, Prompt, PromptKind, State};
+use crate::explore::{DrillDown, Entity, PivotKey, SortColumn};
+use crate::kql::time::{Nanos, DAY, MINUTE};
+
+/// Work the runner starts off the UI thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Context {
+        entity: Entity,
+        center: Nanos,
+        half_window: Nanos,
+    },
+    /// Export the visible findings, in view order.
+    Export { path: PathBuf, force: bool },
+}
+
+const PAGE: usize = 10;
+pub const DEFAULT_EXPORT: &str = "proxyhunt-view.csv";
+
+fn step(value: usize, len: usize, delta: isize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (value as isize + delta).clamp(0, len as isize - 1) as usize
+}
+
+/// The value of the current pivot key to act on: the pivot row under the cursor, or the
+/// selected finding's own value.
+fn target_value(state: &State) -> Option<String> {
+    match state.focus {
+        Focus::Pivot => state.selected_pivot().map(|e| e.value.clone()),
+        _ => state
+            .selected_row()
+            .map(|r| state.pivot_key.value(r).to_string())
+            .filter(|v| !v.is_empty()),
+    }
+}
+
+fn drill(state: &mut State, exclude: bool) {
+    let Some(value) = target_value(state) else {
+        state.message = Some(format!(
+            "no {} value to drill into here",
+            state.pivot_key.label()
+        ));
+        return;
+    };
+    state.drills.push(DrillDown {
+        key: state.pivot_key,
+        value,
+        exclude,
+    });
+    state.selected = 0;
+    state.pivot_selected = 0;
+    state.refresh();
+}
+
+/// The entity to follow: the pivot key's if it is one, else the finding's user (or device, IP).
+fn entity_and_time(state: &State) -> Option<(Entity, Nanos)> {
+    let make = |key: PivotKey, v: String| match key {
+        PivotKey::User => Some(Entity::User(v)),
+        PivotKey::Ip => Some(Entity::Ip(v)),
+        PivotKey::Device => Some(Entity::Device(v)),
+        _ => None,
+    };
+    if state.focus == Focus::Pivot {
+        let e = state.selected_pivot()?;
+        return make(state.pivot_key, e.value.clone()).map(|ent| (ent, e.last));
+    }
+    let row = state.selected_row()?;
+    let own = make(state.pivot_key, state.pivot_key.value(row).to_string()).filter(
+        |e| !matches!(e, Entity::User(v) | Entity::Ip(v) | Entity::Device(v) if v.is_empty()),
+    );
+    let fallback = || {
+        [
+            (PivotKey::User, &row.user),
+            (PivotKey::Device, &row.device),
+            (PivotKey::Ip, &row.ip),
+        ]
+        .into_iter()
+        .find(|(_, v)| !v.is_empty())
+        .and_then(|(k, v)| make(k, v.clone()))
+    };
+    own.or_else(fallback).map(|e| (e, row.time))
+}
+
+fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
+    let jump = |len: usize, cur: usize| match to_end {
+        Some(true) => len.saturating_sub(1),
+        Some(false) => 0,
+        None => step(cur, len, delta),
+    };
+    if let Overlay::Context(view) = &mut state.overlay {
+        let len = view.events.as_ref().map_or(0, Vec::len);
+        view.scroll = jump(len, view.scroll);
+        return;
+    }
+    match state.focus {
+        Focus::Findings => state.selected = jump(state.visible.len(), state.selected),
+        Focus::Pivot => state.pivot_selected = jump(state.pivot.len(), state.pivot_selected),
+        Focus::Detail => state.detail_scroll = jump(200, state.detail_scroll),
+    }
+    if state.focus == Focus::Findings {
+        state.detail_scroll = 0;
+    }
+}
+
+fn update_prompt(state: &mut State, action: Action) -> Option<Effect> {
+    let prompt = state.prompt.as_mut()?;
+    match action {
+        Action::Input(c) if !c.is_control() => prompt.input.push(c),
+        Action::DeleteChar => {
+            prompt.input.pop();
+        }
+        Action::Back => {
+            if prompt.kind == PromptKind::Find {
+                state.find.clear();
+                state.refresh();
+            }
+            state.prompt = None;
+            return None;
+        }
+        Action::Submit => {
+            let prompt = state.prompt.take()?;
+            if prompt.kind == PromptKind::Export {
+                let text = prompt.input.trim();
+                let (text, force) = match text.strip_suffix('!') {
+                    Some(t) => (t.trim_end(), true),
+                    None => (text, false),
+                };
+                if text.is_empty() {
+                    state.message = Some("export cancelled: no path".into());
+                    return None;
+                }
+                return Some(Effect::Export {
+                    path: PathBuf::from(text),
+                    force,
+                });
+            }
+            return None;
+        }
+        Action::Quit => state.quit = true,
+        _ => {}
+    }
+    // Find filters as you type.
+    if let Some(p) = &state.prompt {
+        if p.kind == PromptKind::Find && p.input != state.find {
+            state.find = p.input.clone();
+            state.selected = 0;
+            state.refresh();
+        }
+    }
+    None
+}
+
+/// Applies an action; returns slow work for the runner, if any.
+pub fn update(state: &mut State, action: Action) -> Option<Effect> {
+    if state.prompt.is_some() {
+        return update_prompt(state, action);
+    }
+    state.message = None;
+    let ready = state.phase == Phase::Ready;
+    match action {
+        Action::Quit => state.quit = true,
+        Action::ToggleHelp => {
+            state.overlay = if state.overlay == Overlay::Help {
+                Overlay::None
+            } else {
+                Overlay::Help
+            };
+        }
+        Action::Back => {
+            if state.overlay != Overlay::None {
+                state.overlay = Overlay::None;
+            } else if state.focus == Focus::Detail {
+                state.focus = Focus::Findings;
+            } else if state.drills.pop().is_some() {
+                state.refresh();
+            } else if !state.find.is_empty() {
+                state.find.clear();
+                state.refresh();
+            }
+        }
+        _ if !ready => state.message = Some("still loading: q quits, ? shows help".into()),
+        Action::FocusNext | Action::FocusPrev => {
+            let order = [Focus::Findings, Focus::Pivot, Focus::Detail];
+            let i = order.iter().position(|f| *f == state.focus).unwrap_or(0);
+            let next = if action == Action::FocusNext {
+                i + 1
+            } else {
+                i + order.len() - 1
+            };
+            state.focus = order[next % order.len()];
+        }
+        Action::Up => move_cursor(state, -1, None),
+        Action::Down => move_cursor(state, 1, None),
+        Action::PageUp => move_cursor(state, -(PAGE as isize), None),
+        Action::PageDown => move_cursor(state, PAGE as isize, None),
+        Action::Top => move_cursor(state, 0, Some(false)),
+        Action::Bottom => move_cursor(state, 0, Some(true)),
+        Action::NextMatch => state.selected = step(state.selected, state.visible.len(), 1),
+        Action::PrevMatch => state.selected = step(state.selected, state.visible.len(), -1),
+        Action::PivotNext | Action::PivotPrev => {
+            let mut key = state.pivot_key.next();
+            if action == Action::PivotPrev {
+                for _ in 0..PivotKey::ALL.len() - 2 {
+                    key = key.next();
+                }
+            }
+            state.pivot_key = key;
+            state.pivot_selected = 0;
+            state.refresh();
+        }
+        Action::Select => match state.focus {
+            Focus::Pivot => drill(state, false),
+            Focus::Findings => state.focus = Focus::Detail,
+            Focus::Detail => {}
+        },
+        Action::DrillDown => drill(state, false),
+        Action::Exclude => drill(state, true),
+        Action::GoHunt => match entity_and_time(state) {
+            Some((entity, center)) => {
+                let half_window = state.context_window;
+                state.overlay = Overlay::Context(ContextView {
+                    entity: entity.clone(),
+                    center,
+                    half_window,
+                    events: None,
+                    scroll: 0,
+                });
+                return Some(Effect::Context {
+                    entity,
+                    center,
+                    half_window,
+                });
+            }
+            None => {
+                state.message =
+                    Some("select a finding or a User / IP / Device pivot value first".into())
+            }
+        },
+        Action::WidenContext | Action::NarrowContext => {
+            if let Overlay::Context(view) = &mut state.overlay {
+                let w = if action == Action::WidenContext {
+                    view.half_window * 2
+                } else {
+                    view.half_window / 2
+                };
+                view.half_window = w.clamp(MINUTE, 30 * DAY);
+                view.events = None;
+                view.scroll = 0;
+                state.context_window = view.half_window;
+                return Some(Effect::Context {
+                    entity: view.entity.clone(),
+                    center: view.center,
+                    half_window: view.half_window,
+                });
+            }
+        }
+        Action::StartFind => {
+            state.prompt = Some(Prompt {
+                kind: PromptKind::Find,
+                input: state.find.clone(),
+            })
+        }
+        Action::SortNext => {
+            state.sort = state.sort.next();
+            state.sort_desc = state.sort == SortColumn::Time;
+            state.refresh();
+        }
+        Action::SortReverse => {
+            state.sort_desc = !state.sort_desc;
+            state.refresh();
+        }
+        Action::StartExport => {
+            state.prompt = Some(Prompt {
+                kind: PromptKind::Export,
+                input: DEFAULT_EXPORT.into(),
+            })
+        }
+        Action::Input(_) | Action::DeleteChar | Action::Submit => {}
+    }
+    None
+}

@@ -1,0 +1,36 @@
+//! The footer: a status message or an open prompt, else key hints from the key table.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::theme::{key, safe, title};
+use crate::tui::keys::footer_hints;
+use crate::tui::state::{Overlay, PromptKind, State};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let c = state.color;
+    let line = if let Some(p) = &state.prompt {
+        let label = match p.kind {
+            PromptKind::Find => "find: ",
+            PromptKind::Export => "export (.csv .json .ndjson .parquet; ! overwrites): ",
+        };
+        Line::from(vec![
+            Span::styled(label, title(c)),
+            Span::raw(safe(&p.input)),
+            Span::raw("_"),
+        ])
+    } else if let Some(m) = &state.message {
+        Line::from(Span::raw(safe(m)))
+    } else {
+        let in_context = matches!(state.overlay, Overlay::Context(_));
+        let mut spans = Vec::new();
+        for (k, h) in footer_hints(in_context) {
+            spans.push(Span::styled(k, key(c)));
+            spans.push(Span::raw(format!(" {h}  ")));
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

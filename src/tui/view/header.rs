@@ -1,0 +1,111 @@
+//! The header: what is loaded, `now`, the window, drill-downs, find, sort, and the timeline.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::theme::{dim, safe, title};
+use crate::data::schema::TableKind;
+use crate::data::values::format_datetime;
+use crate::explore::timeline::histogram;
+use crate::tui::state::{Phase, State};
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+fn short_table(t: TableKind) -> &'static str {
+    match t {
+        TableKind::SignIn => "SignIns",
+        TableKind::ThreatIntel => "TI",
+        TableKind::DeviceProcess => "Proc",
+        TableKind::DeviceNetwork => "Net",
+    }
+}
+
+/// The timeline line: one glyph per bucket, blank for none.
+pub fn timeline_text(state: &State, width: usize) -> String {
+    let (counts, span) = histogram(&state.rows, &state.visible, width.saturating_sub(2).max(1));
+    let Some(_) = span else { return String::new() };
+    let max = counts.iter().copied().max().unwrap_or(1).max(1);
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                ' '
+            } else {
+                BARS[((c * 7).div_ceil(max)) as usize % 8]
+            }
+        })
+        .collect()
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let c = state.color;
+    let source = if state.is_sample {
+        " [sample data]"
+    } else {
+        ""
+    };
+    let tables: Vec<String> = state
+        .tables
+        .iter()
+        .map(|(t, n)| format!("{} {n}", short_table(*t)))
+        .collect();
+    let now = state.now.map_or("-".into(), format_datetime);
+    let line1 = Line::from(vec![
+        Span::styled("proxyhunt", title(c)),
+        Span::styled(source, title(c)),
+        Span::raw(format!(" | now {now} | {}", state.window)),
+    ]);
+    let mut line2 = format!("{} | tuning: none", tables.join(" "));
+    if state.problems > 0 {
+        line2.push_str(&format!(
+            " | {} input problem(s): run check",
+            state.problems
+        ));
+    }
+    for nr in &state.not_run {
+        line2.push_str(&format!(" | {} not run", nr.kind.name()));
+    }
+    let mut crumbs = format!("Findings {}/{}", state.visible.len(), state.rows.len());
+    for d in &state.drills {
+        crumbs.push_str(" > ");
+        crumbs.push_str(&safe(&d.label()));
+    }
+    if !state.find.is_empty() {
+        crumbs.push_str(&format!(" | find \"{}\"", safe(&state.find)));
+    }
+    crumbs.push_str(&format!(
+        " | sort {}{}",
+        state.sort.label(),
+        if state.sort_desc { "↓" } else { "↑" }
+    ));
+    let line3 = match &state.phase {
+        Phase::Loading { step, started } => {
+            let spin = ['|', '/', '-', '\\'][(started.elapsed().as_millis() / 250 % 4) as usize];
+            Line::from(format!(
+                "{spin} loading ({:.0}s): {}",
+                started.elapsed().as_secs_f64(),
+                safe(step)
+            ))
+        }
+        Phase::Failed(e) => Line::from(format!("load failed: {}", safe(e))),
+        Phase::Ready => {
+            let (_, span) = histogram(&state.rows, &state.visible, 1);
+            let label = span.map_or(String::new(), |(lo, hi)| {
+                format!(
+                    " {} .. {}",
+                    &format_datetime(lo)[5..16],
+                    &format_datetime(hi)[5..16]
+                )
+            });
+            let width = (area.width as usize).saturating_sub(label.chars().count() + 1);
+            Line::from(vec![
+                Span::raw(format!("[{}]", timeline_text(state, width))),
+                Span::styled(label, dim(c)),
+            ])
+        }
+    };
+    let text = vec![line1, Line::from(line2), Line::from(crumbs), line3];
+    frame.render_widget(Paragraph::new(text), area);
+}

@@ -1,0 +1,139 @@
+//! The background thread: loading, detecting, context queries and exports run here so the
+//! screen never freezes. Requests go in, replies come out; the UI drops replies it no longer
+//! wants (latest request wins).
+
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::thread;
+
+use polars::prelude::*;
+
+use super::state::Loaded;
+use crate::data::load::{load_with_progress, Dataset, LoadOptions};
+use crate::detect::{hunt, HuntOptions};
+use crate::explore::context::indicators_by_ip;
+use crate::explore::{context_events, finding_rows, ContextEvent, Entity};
+use crate::export::{write_file, CsvSafety, Format};
+use crate::kql::time::Nanos;
+
+pub enum Request {
+    Load {
+        paths: Vec<PathBuf>,
+        load: LoadOptions,
+        hunt: HuntOptions,
+        window: String,
+    },
+    Context {
+        dataset: Arc<Dataset>,
+        entity: Entity,
+        center: Nanos,
+        half_window: Nanos,
+    },
+    Export {
+        findings: DataFrame,
+        path: PathBuf,
+        force: bool,
+    },
+}
+
+pub enum Reply {
+    Progress(String),
+    Loaded(Box<Loaded>),
+    LoadFailed(String),
+    Context {
+        entity: Entity,
+        half_window: Nanos,
+        events: Result<Vec<ContextEvent>, String>,
+    },
+    Exported {
+        path: PathBuf,
+        rows: usize,
+        result: Result<(), String>,
+    },
+}
+
+/// Starts the worker; it ends when the request channel closes.
+pub fn spawn() -> (Sender<Request>, Receiver<Reply>) {
+    let (req_tx, req_rx) = channel::<Request>();
+    let (rep_tx, rep_rx) = channel::<Reply>();
+    thread::spawn(move || {
+        for req in req_rx {
+            let reply = handle(req, &rep_tx);
+            if rep_tx.send(reply).is_err() {
+                break;
+            }
+        }
+    });
+    (req_tx, rep_rx)
+}
+
+fn load_and_hunt(
+    paths: &[PathBuf],
+    load: &LoadOptions,
+    options: &HuntOptions,
+    window: String,
+    tx: &Sender<Reply>,
+) -> Result<Loaded, String> {
+    let mut progress = |s: String| {
+        let _ = tx.send(Reply::Progress(s));
+    };
+    let ds = load_with_progress(paths, load, &mut progress);
+    progress("running the detections".into());
+    loaded_from(ds, options, window)
+}
+
+/// Runs the detections on a loaded dataset and prepares what the console shows.
+pub fn loaded_from(ds: Dataset, options: &HuntOptions, window: String) -> Result<Loaded, String> {
+    let result = hunt(&ds, options).map_err(|e| format!("running the detections: {e}"))?;
+    let rows = finding_rows(&result.findings).map_err(|e| e.to_string())?;
+    let indicators = indicators_by_ip(&ds, result.now).map_err(|e| e.to_string())?;
+    Ok(Loaded {
+        dataset: Arc::new(ds),
+        findings: result.findings,
+        rows,
+        now: result.now,
+        window,
+        not_run: result.not_run,
+        indicators,
+    })
+}
+
+fn handle(req: Request, tx: &Sender<Reply>) -> Reply {
+    match req {
+        Request::Load {
+            paths,
+            load,
+            hunt,
+            window,
+        } => match load_and_hunt(&paths, &load, &hunt, window, tx) {
+            Ok(l) => Reply::Loaded(Box::new(l)),
+            Err(e) => Reply::LoadFailed(e),
+        },
+        Request::Context {
+            dataset,
+            entity,
+            center,
+            half_window,
+        } => {
+            let events =
+                context_events(&dataset, &entity, center, half_window).map_err(|e| e.to_string());
+            Reply::Context {
+                entity,
+                half_window,
+                events,
+            }
+        }
+        Request::Export {
+            findings,
+            path,
+            force,
+        } => {
+            let format = Format::from_path(&path).unwrap_or(Format::Csv);
+            let rows = findings.height();
+            let result = write_file(&findings, format, CsvSafety::Neutralise, &path, force)
+                .map_err(|e| e.to_string());
+            Reply::Exported { path, rows, result }
+        }
+    }
+}

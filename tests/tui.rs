@@ -1,0 +1,217 @@
+//! The console driven through the same `Action`s the keys produce, rendered on ratatui's
+//! `TestBackend` at 80x24 and 120x40, and compared with committed snapshots.
+
+mod common;
+
+use proxyhunt::data::load::{load_sample, Dataset};
+use proxyhunt::detect::HuntOptions;
+use proxyhunt::explore::context_events;
+use proxyhunt::tui::state::{Overlay, State};
+use proxyhunt::tui::update::{update, Effect};
+use proxyhunt::tui::worker::{loaded_from, Reply};
+use proxyhunt::tui::{apply_reply, view, Action};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+fn state_for(ds: Dataset, is_sample: bool) -> State {
+    let mut state = State::new(is_sample, "window all events".into(), false);
+    let loaded =
+        loaded_from(ds, &HuntOptions::default(), "window all events".into()).expect("loads");
+    state.set_loaded(loaded);
+    state
+}
+
+fn sample_state() -> State {
+    state_for(load_sample(), true)
+}
+
+/// Applies actions; runs any context effect synchronously, as the worker would.
+fn drive(state: &mut State, actions: &[Action]) {
+    for a in actions {
+        if let Some(Effect::Context {
+            entity,
+            center,
+            half_window,
+        }) = update(state, a.clone())
+        {
+            let ds = state.dataset.clone().unwrap();
+            let events =
+                context_events(&ds, &entity, center, half_window).map_err(|e| e.to_string());
+            apply_reply(
+                state,
+                Reply::Context {
+                    entity,
+                    half_window,
+                    events,
+                },
+            );
+        }
+    }
+}
+
+fn render(state: &State, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| view::draw(f, state)).unwrap();
+    let buf = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn snap(name: &str, state: &State) {
+    insta::assert_snapshot!(format!("{name}_80x24"), render(state, 80, 24));
+    insta::assert_snapshot!(format!("{name}_120x40"), render(state, 120, 40));
+}
+
+#[test]
+fn main_view() {
+    snap("main", &sample_state());
+}
+
+#[test]
+fn drill_into_a_user_from_the_pivot() {
+    let mut s = sample_state();
+    drive(&mut s, &[Action::FocusNext, Action::Select]);
+    assert_eq!(s.drills.len(), 1);
+    assert!(s.visible.iter().all(|&i| s.rows[i].user == "carol"));
+    snap("drill_carol", &s);
+    drive(&mut s, &[Action::Back]);
+    assert!(s.drills.is_empty());
+    assert_eq!(s.visible.len(), s.rows.len());
+}
+
+#[test]
+fn exclude_and_pivot_by_ip() {
+    let mut s = sample_state();
+    drive(
+        &mut s,
+        &[Action::PivotNext, Action::FocusNext, Action::Exclude],
+    );
+    assert_eq!(
+        s.drills[0].label(),
+        "IP!=203.0.113.10",
+        "the VPN egress has the most findings"
+    );
+    snap("exclude_ip", &s);
+}
+
+#[test]
+fn go_hunt_on_an_ip() {
+    let mut s = sample_state();
+    drive(&mut s, &[Action::PivotNext, Action::GoHunt]);
+    let Overlay::Context(view) = &s.overlay else {
+        panic!("context open")
+    };
+    assert!(view.events.as_ref().is_some_and(|e| !e.is_empty()));
+    snap("go_hunt_ip", &s);
+    drive(&mut s, &[Action::WidenContext]);
+    let Overlay::Context(view) = &s.overlay else {
+        panic!("context open")
+    };
+    assert_eq!(view.half_window, 2 * proxyhunt::kql::time::HOUR);
+    drive(&mut s, &[Action::Back]);
+    assert_eq!(s.overlay, Overlay::None);
+}
+
+#[test]
+fn find_sort_and_detail() {
+    let mut s = sample_state();
+    drive(&mut s, &[Action::StartFind]);
+    for c in "bastion".chars() {
+        drive(&mut s, &[Action::Input(c)]);
+    }
+    drive(
+        &mut s,
+        &[
+            Action::Submit,
+            Action::SortNext,
+            Action::Down,
+            Action::Select,
+        ],
+    );
+    assert_eq!(s.find, "bastion");
+    assert_eq!(s.visible.len(), 8);
+    snap("find_sort_detail", &s);
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = sample_state();
+    drive(&mut s, &[Action::ToggleHelp]);
+    snap("help", &s);
+}
+
+#[test]
+fn export_prompt_returns_an_export_effect() {
+    let mut s = sample_state();
+    update(&mut s, Action::StartExport);
+    for _ in 0..30 {
+        update(&mut s, Action::DeleteChar);
+    }
+    for c in "out.csv!".chars() {
+        update(&mut s, Action::Input(c));
+    }
+    let effect = update(&mut s, Action::Submit);
+    assert_eq!(
+        effect,
+        Some(Effect::Export {
+            path: "out.csv".into(),
+            force: true
+        })
+    );
+}
+
+#[test]
+fn loading_screen_answers_quit_and_help() {
+    let mut s = State::new(true, "window all events".into(), false);
+    let screen = render(&s, 80, 24);
+    assert!(screen.contains("loading"), "{screen}");
+    update(&mut s, Action::Down);
+    assert_eq!(
+        s.message.as_deref(),
+        Some("still loading: q quits, ? shows help")
+    );
+    update(&mut s, Action::ToggleHelp);
+    assert!(render(&s, 80, 24).contains("Help"));
+    update(&mut s, Action::Quit);
+    assert!(s.quit);
+}
+
+#[test]
+fn hostile_text_never_reaches_the_buffer_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "ssh -D 1080 \u{1b}[31mred\u{7} \r\u{202e}exe.txt \u{9b}2J host";
+    let row = serde_json::json!({"Timestamp": "2026-05-12T09:00:00Z", "DeviceName": "ws\u{1b}]0;x\u{7}1", "AccountName": "a\u{202e}b",
+        "FileName": "ssh.exe", "ProcessCommandLine": evil, "InitiatingProcessFileName": "cmd.exe", "InitiatingProcessCommandLine": "cmd\r\n.exe"});
+    common::write(
+        dir.path(),
+        "DeviceProcessEvents.ndjson",
+        format!("{row}\n").as_bytes(),
+    );
+    let ds = common::load_dir(dir.path());
+    let mut s = state_for(ds, false);
+    for actions in [
+        vec![],
+        vec![Action::Select],
+        vec![Action::FocusNext],
+        vec![Action::GoHunt],
+        vec![Action::StartFind, Action::Input('\u{202e}')],
+    ] {
+        drive(&mut s, &actions);
+        for (w, h) in [(80, 24), (120, 40)] {
+            let screen = render(&s, w, h);
+            for bad in ['\u{1b}', '\u{7}', '\r', '\u{202e}', '\u{9b}'] {
+                assert!(
+                    !screen.contains(bad),
+                    "{bad:?} reached the screen after {actions:?}:\n{screen}"
+                );
+            }
+        }
+    }
+    assert!(render(&s, 120, 40).contains("\\x1b[31mred"));
+}
