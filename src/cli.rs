@@ -28,6 +28,29 @@ pub enum Command {
     /// Show what was recognised: tables, files, rows, time range, missing or unparseable
     /// columns, and which detections can run.
     Check(CheckArgs),
+    /// Write a large, realistic, deterministic export set for benchmarks, with planted true
+    /// positives; the expected findings count is written to DIR/expected.json.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Directory to write the four tables into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 100_000)]
+    pub signins: u64,
+    #[arg(long, default_value_t = 100_000)]
+    pub process: u64,
+    #[arg(long, default_value_t = 100_000)]
+    pub network: u64,
+    #[arg(long, default_value_t = 10_000)]
+    pub ti: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// csv or ndjson.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -7,6 +7,7 @@ pub mod data;
 pub mod detect;
 pub mod explore;
 pub mod export;
+pub mod generate;
 pub mod kql;
 pub mod text;
 pub mod tui;

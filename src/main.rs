@@ -7,7 +7,7 @@ mod cli;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 
 use cli::{Cli, Command};
@@ -16,6 +16,7 @@ use proxyhunt::commands::hunt::{run_hunt, window_text, Output};
 use proxyhunt::commands::options::{hunt_options, parse_tables, OptionError};
 use proxyhunt::data::load::load;
 use proxyhunt::export::{CsvSafety, Format};
+use proxyhunt::generate::{generate, GenFormat, GenOptions};
 use proxyhunt::tui::ConsoleArgs;
 
 fn main() -> ExitCode {
@@ -39,6 +40,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::from(2)
             })
+        }
+        Some(Command::Generate(args)) => {
+            let format = match args.format.as_str() {
+                "csv" => GenFormat::Csv,
+                "ndjson" => GenFormat::Ndjson,
+                other => anyhow::bail!("--format: unknown {other:?}; give csv or ndjson"),
+            };
+            let options = GenOptions {
+                signins: args.signins,
+                process: args.process,
+                network: args.network,
+                ti: args.ti,
+                seed: args.seed,
+                format,
+            };
+            let expected = generate(&args.out, &options)
+                .with_context(|| format!("writing {}", args.out.display()))?;
+            println!("{}", serde_json::to_string(&expected)?);
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Hunt(args)) => {
             let shared = &args.shared;

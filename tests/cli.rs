@@ -174,7 +174,10 @@ fn console_without_a_terminal_points_to_hunt() {
     let (code, out, err) = run(&[]);
     assert_eq!(code, 1);
     assert!(out.is_empty());
-    assert!(err.contains("the console needs a terminal") && err.contains("proxyhunt hunt"), "{err}");
+    assert!(
+        err.contains("the console needs a terminal") && err.contains("proxyhunt hunt"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -186,4 +189,41 @@ fn check_on_the_sample() {
         out.contains("AnonymizedSignIn   anonymized-signin   can run"),
         "{out}"
     );
+}
+
+#[test]
+fn generated_data_gives_exactly_the_planted_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["csv", "ndjson"] {
+        let d = dir.path().join(format);
+        let (code, out, err) = run(&[
+            "generate",
+            "--out",
+            d.to_str().unwrap(),
+            "--signins",
+            "20000",
+            "--process",
+            "20000",
+            "--network",
+            "20000",
+            "--ti",
+            "500",
+            "--seed",
+            "7",
+            "--format",
+            format,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let expected: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        let (code, findings, err) = run(&["hunt", d.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        for (kind, n) in expected.as_object().unwrap() {
+            let got = findings
+                .lines()
+                .filter(|l| l.contains(&format!("\"DetectionType\":\"{kind}\"")))
+                .count() as u64;
+            assert_eq!(got, n.as_u64().unwrap(), "{format} {kind}");
+            assert!(got > 0, "{format}: some {kind} planted");
+        }
+    }
 }
