@@ -215,3 +215,28 @@ fn hostile_text_never_reaches_the_buffer_raw() {
     }
     assert!(render(&s, 120, 40).contains("\\x1b[31mred"));
 }
+
+#[test]
+fn exported_view_equals_hunt_for_the_same_filter() {
+    let mut s = sample_state();
+    drive(&mut s, &[Action::FocusNext, Action::Select]); // drill into the top user (carol)
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("view.ndjson");
+    let view = s.view_frame().unwrap().unwrap();
+    proxyhunt::export::write_file(
+        &view,
+        proxyhunt::export::Format::Ndjson,
+        proxyhunt::export::CsvSafety::Neutralise,
+        &path,
+        false,
+    )
+    .unwrap();
+    let exported = std::fs::read_to_string(&path).unwrap();
+    let (code, all, _) = common::run(&["hunt"]);
+    assert_eq!(code, 0);
+    let carol: Vec<&str> = all
+        .lines()
+        .filter(|l| l.contains("\"User\":\"carol\""))
+        .collect();
+    assert_eq!(exported.lines().collect::<Vec<_>>(), carol);
+}

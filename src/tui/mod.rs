@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use crossterm::event::{self, Event, KeyEventKind};
-use polars::prelude::*;
 
 pub use action::Action;
 use state::{Overlay, Phase, State};
@@ -73,7 +72,7 @@ pub fn apply_reply(state: &mut State, reply: Reply) {
 }
 
 /// Hands an effect to the worker.
-fn start(effect: Effect, state: &State, tx: &Sender<Request>) {
+fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
     match effect {
         Effect::Context {
             entity,
@@ -89,22 +88,17 @@ fn start(effect: Effect, state: &State, tx: &Sender<Request>) {
                 });
             }
         }
-        Effect::Export { path, force } => {
-            let Some(findings) = &state.findings else {
-                return;
-            };
-            let idx: Vec<IdxSize> = state.visible.iter().map(|&i| i as IdxSize).collect();
-            match findings.take(&IdxCa::from_vec("idx".into(), idx)) {
-                Ok(view) => {
-                    let _ = tx.send(Request::Export {
-                        findings: view,
-                        path,
-                        force,
-                    });
-                }
-                Err(e) => eprintln!("{e}"),
+        Effect::Export { path, force } => match state.view_frame() {
+            Some(Ok(view)) => {
+                let _ = tx.send(Request::Export {
+                    findings: view,
+                    path,
+                    force,
+                });
             }
-        }
+            Some(Err(e)) => state.message = Some(format!("export failed: {e}")),
+            None => state.message = Some("nothing to export yet".into()),
+        },
     }
 }
 
@@ -148,7 +142,7 @@ pub fn run(args: ConsoleArgs) -> Result<()> {
                 keys::action_for(k, matches!(state.overlay, Overlay::Context(_)))
             };
             if let Some(effect) = action.and_then(|a| update(&mut state, a)) {
-                start(effect, &state, &tx);
+                start(effect, &mut state, &tx);
             }
         }
         Ok(())

@@ -174,6 +174,15 @@ impl State {
         self.detail_scroll = 0;
     }
 
+    /// The findings of the current view (drill-downs, find and sort applied), in view order:
+    /// what `e` exports.
+    pub fn view_frame(&self) -> Option<polars::prelude::PolarsResult<DataFrame>> {
+        use polars::prelude::{IdxCa, IdxSize};
+        let findings = self.findings.as_ref()?;
+        let idx: Vec<IdxSize> = self.visible.iter().map(|&i| i as IdxSize).collect();
+        Some(findings.take(&IdxCa::from_vec("idx".into(), idx)))
+    }
+
     pub fn selected_row(&self) -> Option<&FindingRow> {
         self.visible.get(self.selected).map(|&i| &self.rows[i])
     }
