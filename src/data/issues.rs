@@ -40,6 +40,20 @@ pub struct Issue {
     pub message: String,
 }
 
+impl Issue {
+    /// An error about a whole file (no line, table or column).
+    pub fn file_error(file: &str, message: impl Into<String>) -> Issue {
+        Issue {
+            severity: Severity::Error,
+            file: file.to_string(),
+            table: None,
+            location: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for Issue {
     /// One line: `error: FILE: line 12: table T, column C: message`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -15,12 +15,8 @@ fn line_of(bytes: &[u8], offset: usize) -> u64 {
 
 fn file_issue(file: &str, at: Option<Location>, msg: String) -> Issue {
     Issue {
-        severity: Severity::Error,
-        file: file.to_string(),
-        table: None,
         location: at,
-        column: None,
-        message: msg,
+        ..Issue::file_error(file, msg)
     }
 }
 

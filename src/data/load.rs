@@ -115,25 +115,14 @@ fn walk(path: &Path, out: &mut Vec<PathBuf>, log: &mut IssueLog) {
             }
             Err(e) => log.push(
                 "unreadable",
-                io_issue(&display, format!("cannot list directory: {e}")),
+                Issue::file_error(&display, format!("cannot list directory: {e}")),
             ),
         },
         Ok(_) => out.push(path.to_path_buf()),
         Err(e) => log.push(
             "unreadable",
-            io_issue(&display, format!("cannot open: {e}")),
+            Issue::file_error(&display, format!("cannot open: {e}")),
         ),
-    }
-}
-
-fn io_issue(file: &str, message: String) -> Issue {
-    Issue {
-        severity: Severity::Error,
-        file: file.to_string(),
-        table: None,
-        location: None,
-        column: None,
-        message,
     }
 }
 
@@ -177,7 +166,7 @@ pub fn load_with_progress(
             Err(e) => {
                 ds.issues.push(
                     "unreadable",
-                    io_issue(&display, format!("cannot read: {e}")),
+                    Issue::file_error(&display, format!("cannot read: {e}")),
                 );
                 let mut report = FileReport::new(&display, "?");
                 report.unreadable = true;

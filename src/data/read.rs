@@ -7,20 +7,9 @@ use flate2::read::MultiGzDecoder;
 use polars::prelude::*;
 
 use super::csv::{field_bytes, CsvError, Record, Records};
-use super::issues::{Issue, IssueLog, Severity};
+use super::issues::{Issue, IssueLog};
 use super::json::{read_json, read_lines};
 use super::raw::{clean_header, Addressing, RawBody, RawSource};
-
-fn file_error(file: &str, msg: impl Into<String>) -> Issue {
-    Issue {
-        severity: Severity::Error,
-        file: file.to_string(),
-        table: None,
-        location: None,
-        column: None,
-        message: msg.into(),
-    }
-}
 
 /// The format a file is read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +52,7 @@ pub fn read_bytes(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> V
         if let Err(e) = MultiGzDecoder::new(bytes).read_to_end(&mut out) {
             log.push(
                 "unreadable",
-                file_error(name, format!("cannot decompress gzip: {e}")),
+                Issue::file_error(name, format!("cannot decompress gzip: {e}")),
             );
             return Vec::new();
         }
@@ -72,7 +61,7 @@ pub fn read_bytes(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> V
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        log.push("empty", file_error(name, "file is empty"));
+        log.push("empty", Issue::file_error(name, "file is empty"));
         return Vec::new();
     }
     let format = match base_name(path).1 {
@@ -100,13 +89,13 @@ fn read_csv(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Option<
     match records.next_into(&mut header) {
         Ok(true) => {}
         Ok(false) => {
-            log.push("empty", file_error(name, "file is empty"));
+            log.push("empty", Issue::file_error(name, "file is empty"));
             return None;
         }
         Err(CsvError::UnterminatedQuote { line }) => {
             log.push(
                 "unreadable",
-                file_error(
+                Issue::file_error(
                     name,
                     format!("line {line}: header row has a quote that is never closed"),
                 ),
@@ -147,7 +136,7 @@ fn read_parquet(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Opt
         Err(e) => {
             log.push(
                 "unreadable",
-                file_error(name, format!("not a readable Parquet file: {e}")),
+                Issue::file_error(name, format!("not a readable Parquet file: {e}")),
             );
             return None;
         }

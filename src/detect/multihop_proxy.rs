@@ -61,19 +61,9 @@ fn time_filter(lf: LazyFrame, since: Option<Nanos>) -> LazyFrame {
     }
 }
 
-const PROCESS_COLUMNS: &[&str] = &[
-    "Timestamp",
-    "DeviceName",
-    "AccountName",
-    "FileName",
-    "ProcessCommandLine",
-    "InitiatingProcessFileName",
-    "InitiatingProcessCommandLine",
-];
-
 fn process_projection(lf: LazyFrame, kind: DetectionType) -> LazyFrame {
     let mut exprs: Vec<Expr> = vec![lit(kind.name()).alias("DetectionType")];
-    exprs.extend(PROCESS_COLUMNS.iter().map(|c| col(*c)));
+    exprs.extend(kind.projected().iter().map(|c| col(*c)));
     exprs.push(col("AccountName").alias("_Account"));
     exprs.extend(super::findings::source_columns());
     lf.select(exprs)
@@ -96,17 +86,10 @@ pub fn tor_port_connection(network: LazyFrame, since: Option<Nanos>) -> LazyFram
     let mut exprs: Vec<Expr> =
         vec![lit(DetectionType::TorPortConnection.name()).alias("DetectionType")];
     exprs.extend(
-        [
-            "Timestamp",
-            "DeviceName",
-            "InitiatingProcessFileName",
-            "InitiatingProcessCommandLine",
-            "RemoteIP",
-            "RemotePort",
-            "RemoteUrl",
-        ]
-        .iter()
-        .map(|c| col(*c)),
+        DetectionType::TorPortConnection
+            .projected()
+            .iter()
+            .map(|c| col(*c)),
     );
     exprs.push(col("InitiatingProcessAccountName").alias("_Account"));
     exprs.extend(super::findings::source_columns());

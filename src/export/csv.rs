@@ -6,9 +6,8 @@ use std::io::{self, Write};
 use polars::prelude::*;
 use serde_json::Value;
 
-use super::records::column_json;
+use super::records::export_columns;
 use super::CsvSafety;
-use crate::detect::findings::{contract_columns, EXTRA_COLUMNS};
 
 /// Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
 const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
@@ -38,16 +37,7 @@ fn cell_text(v: &Value) -> String {
 }
 
 pub fn write_csv(findings: &DataFrame, safety: CsvSafety, out: &mut dyn Write) -> io::Result<()> {
-    let names: Vec<&str> = contract_columns()
-        .into_iter()
-        .map(|(n, _)| n)
-        .chain(EXTRA_COLUMNS.iter().copied())
-        .collect();
-    let columns: Vec<Vec<Value>> = names
-        .iter()
-        .map(|n| findings.column(n).and_then(column_json))
-        .collect::<PolarsResult<_>>()
-        .map_err(io::Error::other)?;
+    let (names, columns) = export_columns(findings).map_err(io::Error::other)?;
     writeln!(out, "{}", names.join(","))?;
     for row in 0..findings.height() {
         let line: Vec<String> = columns

@@ -67,17 +67,23 @@ pub fn column_json(column: &Column) -> PolarsResult<Vec<Value>> {
     })
 }
 
-/// Every finding as a record with only its type's columns and the extras.
-pub fn json_records(findings: &DataFrame) -> PolarsResult<Vec<FindingRecord>> {
+/// Every export column's name, in export order, with its values as JSON.
+pub fn export_columns(findings: &DataFrame) -> PolarsResult<(Vec<&'static str>, Vec<Vec<Value>>)> {
     let names: Vec<&'static str> = contract_columns()
         .into_iter()
         .map(|(n, _)| n)
         .chain(EXTRA_COLUMNS.iter().copied())
         .collect();
-    let values: Vec<Vec<Value>> = names
+    let values = names
         .iter()
         .map(|n| findings.column(n).and_then(column_json))
         .collect::<PolarsResult<_>>()?;
+    Ok((names, values))
+}
+
+/// Every finding as a record with only its type's columns and the extras.
+pub fn json_records(findings: &DataFrame) -> PolarsResult<Vec<FindingRecord>> {
+    let (names, values) = export_columns(findings)?;
     let index = |name: &str| names.iter().position(|n| *n == name);
     let kind_col = index("DetectionType").unwrap_or(0);
     let mut out = Vec::with_capacity(findings.height());

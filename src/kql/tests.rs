@@ -71,17 +71,8 @@ fn has_table() {
 
 #[test]
 fn has_any_is_or_of_has() {
-    let terms = [
-        "proxychains",
-        "socks5",
-        "socks4",
-        "tor2web",
-        "-D ",
-        "DynamicForward",
-        "ProxyJump",
-        "-o ProxyCommand",
-    ];
-    let any = HasAny::new(&terms);
+    let terms = crate::detect::multihop_proxy::SUSPICIOUS_PROXY_ARGS;
+    let any = HasAny::new(terms);
     for &(lhs, _, _) in HAS_CASES {
         let expected = terms.iter().any(|t| has(lhs, t));
         assert_eq!(any.is_match(lhs), expected, "{lhs:?}");
