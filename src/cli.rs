@@ -31,6 +31,10 @@ pub enum Command {
     /// Write a large, realistic, deterministic export set for benchmarks, with planted true
     /// positives; the expected findings count is written to DIR/expected.json.
     Generate(GenerateArgs),
+    /// Print both rules as runnable KQL, with the tuning's active filters added.
+    Kql(KqlArgs),
+    /// Print the built-in false-positive catalog as a TOML tuning file to start from.
+    Catalog,
 }
 
 #[derive(Debug, Args)]
@@ -63,10 +67,11 @@ pub struct SharedArgs {
     /// a duration such as 90m, 12h, 7d.
     #[arg(long, default_value = "all", value_name = "all|rule|DURATION")]
     pub lookback: String,
-    /// False-positive tuning file (TOML).
-    #[arg(long, value_name = "FILE", conflicts_with = "no_tuning")]
+    /// False-positive filters: a tuning file (TOML), or `builtin` for the built-in catalog with
+    /// its default switches. Without it no filter applies and results equal Kusto's.
+    #[arg(long, value_name = "FILE|builtin", conflicts_with = "no_tuning")]
     pub tuning: Option<PathBuf>,
-    /// Apply no false-positive filters.
+    /// Apply no false-positive filters (the default).
     #[arg(long)]
     pub no_tuning: bool,
     /// Detection to run (repeatable): anonymized-signin, multihop-proxy. Default: both.
@@ -95,6 +100,16 @@ pub struct HuntArgs {
     /// Write CSV cells exactly as they are, even those a spreadsheet would run as formulas.
     #[arg(long)]
     pub csv_raw: bool,
+    /// Keep suppressed findings, naming the filters in a SuppressedBy column.
+    #[arg(long)]
+    pub show_suppressed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KqlArgs {
+    /// Tuning file (or `builtin`) whose active filters are added as `where not(...)` clauses.
+    #[arg(long, value_name = "FILE|builtin")]
+    pub tuning: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

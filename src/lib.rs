@@ -11,3 +11,4 @@ pub mod generate;
 pub mod kql;
 pub mod text;
 pub mod tui;
+pub mod tuning;

@@ -12,12 +12,14 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use proxyhunt::commands::check::write_check;
-use proxyhunt::commands::hunt::{run_hunt, window_text, Output};
+use proxyhunt::commands::hunt::{run_hunt, window_text, HuntRequest, Output};
 use proxyhunt::commands::options::{hunt_options, parse_tables, OptionError};
 use proxyhunt::data::load::load;
 use proxyhunt::export::{CsvSafety, Format};
 use proxyhunt::generate::{generate, GenFormat, GenOptions};
 use proxyhunt::tui::ConsoleArgs;
+use proxyhunt::tuning::kql::tuned_kql;
+use proxyhunt::tuning::{load_tuning, TuningSource, CATALOG};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,6 +29,16 @@ fn main() -> ExitCode {
             let _ = writeln!(io::stderr(), "proxyhunt: error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// `--tuning FILE|builtin` / `--no-tuning` / neither (no filters).
+fn tuning_source(tuning: &Option<std::path::PathBuf>, no_tuning: bool) -> TuningSource {
+    match tuning {
+        _ if no_tuning => TuningSource::None,
+        Some(p) if p.as_os_str() == "builtin" => TuningSource::Builtin,
+        Some(p) => TuningSource::File(p.clone()),
+        None => TuningSource::None,
     }
 }
 
@@ -60,11 +72,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string(&expected)?);
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Kql(args)) => {
+            let (tuning, issues) = load_tuning(&tuning_source(&args.tuning, false))?;
+            for i in issues {
+                eprintln!("proxyhunt: tuning: {i}");
+            }
+            print!("{}", tuned_kql(&tuning));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Catalog) => {
+            print!("{CATALOG}");
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Hunt(args)) => {
             let shared = &args.shared;
-            if shared.tuning.is_some() {
-                anyhow::bail!("--tuning is not available yet (false-positive tuning is planned); run with --no-tuning or without --tuning");
-            }
             let options = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
             let format = match (&args.format, &args.out) {
                 (Some(f), _) => {
@@ -83,15 +104,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     CsvSafety::Neutralise
                 },
             };
-            let outcome = run_hunt(
-                &args.paths,
-                &parse_tables(&shared.tables)?,
-                &options,
-                !shared.detections.is_empty(),
-                &output,
-                &mut io::stdout().lock(),
-                &mut io::stderr().lock(),
-            )?;
+            let request = HuntRequest {
+                paths: args.paths.clone(),
+                load_options: parse_tables(&shared.tables)?,
+                options,
+                explicit: !shared.detections.is_empty(),
+                tuning: tuning_source(&shared.tuning, shared.no_tuning),
+                show_suppressed: args.show_suppressed,
+                output,
+            };
+            let outcome = run_hunt(&request, &mut io::stdout().lock(), &mut io::stderr().lock())?;
             Ok(if outcome.failed {
                 ExitCode::from(2)
             } else {
@@ -101,7 +123,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => {
             let shared = &cli.shared;
             if shared.tuning.is_some() {
-                anyhow::bail!("--tuning is not available yet (false-positive tuning is planned); run without it");
+                anyhow::bail!(
+                    "--tuning is not available in the console yet; use it with `proxyhunt hunt`"
+                );
             }
             let hunt = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
             let window = format!("window {}", window_text(hunt.lookback));

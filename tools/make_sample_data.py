@@ -298,6 +298,7 @@ def net(t, device, account, proc_name, proc_cmd, rip, rport, rtype="Public", url
 
 
 def make_network():
+    tb_path = "C:\\Users\\trent\\Desktop\\Tor Browser\\Browser\\TorBrowser\\Tor\\tor.exe"
     cols = [("Timestamp", "datetime"), ("TimeGenerated", "datetime"), ("DeviceName", "string"), ("ActionType", "string"),
             ("RemoteIP", "string"), ("RemotePort", "int"), ("RemoteUrl", "string"), ("RemoteIPType", "string"),
             ("LocalIP", "string"), ("LocalPort", "int"), ("Protocol", "string"), ("InitiatingProcessFileName", "string"),
@@ -318,7 +319,7 @@ def make_network():
     lab = "lab-pt01.contoso.com"
     rows.append(net(ago(hours=5), lab, "mallory", "tor.exe", "tor.exe --SocksPort 9050", "86.59.21.38", 9030))
     rows.append(net(ago(hours=5), lab, "mallory", "tor.exe", "tor.exe --SocksPort 9050", "10.20.0.9", 9050, "Private"))  # private
-    rows.append(net(ago(hours=7), "ws-09.contoso.com", "trent", "tor.exe", "tor.exe -f torrc", "204.13.164.118", 9001))
+    rows.append(net(ago(hours=7), "ws-09.contoso.com", "trent", "tor.exe", '"%s" -f "torrc"' % tb_path, "204.13.164.118", 9001))
     rows.append(net(ago(hours=7), "ws-09.contoso.com", "trent", "firefox.exe", "firefox.exe", "127.0.0.1", 9150, "Loopback"))
     for h in [2, 14]:
         rows.append(net(ago(hours=h, minutes=1), "ws-%02d.contoso.com" % (h % 15 + 1), "victor", "vpnagent.exe", "vpnagent.exe --socks5 127.0.0.1:9050",

@@ -10,8 +10,55 @@ use crate::data::values::format_datetime;
 use crate::detect::{hunt, HuntOptions, HuntResult, Lookback};
 use crate::export::{encode, write_file, CsvSafety, Format};
 use crate::text::escape_unsafe;
+use crate::tuning::{apply_tuning, load_tuning, FilterImpact, Tuning, TuningSource};
 
 use super::summary::{table_unusable, write_issues};
+
+/// Everything a `hunt` run needs.
+pub struct HuntRequest {
+    pub paths: Vec<PathBuf>,
+    pub load_options: LoadOptions,
+    pub options: HuntOptions,
+    /// Whether the user chose the detections (then a detection that cannot run fails the run).
+    pub explicit: bool,
+    pub tuning: TuningSource,
+    pub show_suppressed: bool,
+    pub output: Output,
+}
+
+/// One line per filter: on or off, how many findings it suppressed, how many only it did.
+fn write_impact(
+    tuning: &Tuning,
+    impact: &[FilterImpact],
+    suppressed: usize,
+    shown: bool,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    let what = if shown {
+        "marked in SuppressedBy"
+    } else {
+        "removed"
+    };
+    writeln!(
+        err,
+        "proxyhunt: tuning: {suppressed} finding(s) suppressed ({what})"
+    )?;
+    for (f, i) in tuning.filters.iter().zip(impact) {
+        let state = if i.active {
+            "on "
+        } else if f.enabled {
+            "expired"
+        } else {
+            "off"
+        };
+        writeln!(
+            err,
+            "proxyhunt: tuning: [{state}] {:<18} suppressed {:>5}, only by this filter {:>5}  {}",
+            f.id, i.suppressed, i.only_this, f.title
+        )?;
+    }
+    Ok(())
+}
 
 /// Where findings go.
 #[derive(Debug, Clone)]
@@ -92,17 +139,43 @@ fn write_summary(
 
 /// Runs a hunt end to end. `explicit` says whether the user chose the detections.
 pub fn run_hunt(
-    paths: &[PathBuf],
-    load_options: &LoadOptions,
-    options: &HuntOptions,
-    explicit: bool,
-    output: &Output,
+    request: &HuntRequest,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<HuntOutcome> {
+    let HuntRequest {
+        paths,
+        load_options,
+        options,
+        explicit,
+        output,
+        ..
+    } = request;
+    let explicit = *explicit;
+    let (tuning, tuning_issues) =
+        load_tuning(&request.tuning).context("reading the tuning file")?;
     let ds = load(paths, load_options);
-    let result = hunt(&ds, options).context("running the detections")?;
+    let mut result = hunt(&ds, options).context("running the detections")?;
     write_summary(&ds, &result, options.lookback, stderr)?;
+    for issue in &tuning_issues {
+        writeln!(
+            stderr,
+            "proxyhunt: tuning: {}",
+            escape_unsafe(&issue.to_string())
+        )?;
+    }
+    if !tuning.filters.is_empty() {
+        let tuned = apply_tuning(result.findings, &tuning, request.show_suppressed)
+            .context("applying tuning")?;
+        result.findings = tuned.findings;
+        write_impact(
+            &tuning,
+            &tuned.impact,
+            tuned.suppressed,
+            request.show_suppressed,
+            stderr,
+        )?;
+    }
 
     if ds.tables.is_empty() {
         let where_ = paths

@@ -69,10 +69,12 @@ pub fn column_json(column: &Column) -> PolarsResult<Vec<Value>> {
 
 /// Every export column's name, in export order, with its values as JSON.
 pub fn export_columns(findings: &DataFrame) -> PolarsResult<(Vec<&'static str>, Vec<Vec<Value>>)> {
+    let suppressed = findings.column(crate::tuning::SUPPRESSED_BY).is_ok();
     let names: Vec<&'static str> = contract_columns()
         .into_iter()
         .map(|(n, _)| n)
         .chain(EXTRA_COLUMNS.iter().copied())
+        .chain(suppressed.then_some(crate::tuning::SUPPRESSED_BY))
         .collect();
     let values = names
         .iter()
@@ -97,7 +99,7 @@ pub fn json_records(findings: &DataFrame) -> PolarsResult<Vec<FindingRecord>> {
                 }
             }
         }
-        for c in EXTRA_COLUMNS {
+        for c in EXTRA_COLUMNS.iter().chain([&crate::tuning::SUPPRESSED_BY]) {
             if let Some(i) = index(c) {
                 fields.push((names[i], values[i][row].clone()));
             }

@@ -1,0 +1,67 @@
+//! False-positive tuning: the filter model, the built-in catalog, the TOML file, evaluation and
+//! impact, and the KQL `where not(...)` clauses that carry a tuned rule back to Sentinel.
+
+pub mod apply;
+pub mod file;
+pub mod kql;
+pub mod matcher;
+pub mod model;
+
+pub use apply::{apply_tuning, Tuned, SUPPRESSED_BY};
+pub use file::{parse_tuning, TuningIssue};
+pub use model::{impact, Filter, FilterImpact, Tuning};
+
+/// The built-in catalog, as TOML (what `proxyhunt catalog` prints).
+pub const CATALOG: &str = include_str!("catalog.toml");
+
+/// The built-in catalog's filters.
+pub fn builtin_filters() -> Vec<Filter> {
+    let (filters, issues) = parse_tuning("builtin catalog", CATALOG);
+    debug_assert!(issues.is_empty(), "{issues:?}");
+    filters
+}
+
+/// Today's date (UTC), against which `expires` is judged.
+pub fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+/// Where tuning comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TuningSource {
+    /// No filters: exactly Kusto's results (the default).
+    None,
+    /// The built-in catalog with its default switches.
+    Builtin,
+    File(std::path::PathBuf),
+}
+
+/// Loads tuning; problems come back as lines to report (the run goes on without bad filters).
+pub fn load_tuning(source: &TuningSource) -> Result<(Tuning, Vec<TuningIssue>), std::io::Error> {
+    let (filters, mut issues) = match source {
+        TuningSource::None => (Vec::new(), Vec::new()),
+        TuningSource::Builtin => (builtin_filters(), Vec::new()),
+        TuningSource::File(path) => {
+            let text = std::fs::read_to_string(path)?;
+            parse_tuning(&path.display().to_string(), &text)
+        }
+    };
+    let tuning = Tuning {
+        filters,
+        today: today(),
+    };
+    for f in &tuning.filters {
+        if f.enabled && f.expired(&tuning.today) {
+            issues.push(TuningIssue {
+                file: f.origin.clone(),
+                line: None,
+                message: format!(
+                    "filter {:?} expired on {}; it is off",
+                    f.id,
+                    f.expires.as_deref().unwrap_or("")
+                ),
+            });
+        }
+    }
+    Ok((tuning, issues))
+}
