@@ -14,7 +14,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn measure(label: &str, runs: usize, bytes: u64, mut f: impl FnMut() -> usize) {
+fn measure(label: &str, runs: usize, bytes: u64, unit: &str, mut f: impl FnMut() -> usize) {
     let _ = f(); // warm-up
     let mut times = Vec::with_capacity(runs);
     let mut findings = 0;
@@ -73,13 +73,17 @@ fn run_all(ds: &proxyhunt::data::load::Dataset, lookback: Lookback) -> usize {
 
 fn main() {
     let bytes = sample_bytes();
-    measure("sample: load (embedded)", 30, bytes, || {
+    measure("sample: load (embedded)", 30, bytes, "files", || {
         load_sample().files.len()
     });
     let ds = load_sample();
-    measure("sample: detect + ndjson, --lookback all", 30, bytes, || {
-        run_all(&ds, Lookback::All)
-    });
+    measure(
+        "sample: detect + ndjson, --lookback all",
+        30,
+        bytes,
+        "findings",
+        || run_all(&ds, Lookback::All),
+    );
     measure(
         "sample: load + detect + ndjson, --lookback rule",
         30,
@@ -105,7 +109,7 @@ fn main() {
         "replicated: {copies} copies of each sample file, {:.1} MB, {rows} rows",
         total as f64 / 1e6
     );
-    measure("replicated: load", 5, total, || {
+    measure("replicated: load", 5, total, "files", || {
         load(&paths, &LoadOptions::default()).files.len()
     });
     let ds = load(&paths, &LoadOptions::default());
