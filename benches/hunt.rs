@@ -88,6 +88,7 @@ fn main() {
         "sample: load + detect + ndjson, --lookback rule",
         30,
         bytes,
+        "findings",
         || run_all(&load_sample(), Lookback::Rule),
     );
 
@@ -117,12 +118,14 @@ fn main() {
         "replicated: detect + ndjson, --lookback all",
         5,
         total,
+        "findings",
         || run_all(&ds, Lookback::All),
     );
     measure(
         "replicated: load + detect + ndjson, --lookback all",
         5,
         total,
+        "findings",
         || run_all(&load(&paths, &LoadOptions::default()), Lookback::All),
     );
 }
