@@ -26,7 +26,7 @@ fn measure(label: &str, runs: usize, bytes: u64, unit: &str, mut f: impl FnMut()
     let m = median(times);
     let mbps = bytes as f64 / 1e6 / m.as_secs_f64();
     println!(
-        "{label:<48} median {:>9.2} ms  {mbps:>7.1} MB/s  ({findings} findings, {runs} runs)",
+        "{label:<48} median {:>9.2} ms  {mbps:>7.1} MB/s  ({findings} {unit}, {runs} runs)",
         m.as_secs_f64() * 1e3
     );
 }
