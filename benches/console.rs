@@ -12,6 +12,7 @@ use proxyhunt::tui::state::{Focus, State};
 use proxyhunt::tui::update::update;
 use proxyhunt::tui::worker::loaded_from;
 use proxyhunt::tui::Action;
+use proxyhunt::tuning::TuningSource;
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -67,8 +68,13 @@ fn main() {
     let t = Instant::now();
     let ds = load(&[dir.path().to_path_buf()], &LoadOptions::default());
     let t_load = t.elapsed();
-    let loaded =
-        loaded_from(ds, &HuntOptions::default(), "window all events".into()).expect("hunt");
+    let loaded = loaded_from(
+        ds,
+        &HuntOptions::default(),
+        "window all events".into(),
+        &TuningSource::None,
+    )
+    .expect("hunt");
     let t_first = t.elapsed();
     println!(
         "time to first findings: {:.2}s (load {:.2}s, detect + rows {:.2}s), {} findings",

@@ -134,6 +134,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 load: parse_tables(&shared.tables)?,
                 hunt,
                 window,
+                tuning: tuning_source(&shared.tuning, shared.no_tuning),
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -10,15 +10,26 @@ use proxyhunt::tui::state::{Overlay, State};
 use proxyhunt::tui::update::{update, Effect};
 use proxyhunt::tui::worker::{loaded_from, Reply};
 use proxyhunt::tui::{apply_reply, view, Action};
+use proxyhunt::tuning::TuningSource;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-fn state_for(ds: Dataset, is_sample: bool) -> State {
+fn state_with(ds: Dataset, is_sample: bool, tuning: TuningSource) -> State {
     let mut state = State::new(is_sample, "window all events".into(), false);
-    let loaded =
-        loaded_from(ds, &HuntOptions::default(), "window all events".into()).expect("loads");
+    let mut loaded = loaded_from(
+        ds,
+        &HuntOptions::default(),
+        "window all events".into(),
+        &tuning,
+    )
+    .expect("loads");
+    loaded.tuning.today = "2026-05-12".into();
     state.set_loaded(loaded);
     state
+}
+
+fn state_for(ds: Dataset, is_sample: bool) -> State {
+    state_with(ds, is_sample, TuningSource::None)
 }
 
 fn sample_state() -> State {
@@ -157,12 +168,8 @@ fn export_prompt_returns_an_export_effect() {
         update(&mut s, Action::Input(c));
     }
     let effect = update(&mut s, Action::Submit);
-    assert_eq!(
-        effect,
-        Some(Effect::Export {
-            path: "out.csv".into(),
-            force: true
-        })
+    assert!(
+        matches!(effect, Some(Effect::Export { path, force: true }) if path == std::path::Path::new("out.csv"))
     );
 }
 
@@ -239,4 +246,111 @@ fn exported_view_equals_hunt_for_the_same_filter() {
         .filter(|l| l.contains("\"User\":\"carol\""))
         .collect();
     assert_eq!(exported.lines().collect::<Vec<_>>(), carol);
+}
+
+fn tuned_sample(dir: &std::path::Path) -> (State, std::path::PathBuf) {
+    let path = dir.join("tuning.toml");
+    std::fs::copy(common::repo().join("sample-data/tuning.toml"), &path).unwrap();
+    let mut s = state_with(load_sample(), true, TuningSource::File(path.clone()));
+    // Stable origins for the snapshots: drop the temporary directory.
+    let prefix = format!("{}/", dir.display());
+    for f in &mut s.tuning.filters {
+        f.origin = f.origin.replace(&prefix, "");
+    }
+    (s, path)
+}
+
+#[test]
+fn tuning_panel_toggles_refilter_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, _) = tuned_sample(dir.path());
+    let before = s.visible.len();
+    assert_eq!(before, s.rows.len() - s.suppressed_count());
+    assert_eq!(s.suppressed_count(), 54);
+    drive(&mut s, &[Action::OpenTuning]);
+    s.tuning_path = "tuning.toml".into(); // a stable path for the snapshot
+    snap("tuning_panel", &s);
+    // The first filter is generic-dash-d (on): switching it off brings its 5 findings back.
+    drive(&mut s, &[Action::ToggleFilter]);
+    assert_eq!(s.visible.len(), before + 5);
+    assert_eq!(
+        s.message.as_deref(),
+        Some("generic-dash-d off: matches 5 finding(s)")
+    );
+    drive(
+        &mut s,
+        &[Action::ToggleFilter, Action::ToggleShowSuppressed],
+    );
+    assert_eq!(s.visible.len(), s.rows.len(), "suppressed findings shown");
+}
+
+#[test]
+fn exclusion_from_a_finding_previews_warns_and_saves_keeping_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, path) = tuned_sample(dir.path());
+    // The newest finding is carol's sign-in through a Tor exit.
+    drive(&mut s, &[Action::ProposeExclusion]);
+    let Overlay::Proposal(view) = &s.overlay else {
+        panic!("proposal open")
+    };
+    assert_eq!(
+        view.candidates[0].label,
+        "IPAddress equals \"185.220.101.47\""
+    );
+    assert!(view.preview.total >= 6);
+    assert!(
+        view.preview
+            .warnings()
+            .iter()
+            .any(|w| w.contains("tagged tor")),
+        "{:?}",
+        view.preview.warnings()
+    );
+    s.tuning_path = "tuning.toml".into(); // a stable path for the snapshot
+    snap("proposal", &s);
+    s.tuning_path = path.clone();
+    // Narrow it to carol only: pick User as well.
+    drive(&mut s, &[Action::ToggleCandidate(2)]);
+    let Overlay::Proposal(view) = &s.overlay else {
+        panic!()
+    };
+    assert_eq!(view.preview.users.len(), 1);
+    let hidden = view.preview.total;
+    let before_text = std::fs::read_to_string(&path).unwrap();
+    let Some(Effect::SaveFilter {
+        path: p,
+        block,
+        filter,
+    }) = update(&mut s, Action::SaveExclusion)
+    else {
+        panic!("save effect")
+    };
+    assert_eq!(p, path);
+    let result = proxyhunt::tuning::save::append_filter(&p, &block).map_err(|e| e.to_string());
+    let visible_before = s.visible.len();
+    apply_reply(
+        &mut s,
+        Reply::Saved {
+            path: p,
+            filter,
+            result,
+        },
+    );
+    assert!(
+        s.message
+            .as_deref()
+            .unwrap()
+            .starts_with("saved exclusion exclusion-9"),
+        "{:?}",
+        s.message
+    );
+    assert_eq!(s.visible.len(), visible_before - hidden);
+    let after_text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        after_text.starts_with(&before_text),
+        "the file's comments and layout are kept"
+    );
+    let (filters, issues) = proxyhunt::tuning::parse_tuning("t", &after_text);
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(filters.last().unwrap().id, "exclusion-9");
 }

@@ -33,6 +33,18 @@ pub enum Action {
     SortNext,
     SortReverse,
     StartExport,
+    /// Open the tuning panel (filters, on/off, live counts).
+    OpenTuning,
+    /// In the tuning panel: switch the selected filter on or off.
+    ToggleFilter,
+    /// In the tuning panel: show suppressed findings too (marked), or hide them.
+    ToggleShowSuppressed,
+    /// Propose an exclusion from the selected finding.
+    ProposeExclusion,
+    /// In a proposal: pick or drop candidate condition N (1-based).
+    ToggleCandidate(u8),
+    /// In a proposal: save the exclusion to the tuning file.
+    SaveExclusion,
     /// Text typed into the open prompt.
     Input(char),
     DeleteChar,

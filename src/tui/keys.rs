@@ -12,6 +12,10 @@ pub enum Scope {
     Main,
     /// The entity-context overlay.
     Context,
+    /// The tuning panel.
+    Tuning,
+    /// The exclusion proposal.
+    Proposal,
     /// Everywhere but a prompt.
     Any,
 }
@@ -264,24 +268,73 @@ pub const BINDINGS: &[Binding] = &[
         Action::StartExport,
         Scope::Main,
     ),
+    f(
+        &[Char('t')],
+        "t",
+        "tuning",
+        "tuning panel: filters on/off, live counts",
+        Action::OpenTuning,
+        Scope::Main,
+    ),
+    f(
+        &[Char('a')],
+        "a",
+        "exclude…",
+        "propose an exclusion from this finding",
+        Action::ProposeExclusion,
+        Scope::Main,
+    ),
+    f(
+        &[Char(' '), Enter],
+        "Space",
+        "on/off",
+        "switch the selected filter on or off",
+        Action::ToggleFilter,
+        Scope::Tuning,
+    ),
+    f(
+        &[Char('v')],
+        "v",
+        "show hidden",
+        "show suppressed findings too / hide them",
+        Action::ToggleShowSuppressed,
+        Scope::Tuning,
+    ),
+    f(
+        &[Char('1')],
+        "1-9",
+        "pick",
+        "pick or drop condition 1-9",
+        Action::ToggleCandidate(1),
+        Scope::Proposal,
+    ),
+    f(
+        &[Enter],
+        "Enter",
+        "save",
+        "save the exclusion to the tuning file",
+        Action::SaveExclusion,
+        Scope::Proposal,
+    ),
 ];
 
-fn applies(scope: Scope, in_context: bool) -> bool {
-    match scope {
-        Scope::Any => true,
-        Scope::Main => !in_context,
-        Scope::Context => in_context,
-    }
+fn applies(binding: Scope, current: Scope) -> bool {
+    binding == Scope::Any || binding == current
 }
 
-/// The action for a key, outside prompts. Ctrl+C always quits.
-pub fn action_for(key: KeyEvent, in_context: bool) -> Option<Action> {
+/// The action for a key in the current scope, outside prompts. Ctrl+C always quits.
+pub fn action_for(key: KeyEvent, scope: Scope) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == Char('c') {
         return Some(Action::Quit);
     }
+    if scope == Scope::Proposal {
+        if let Char(c @ '1'..='9') = key.code {
+            return Some(Action::ToggleCandidate(c as u8 - b'0'));
+        }
+    }
     BINDINGS
         .iter()
-        .find(|bind| applies(bind.scope, in_context) && bind.keys.contains(&key.code))
+        .find(|bind| applies(bind.scope, scope) && bind.keys.contains(&key.code))
         .map(|bind| bind.action.clone())
 }
 
@@ -300,10 +353,10 @@ pub fn prompt_action(key: KeyEvent) -> Option<Action> {
 }
 
 /// The footer's hints for the current scope.
-pub fn footer_hints(in_context: bool) -> Vec<(&'static str, &'static str)> {
+pub fn footer_hints(scope: Scope) -> Vec<(&'static str, &'static str)> {
     BINDINGS
         .iter()
-        .filter(|bind| bind.footer && applies(bind.scope, in_context))
+        .filter(|bind| bind.footer && applies(bind.scope, scope))
         .map(|bind| (bind.label, bind.short))
         .collect()
 }

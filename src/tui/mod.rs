@@ -24,6 +24,7 @@ use worker::{Reply, Request};
 
 use crate::data::load::LoadOptions;
 use crate::detect::HuntOptions;
+use crate::tuning::TuningSource;
 
 /// What the console opens on.
 pub struct ConsoleArgs {
@@ -32,6 +33,7 @@ pub struct ConsoleArgs {
     pub hunt: HuntOptions,
     /// The event window, described for the header.
     pub window: String,
+    pub tuning: TuningSource,
 }
 
 /// Applies a worker reply to the state.
@@ -62,6 +64,24 @@ pub fn apply_reply(state: &mut State, reply: Reply) {
                 }
             }
         }
+        Reply::Saved {
+            path,
+            filter,
+            result,
+        } => match result {
+            Ok(()) => {
+                let id = filter.id.clone();
+                state.tuning.filters.push(*filter);
+                state.overlay = Overlay::None;
+                state.retune();
+                let hidden = state.filter_counts.last().map_or(0, |c| c.0);
+                state.message = Some(format!(
+                    "saved exclusion {id} to {}: hides {hidden} finding(s)",
+                    path.display()
+                ));
+            }
+            Err(e) => state.message = Some(format!("not saved: {e}")),
+        },
         Reply::Exported { path, rows, result } => {
             state.message = Some(match result {
                 Ok(()) => format!("exported {rows} finding(s) to {}", path.display()),
@@ -87,6 +107,17 @@ fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
                     half_window,
                 });
             }
+        }
+        Effect::SaveFilter {
+            path,
+            block,
+            filter,
+        } => {
+            let _ = tx.send(Request::SaveFilter {
+                path,
+                block,
+                filter,
+            });
         }
         Effect::Export { path, force } => match state.view_frame() {
             Some(Ok(view)) => {
@@ -118,6 +149,7 @@ pub fn run(args: ConsoleArgs) -> Result<()> {
         load: args.load,
         hunt: args.hunt,
         window: args.window,
+        tuning: args.tuning,
     })
     .context("starting the worker")?;
     let mut terminal = ratatui::try_init().context("opening the terminal")?;
@@ -139,7 +171,7 @@ pub fn run(args: ConsoleArgs) -> Result<()> {
             let action = if state.prompt.is_some() {
                 keys::prompt_action(k)
             } else {
-                keys::action_for(k, matches!(state.overlay, Overlay::Context(_)))
+                keys::action_for(k, state.overlay.scope())
             };
             if let Some(effect) = action.and_then(|a| update(&mut state, a)) {
                 start(effect, &mut state, &tx);

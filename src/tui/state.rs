@@ -2,6 +2,7 @@
 //! results change it; drawing borrows it immutably.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,6 +16,13 @@ use crate::explore::{
     PivotKey, SortColumn,
 };
 use crate::kql::time::{Nanos, HOUR};
+use crate::tuning::proposal::{Candidate, Preview};
+use crate::tuning::Tuning;
+
+use super::keys::Scope;
+
+/// Where exclusions go when the console was opened without `--tuning FILE`.
+pub const DEFAULT_TUNING_FILE: &str = "proxyhunt-tuning.toml";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -46,11 +54,41 @@ pub struct ContextView {
     pub scroll: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An exclusion being proposed from a finding.
+#[derive(Debug, Clone)]
+pub struct ProposalView {
+    /// The finding it started from (index into `rows`).
+    pub row: usize,
+    pub id: String,
+    pub candidates: Vec<Candidate>,
+    pub preview: Preview,
+}
+
+impl PartialEq for ProposalView {
+    fn eq(&self, other: &Self) -> bool {
+        self.row == other.row && self.id == other.id && self.preview == other.preview
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
     Help,
     Context(ContextView),
+    Tuning { selected: usize },
+    Proposal(ProposalView),
+}
+
+impl Overlay {
+    /// Which key bindings apply.
+    pub fn scope(&self) -> Scope {
+        match self {
+            Overlay::Context(_) => Scope::Context,
+            Overlay::Tuning { .. } => Scope::Tuning,
+            Overlay::Proposal(_) => Scope::Proposal,
+            Overlay::None | Overlay::Help => Scope::Main,
+        }
+    }
 }
 
 /// Where loading stands.
@@ -71,6 +109,11 @@ pub struct Loaded {
     pub not_run: Vec<NotRun>,
     /// Live threat-intel indicators per address, for the detail pane's "why".
     pub indicators: HashMap<String, Vec<String>>,
+    pub tuning: Tuning,
+    /// Where new exclusions are saved: the `--tuning` file, else `proxyhunt-tuning.toml`.
+    pub tuning_path: PathBuf,
+    /// Problems found in the tuning file, for the status line.
+    pub tuning_issues: Vec<String>,
 }
 
 pub struct State {
@@ -85,6 +128,14 @@ pub struct State {
     pub findings: Option<DataFrame>,
     pub rows: Vec<FindingRow>,
     pub indicators: HashMap<String, Vec<String>>,
+    pub tuning: Tuning,
+    pub tuning_path: PathBuf,
+    /// Per row, the active filters that suppress it (derived; see [`State::retune`]).
+    pub suppressed_by: Vec<Vec<String>>,
+    /// Show suppressed findings too (marked) instead of hiding them.
+    pub show_suppressed: bool,
+    /// Per filter: findings it matches (whether on or not), and findings only it suppresses.
+    pub filter_counts: Vec<(usize, usize)>,
     pub drills: Vec<DrillDown>,
     pub find: String,
     pub sort: SortColumn,
@@ -123,6 +174,11 @@ impl State {
             findings: None,
             rows: Vec::new(),
             indicators: HashMap::new(),
+            tuning: Tuning::default(),
+            tuning_path: PathBuf::from(DEFAULT_TUNING_FILE),
+            suppressed_by: Vec::new(),
+            show_suppressed: false,
+            filter_counts: Vec::new(),
             drills: Vec::new(),
             find: String::new(),
             sort: SortColumn::Time,
@@ -157,13 +213,46 @@ impl State {
         self.findings = Some(loaded.findings);
         self.indicators = loaded.indicators;
         self.dataset = Some(loaded.dataset);
+        self.tuning = loaded.tuning;
+        self.tuning_path = loaded.tuning_path;
+        if !loaded.tuning_issues.is_empty() {
+            self.message = Some(format!("tuning: {}", loaded.tuning_issues.join("; ")));
+        }
         self.phase = Phase::Ready;
+        self.retune();
+    }
+
+    /// Re-evaluates the filters (after a toggle or a new exclusion), then the views.
+    pub fn retune(&mut self) {
+        self.suppressed_by = self.tuning.evaluate(&self.rows);
+        self.filter_counts = self
+            .tuning
+            .filters
+            .iter()
+            .map(|f| {
+                let matched = self.rows.iter().filter(|r| f.matches(r)).count();
+                let only = self
+                    .suppressed_by
+                    .iter()
+                    .filter(|s| s.len() == 1 && s[0] == f.id)
+                    .count();
+                (matched, only)
+            })
+            .collect();
         self.refresh();
+    }
+
+    /// Findings suppressed by the active filters.
+    pub fn suppressed_count(&self) -> usize {
+        self.suppressed_by.iter().filter(|s| !s.is_empty()).count()
     }
 
     /// Recomputes the derived views after drill-downs, find, sort or pivot key changed.
     pub fn refresh(&mut self) {
         let mut visible = visible_rows(&self.rows, &self.drills, &self.find);
+        if !self.show_suppressed {
+            visible.retain(|&i| self.suppressed_by.get(i).is_none_or(Vec::is_empty));
+        }
         if !(self.sort == SortColumn::Time && self.sort_desc) {
             sort_rows(&self.rows, &mut visible, self.sort, self.sort_desc);
         }

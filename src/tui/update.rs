@@ -4,12 +4,14 @@
 use std::path::PathBuf;
 
 use super::action::Action;
-use super::state::{ContextView, Focus, Overlay, Phase, Prompt, PromptKind, State};
+use super::state::{ContextView, Focus, Overlay, Phase, Prompt, PromptKind, ProposalView, State};
 use crate::explore::{DrillDown, Entity, PivotKey, SortColumn};
 use crate::kql::time::{Nanos, DAY, MINUTE};
+use crate::tuning::proposal::{candidates, filter_block, preview, proposed_filter};
+use crate::tuning::Filter;
 
 /// Work the runner starts off the UI thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
     Context {
         entity: Entity,
@@ -18,6 +20,12 @@ pub enum Effect {
     },
     /// Export the visible findings, in view order.
     Export { path: PathBuf, force: bool },
+    /// Append a new exclusion to the tuning file.
+    SaveFilter {
+        path: PathBuf,
+        block: String,
+        filter: Box<Filter>,
+    },
 }
 
 const PAGE: usize = 10;
@@ -95,10 +103,17 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
         Some(false) => 0,
         None => step(cur, len, delta),
     };
-    if let Overlay::Context(view) = &mut state.overlay {
-        let len = view.events.as_ref().map_or(0, Vec::len);
-        view.scroll = jump(len, view.scroll);
-        return;
+    match &mut state.overlay {
+        Overlay::Context(view) => {
+            let len = view.events.as_ref().map_or(0, Vec::len);
+            view.scroll = jump(len, view.scroll);
+            return;
+        }
+        Overlay::Tuning { selected } => {
+            *selected = jump(state.tuning.filters.len(), *selected);
+            return;
+        }
+        _ => {}
     }
     match state.focus {
         Focus::Findings => state.selected = jump(state.visible.len(), state.selected),
@@ -283,7 +298,104 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 input: DEFAULT_EXPORT.into(),
             })
         }
+        Action::OpenTuning => state.overlay = Overlay::Tuning { selected: 0 },
+        Action::ToggleFilter => {
+            if let Overlay::Tuning { selected } = state.overlay {
+                if let Some(f) = state.tuning.filters.get_mut(selected) {
+                    f.enabled = !f.enabled;
+                    let (id, on) = (f.id.clone(), f.enabled);
+                    state.retune();
+                    let hidden = state.filter_counts.get(selected).map_or(0, |c| c.0);
+                    state.message = Some(format!(
+                        "{id} {}: matches {hidden} finding(s)",
+                        if on { "on" } else { "off" }
+                    ));
+                }
+            }
+        }
+        Action::ToggleShowSuppressed => {
+            state.show_suppressed = !state.show_suppressed;
+            state.refresh();
+        }
+        Action::ProposeExclusion => propose(state),
+        Action::ToggleCandidate(n) => {
+            if let Overlay::Proposal(view) = &mut state.overlay {
+                if let Some(c) = view.candidates.get_mut(usize::from(n).saturating_sub(1)) {
+                    c.chosen = !c.chosen;
+                }
+                let row = &state.rows[view.row];
+                let chosen: Vec<_> = view
+                    .candidates
+                    .iter()
+                    .filter(|c| c.chosen)
+                    .cloned()
+                    .collect();
+                view.preview = preview(
+                    &state.rows,
+                    &proposed_filter(row, &chosen, &view.id, &state.tuning.today),
+                );
+            }
+        }
+        Action::SaveExclusion => {
+            if let Overlay::Proposal(view) = &state.overlay {
+                let chosen: Vec<_> = view
+                    .candidates
+                    .iter()
+                    .filter(|c| c.chosen)
+                    .cloned()
+                    .collect();
+                if chosen.is_empty() {
+                    state.message = Some("pick at least one condition (1-9) first".into());
+                    return None;
+                }
+                let filter = proposed_filter(
+                    &state.rows[view.row],
+                    &chosen,
+                    &view.id,
+                    &state.tuning.today,
+                );
+                let block = filter_block(&filter, &chosen);
+                return Some(Effect::SaveFilter {
+                    path: state.tuning_path.clone(),
+                    block,
+                    filter: Box::new(filter),
+                });
+            }
+        }
         Action::Input(_) | Action::DeleteChar | Action::Submit => {}
     }
     None
+}
+
+/// Opens an exclusion proposal for the selected finding, with its default conditions and preview.
+fn propose(state: &mut State) {
+    let Some(&row) = state.visible.get(state.selected) else {
+        state.message = Some("select a finding first".into());
+        return;
+    };
+    if state.tuning.today.is_empty() {
+        state.tuning.today = crate::tuning::today();
+    }
+    let mut n = state.tuning.filters.len() + 1;
+    while state
+        .tuning
+        .filters
+        .iter()
+        .any(|f| f.id == format!("exclusion-{n}"))
+    {
+        n += 1;
+    }
+    let id = format!("exclusion-{n}");
+    let candidates = candidates(&state.rows[row]);
+    let chosen: Vec<_> = candidates.iter().filter(|c| c.chosen).cloned().collect();
+    let preview = preview(
+        &state.rows,
+        &proposed_filter(&state.rows[row], &chosen, &id, &state.tuning.today),
+    );
+    state.overlay = Overlay::Proposal(ProposalView {
+        row,
+        id,
+        candidates,
+        preview,
+    });
 }

@@ -1,6 +1,6 @@
-//! The background thread: loading, detecting, context queries and exports run here so the
-//! screen never freezes. Requests go in, replies come out; the UI drops replies it no longer
-//! wants (latest request wins).
+//! The background thread: loading, detecting, context queries, exports and saving exclusions
+//! run here so the screen never freezes. Requests go in, replies come out; the UI drops replies
+//! it no longer wants (latest request wins).
 
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -9,13 +9,15 @@ use std::thread;
 
 use polars::prelude::*;
 
-use super::state::Loaded;
+use super::state::{Loaded, DEFAULT_TUNING_FILE};
 use crate::data::load::{load_with_progress, Dataset, LoadOptions};
 use crate::detect::{hunt, HuntOptions};
 use crate::explore::context::indicators_by_ip;
 use crate::explore::{context_events, finding_rows, ContextEvent, Entity};
 use crate::export::{write_file, CsvSafety, Format};
 use crate::kql::time::Nanos;
+use crate::tuning::save::append_filter;
+use crate::tuning::{load_tuning, Filter, TuningSource};
 
 pub enum Request {
     Load {
@@ -23,6 +25,7 @@ pub enum Request {
         load: LoadOptions,
         hunt: HuntOptions,
         window: String,
+        tuning: TuningSource,
     },
     Context {
         dataset: Arc<Dataset>,
@@ -34,6 +37,12 @@ pub enum Request {
         findings: DataFrame,
         path: PathBuf,
         force: bool,
+    },
+    /// Append a new filter's TOML block to the tuning file.
+    SaveFilter {
+        path: PathBuf,
+        block: String,
+        filter: Box<Filter>,
     },
 }
 
@@ -49,6 +58,11 @@ pub enum Reply {
     Exported {
         path: PathBuf,
         rows: usize,
+        result: Result<(), String>,
+    },
+    Saved {
+        path: PathBuf,
+        filter: Box<Filter>,
         result: Result<(), String>,
     },
 }
@@ -68,23 +82,19 @@ pub fn spawn() -> (Sender<Request>, Receiver<Reply>) {
     (req_tx, rep_rx)
 }
 
-fn load_and_hunt(
-    paths: &[PathBuf],
-    load: &LoadOptions,
+/// Runs the detections on a loaded dataset, reads the tuning, and prepares what the console shows.
+pub fn loaded_from(
+    ds: Dataset,
     options: &HuntOptions,
     window: String,
-    tx: &Sender<Reply>,
+    tuning: &TuningSource,
 ) -> Result<Loaded, String> {
-    let mut progress = |s: String| {
-        let _ = tx.send(Reply::Progress(s));
+    let (tuning_filters, issues) =
+        load_tuning(tuning).map_err(|e| format!("reading the tuning file: {e}"))?;
+    let tuning_path = match tuning {
+        TuningSource::File(p) => p.clone(),
+        _ => PathBuf::from(DEFAULT_TUNING_FILE),
     };
-    let ds = load_with_progress(paths, load, &mut progress);
-    progress("running the detections".into());
-    loaded_from(ds, options, window)
-}
-
-/// Runs the detections on a loaded dataset and prepares what the console shows.
-pub fn loaded_from(ds: Dataset, options: &HuntOptions, window: String) -> Result<Loaded, String> {
     let result = hunt(&ds, options).map_err(|e| format!("running the detections: {e}"))?;
     let rows = finding_rows(&result.findings).map_err(|e| e.to_string())?;
     let indicators = indicators_by_ip(&ds, result.now).map_err(|e| e.to_string())?;
@@ -96,6 +106,9 @@ pub fn loaded_from(ds: Dataset, options: &HuntOptions, window: String) -> Result
         window,
         not_run: result.not_run,
         indicators,
+        tuning: tuning_filters,
+        tuning_path,
+        tuning_issues: issues.iter().map(ToString::to_string).collect(),
     })
 }
 
@@ -106,10 +119,18 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Reply {
             load,
             hunt,
             window,
-        } => match load_and_hunt(&paths, &load, &hunt, window, tx) {
-            Ok(l) => Reply::Loaded(Box::new(l)),
-            Err(e) => Reply::LoadFailed(e),
-        },
+            tuning,
+        } => {
+            let mut progress = |s: String| {
+                let _ = tx.send(Reply::Progress(s));
+            };
+            let ds = load_with_progress(&paths, &load, &mut progress);
+            progress("running the detections".into());
+            match loaded_from(ds, &hunt, window, &tuning) {
+                Ok(l) => Reply::Loaded(Box::new(l)),
+                Err(e) => Reply::LoadFailed(e),
+            }
+        }
         Request::Context {
             dataset,
             entity,
@@ -134,6 +155,18 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Reply {
             let result = write_file(&findings, format, CsvSafety::Neutralise, &path, force)
                 .map_err(|e| e.to_string());
             Reply::Exported { path, rows, result }
+        }
+        Request::SaveFilter {
+            path,
+            block,
+            filter,
+        } => {
+            let result = append_filter(&path, &block).map_err(|e| e.to_string());
+            Reply::Saved {
+                path,
+                filter,
+                result,
+            }
         }
     }
 }

@@ -6,6 +6,8 @@ pub mod file;
 pub mod kql;
 pub mod matcher;
 pub mod model;
+pub mod proposal;
+pub mod save;
 
 pub use apply::{apply_tuning, Tuned, SUPPRESSED_BY};
 pub use file::{parse_tuning, TuningIssue};

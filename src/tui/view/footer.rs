@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::theme::{key, safe, title};
 use crate::tui::keys::footer_hints;
-use crate::tui::state::{Overlay, PromptKind, State};
+use crate::tui::state::{PromptKind, State};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let c = state.color;
@@ -24,9 +24,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     } else if let Some(m) = &state.message {
         Line::from(Span::raw(safe(m)))
     } else {
-        let in_context = matches!(state.overlay, Overlay::Context(_));
         let mut spans = Vec::new();
-        for (k, h) in footer_hints(in_context) {
+        for (k, h) in footer_hints(state.overlay.scope()) {
             spans.push(Span::styled(k, key(c)));
             spans.push(Span::raw(format!(" {h}  ")));
         }

@@ -57,7 +57,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Span::styled(source, title(c)),
         Span::raw(format!(" | now {now} | {}", state.window)),
     ]);
-    let mut line2 = format!("{} | tuning: none", tables.join(" "));
+    let on = state
+        .tuning
+        .filters
+        .iter()
+        .filter(|f| state.tuning.active(f))
+        .count();
+    let tuning = if state.tuning.filters.is_empty() {
+        "tuning: none".to_string()
+    } else {
+        format!(
+            "tuning: {on} on, {} suppressed{}",
+            state.suppressed_count(),
+            if state.show_suppressed {
+                " (shown)"
+            } else {
+                ""
+            }
+        )
+    };
+    let mut line2 = format!("{} | {tuning}", tables.join(" "));
     if state.problems > 0 {
         line2.push_str(&format!(
             " | {} input problem(s): run check",

@@ -34,6 +34,8 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Overlay::None => {}
         Overlay::Help => overlay::draw_help(frame, frame.area(), state),
         Overlay::Context(view) => overlay::draw_context(frame, body, state, view),
+        Overlay::Tuning { selected } => overlay::draw_tuning(frame, body, state, *selected),
+        Overlay::Proposal(view) => overlay::draw_proposal(frame, body, state, view),
     }
 }
 

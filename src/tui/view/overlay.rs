@@ -9,7 +9,7 @@ use super::findings::short_time;
 use super::theme::{border, dim, key, safe};
 use crate::data::schema::TableKind;
 use crate::tui::keys::{Scope, BINDINGS};
-use crate::tui::state::{ContextView, State};
+use crate::tui::state::{ContextView, ProposalView, State};
 
 fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
     let w = (area.width * width_pct / 100).max(20).min(area.width);
@@ -122,6 +122,142 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
                 .title(title)
                 .title_bottom(count),
         ),
+        rect,
+    );
+}
+
+/// The tuning panel: every filter, on or off, with what it matches and what only it hides.
+pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize) {
+    let c = state.color;
+    let rect = centered(area, 96, 90);
+    let mut list: Vec<Line> = Vec::new();
+    for (i, f) in state.tuning.filters.iter().enumerate() {
+        let (matched, only) = state.filter_counts.get(i).copied().unwrap_or((0, 0));
+        let mark = if f.expired(&state.tuning.today) {
+            "[expired]"
+        } else if f.enabled {
+            "[x]"
+        } else {
+            "[ ]"
+        };
+        let site = if f.needs_site_values.is_some() {
+            " (needs site values)"
+        } else {
+            ""
+        };
+        let text = format!(
+            "{mark:<9} {:<20} matches {matched:>5}, only this {only:>5}  {}{site}",
+            safe(&f.id),
+            safe(&f.title)
+        );
+        let style = if i == selected {
+            super::theme::selected(c, true)
+        } else {
+            ratatui::style::Style::default()
+        };
+        list.push(Line::from(Span::styled(text, style)));
+    }
+    if state.tuning.filters.is_empty() {
+        list.push(Line::from(
+            "no filters: open with --tuning FILE or --tuning builtin, or press `a` on a finding",
+        ));
+    }
+    let mut detail: Vec<Line> = Vec::new();
+    if let Some(f) = state.tuning.filters.get(selected) {
+        detail.push(Line::from(vec![
+            Span::styled("Why: ", key(c)),
+            Span::raw(safe(&f.reason)),
+        ]));
+        detail.push(Line::from(Span::styled(
+            format!("Defined at {}", safe(&f.origin)),
+            dim(c),
+        )));
+    }
+    detail.push(Line::from(Span::styled(
+        format!(
+            "New exclusions are saved to {}",
+            safe(&state.tuning_path.display().to_string())
+        ),
+        dim(c),
+    )));
+    let title = format!(
+        " Tuning: {} suppressed ({}) ",
+        state.suppressed_count(),
+        if state.show_suppressed {
+            "shown"
+        } else {
+            "hidden"
+        }
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border(c, true))
+        .title(title);
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let list_height = (list.len() as u16 + 1).min(inner.height.saturating_sub(2));
+    let [top, bottom] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(list_height),
+        ratatui::layout::Constraint::Min(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(list), top);
+    frame.render_widget(
+        Paragraph::new(detail).wrap(ratatui::widgets::Wrap { trim: false }),
+        bottom,
+    );
+}
+
+/// The exclusion proposal: candidate conditions, and what the filter would hide before saving.
+pub fn draw_proposal(frame: &mut Frame, area: Rect, state: &State, view: &ProposalView) {
+    let c = state.color;
+    let rect = centered(area, 96, 90);
+    let mut lines: Vec<Line> = vec![Line::from(format!(
+        "New exclusion {} for {} findings; conditions (all must hold):",
+        view.id,
+        state.rows[view.row].kind.name()
+    ))];
+    for (i, cand) in view.candidates.iter().enumerate() {
+        let mark = if cand.chosen { "[x]" } else { "[ ]" };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {} ", i + 1), key(c)),
+            Span::raw(format!("{mark} {}", safe(&cand.label))),
+        ]));
+    }
+    let p = &view.preview;
+    lines.push(Line::from(""));
+    let by_type: Vec<String> = p.by_type.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    lines.push(Line::from(format!(
+        "Would hide {} finding(s) across all loaded data: {}",
+        p.total,
+        by_type.join(", ")
+    )));
+    let users: Vec<String> = p.users.iter().take(8).map(|u| safe(u)).collect();
+    let more = if p.users.len() > 8 {
+        format!(" and {} more", p.users.len() - 8)
+    } else {
+        String::new()
+    };
+    lines.push(Line::from(format!("Users: {}{more}", users.join(", "))));
+    for w in p.warnings() {
+        lines.push(Line::from(Span::styled(format!("WARNING: {w}"), key(c))));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(format!(
+        "Enter saves to {} (appended; comments kept). Esc cancels.",
+        safe(&state.tuning_path.display().to_string())
+    )));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(border(c, true))
+                    .title(" Propose an exclusion "),
+            ),
         rect,
     );
 }

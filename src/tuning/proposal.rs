@@ -1,0 +1,184 @@
+//! Proposing an exclusion from a finding: candidate conditions from its fields, a preview of what
+//! the filter would hide across all loaded findings (by detection and by user, with warnings), and
+//! the TOML block that saves it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::matcher::Matcher;
+use super::model::{Condition, Filter};
+use crate::detect::DetectionType;
+use crate::explore::FindingRow;
+
+/// A condition the analyst may pick, with how it is shown and written.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub label: String,
+    pub field: &'static str,
+    /// `equals` or `has`.
+    pub op: &'static str,
+    pub value: String,
+    pub chosen: bool,
+}
+
+impl Candidate {
+    pub fn condition(&self) -> Condition {
+        let matcher = match self.op {
+            "has" => Matcher::Has(crate::kql::has::HasAny::new(&[self.value.as_str()])),
+            _ => Matcher::Equals {
+                values: vec![self.value.clone()],
+                case_sensitive: false,
+            },
+        };
+        Condition {
+            fields: vec![self.field.to_string()],
+            matcher,
+            negate: false,
+        }
+    }
+}
+
+/// The fields an exclusion can be built from, most specific first; device and process are
+/// chosen by default for device findings, the address for sign-ins.
+pub fn candidates(row: &FindingRow) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut add = |field: &'static str, op: &'static str, value: &str, chosen: bool| {
+        if !value.is_empty() {
+            out.push(Candidate {
+                label: format!("{field} {op} {value:?}"),
+                field,
+                op,
+                value: value.to_string(),
+                chosen,
+            });
+        }
+    };
+    match row.kind {
+        DetectionType::AnonymizedSignIn => {
+            add("IPAddress", "equals", row.get("IPAddress"), true);
+            add("User", "equals", &row.user, false);
+            add("AppDisplayName", "equals", row.get("AppDisplayName"), false);
+        }
+        DetectionType::TorPortConnection => {
+            add("DeviceName", "equals", row.get("DeviceName"), true);
+            add(
+                "InitiatingProcessFileName",
+                "equals",
+                row.get("InitiatingProcessFileName"),
+                true,
+            );
+            add("RemoteIP", "equals", row.get("RemoteIP"), false);
+            add("User", "equals", &row.user, false);
+        }
+        _ => {
+            add("DeviceName", "equals", row.get("DeviceName"), true);
+            add("FileName", "equals", row.get("FileName"), true);
+            add("User", "equals", &row.user, false);
+            add(
+                "ProcessCommandLine",
+                "equals",
+                row.get("ProcessCommandLine"),
+                false,
+            );
+            add(
+                "InitiatingProcessFileName",
+                "equals",
+                row.get("InitiatingProcessFileName"),
+                false,
+            );
+        }
+    }
+    out
+}
+
+/// What a filter would hide across the loaded findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    pub total: usize,
+    pub by_type: BTreeMap<&'static str, usize>,
+    pub users: BTreeSet<String>,
+    /// Hidden AnonymizedSignIn findings whose tags include a `tor` term.
+    pub tor_sign_ins: usize,
+}
+
+/// How many distinct users make a filter too broad to save without a second look.
+pub const MANY_USERS: usize = 3;
+
+impl Preview {
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.users.len() >= MANY_USERS {
+            w.push(format!("hides findings of {} users", self.users.len()));
+        }
+        if self.tor_sign_ins > 0 {
+            w.push(format!(
+                "hides {} AnonymizedSignIn finding(s) tagged tor",
+                self.tor_sign_ins
+            ));
+        }
+        w
+    }
+}
+
+pub fn preview(rows: &[FindingRow], filter: &Filter) -> Preview {
+    let mut p = Preview::default();
+    for r in rows.iter().filter(|r| filter.matches(r)) {
+        p.total += 1;
+        *p.by_type.entry(r.kind.name()).or_insert(0) += 1;
+        if !r.user.is_empty() {
+            p.users.insert(r.user.clone());
+        }
+        if r.kind == DetectionType::AnonymizedSignIn
+            && crate::kql::has::has(r.get("AnonymizationType"), "tor")
+        {
+            p.tor_sign_ins += 1;
+        }
+    }
+    p
+}
+
+/// The filter made of the chosen candidates, scoped to the finding's type.
+pub fn proposed_filter(row: &FindingRow, chosen: &[Candidate], id: &str, today: &str) -> Filter {
+    Filter {
+        id: id.to_string(),
+        title: format!("Exclusion from a {} finding", row.kind.name()),
+        reason: "created in the proxyhunt console; say why before committing the file".into(),
+        detection_types: vec![row.kind],
+        enabled: true,
+        owner: None,
+        created: Some(today.to_string()),
+        expires: None,
+        conditions: chosen.iter().map(Candidate::condition).collect(),
+        needs_site_values: None,
+        origin: "console".into(),
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The `[[filter]]` block for a proposal, ready to append to a tuning file.
+pub fn filter_block(filter: &Filter, chosen: &[Candidate]) -> String {
+    let types: Vec<String> = filter
+        .detection_types
+        .iter()
+        .map(|t| toml_string(t.name()))
+        .collect();
+    let mut out = format!(
+        "\n[[filter]]\nid = {}\ntitle = {}\nreason = {}\ndetection_types = [{}]\nenabled = true\ncreated = {}\n",
+        toml_string(&filter.id),
+        toml_string(&filter.title),
+        toml_string(&filter.reason),
+        types.join(", "),
+        toml_string(filter.created.as_deref().unwrap_or("")),
+    );
+    for c in chosen {
+        out.push_str(&format!(
+            "  [[filter.when]]\n  field = {}\n  {} = {}\n",
+            toml_string(c.field),
+            c.op,
+            toml_string(&c.value)
+        ));
+    }
+    out
+}
