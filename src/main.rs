@@ -122,11 +122,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         None => {
             let shared = &cli.shared;
-            if shared.tuning.is_some() {
-                anyhow::bail!(
-                    "--tuning is not available in the console yet; use it with `proxyhunt hunt`"
-                );
-            }
             let hunt = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
             let window = format!("window {}", window_text(hunt.lookback));
             proxyhunt::tui::run(ConsoleArgs {

@@ -140,7 +140,7 @@ pub fn preview(rows: &[FindingRow], filter: &Filter) -> Preview {
 pub fn proposed_filter(row: &FindingRow, chosen: &[Candidate], id: &str, today: &str) -> Filter {
     Filter {
         id: id.to_string(),
-        title: format!("Exclusion from a {} finding", row.kind.name()),
+        title: format!("Exclusion created from a finding ({})", row.kind.name()),
         reason: "created in the proxyhunt console; say why before committing the file".into(),
         detection_types: vec![row.kind],
         enabled: true,
