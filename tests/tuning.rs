@@ -453,3 +453,31 @@ fn kql_for_the_sample_tuning_is_golden_and_keeps_the_seed_text() {
     assert!(!kql.contains("q1-migration-proxy"));
     assert!(kql.contains("ipv4_is_in_any_range(IPAddress, dynamic([\"203.0.113.0/28\"]))"));
 }
+
+#[test]
+fn proposals_round_trip_through_the_file_format() {
+    use proxyhunt::tuning::proposal::{candidates, filter_block, preview, proposed_filter};
+    let (_, rows) = sample_rows();
+    let docker = rows.iter().find(|r| r.get("FileName") == "docker").unwrap();
+    let mut cands = candidates(docker);
+    let labels: Vec<&str> = cands.iter().map(|c| c.label.as_str()).collect();
+    assert!(
+        labels.contains(&"ProcessCommandLine glob \"docker run*\""),
+        "{labels:?}"
+    );
+    for c in &mut cands {
+        c.chosen = c.label.starts_with("ProcessCommandLine glob");
+    }
+    let chosen: Vec<_> = cands.iter().filter(|c| c.chosen).cloned().collect();
+    let filter = proposed_filter(docker, &chosen, "docker-run", "2026-05-12");
+    let p = preview(&rows, &filter);
+    assert_eq!(p.total, 4);
+    assert!(p.warnings().is_empty());
+    let (parsed, issues) = parse_tuning("new.toml", &filter_block(&filter, &chosen));
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(
+        preview(&rows, &parsed[0]),
+        p,
+        "the saved filter hides what the preview showed"
+    );
+}

@@ -24,6 +24,10 @@ impl Candidate {
     pub fn condition(&self) -> Condition {
         let matcher = match self.op {
             "has" => Matcher::Has(crate::kql::has::HasAny::new(&[self.value.as_str()])),
+            "glob" => Matcher::glob(vec![self.value.clone()]).unwrap_or_else(|_| Matcher::Equals {
+                values: vec![self.value.clone()],
+                case_sensitive: false,
+            }),
             _ => Matcher::Equals {
                 values: vec![self.value.clone()],
                 case_sensitive: false,
@@ -88,6 +92,21 @@ pub fn candidates(row: &FindingRow) -> Vec<Candidate> {
         }
     }
     out
+}
+
+/// A command-line pattern: the program and its first argument, then anything (`docker run*`),
+/// with glob characters in the text made literal-safe by dropping them.
+pub fn command_pattern(cmd: &str) -> String {
+    let words: Vec<&str> = cmd.split_whitespace().take(2).collect();
+    if words.is_empty() {
+        return String::new();
+    }
+    let head: String = words
+        .join(" ")
+        .chars()
+        .filter(|c| !matches!(c, '*' | '?'))
+        .collect();
+    format!("{head}*")
 }
 
 /// What a filter would hide across the loaded findings.
