@@ -79,6 +79,12 @@ pub fn candidates(row: &FindingRow) -> Vec<Candidate> {
             add("User", "equals", &row.user, false);
             add(
                 "ProcessCommandLine",
+                "glob",
+                &command_pattern(row.get("ProcessCommandLine")),
+                false,
+            );
+            add(
+                "ProcessCommandLine",
                 "equals",
                 row.get("ProcessCommandLine"),
                 false,
