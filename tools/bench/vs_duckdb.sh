@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# proxyhunt vs DuckDB, side by side, on the same generated exports (issue: scale).
+#   bash tools/bench/vs_duckdb.sh            # sizes 1M and 5M rows per event table
+#   SIZES="200000" bash tools/bench/vs_duckdb.sh
+# Generates with `proxyhunt generate` (CSV), converts to Parquet and NDJSON with DuckDB, runs
+# `proxyhunt hunt` and the same detections as SQL in DuckDB (installed into a throw-away venv),
+# checks that both find the same number of findings per type, and prints wall time, input MB/s,
+# peak RSS and the proxyhunt/DuckDB ratio. Needs ~12 GB of free disk for the 5M set.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=${WORK:-/tmp/proxyhunt-bench}
+SIZES=${SIZES:-"1000000 5000000"}
+FORMATS=${FORMATS:-"csv parquet ndjson"}
+NOW=2026-05-12T10:00:00Z
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/proxyhunt/target}"
+mkdir -p "$WORK"
+(cd "$ROOT" && cargo build --release --locked --quiet)
+PH="$CARGO_TARGET_DIR/release/proxyhunt"
+if [ ! -x "$WORK/venv/bin/python" ]; then
+  python3 -m venv "$WORK/venv"
+  "$WORK/venv/bin/pip" install --quiet duckdb
+fi
+PY="$WORK/venv/bin/python"
+
+peak() { awk '/Maximum resident/ {printf "%.0f", $6/1024}' "$1"; }
+wall() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%.2f", s}' "$1"; }
+
+printf "%-9s %-8s %8s | %9s %8s %8s | %9s %8s | %6s | %s\n" rows format MB "ph s" "ph MB/s" "ph RSS" "duck s" "duck RSS" ratio "same findings"
+for N in $SIZES; do
+  D="$WORK/$N"
+  if [ ! -f "$D/csv/expected.json" ]; then
+    "$PH" generate --out "$D/csv" --signins "$N" --process "$N" --network "$N" --ti 100000 --seed 1 --format csv > /dev/null
+  fi
+  for F in $FORMATS; do
+    if [ "$F" != csv ] && [ ! -d "$D/$F" ]; then
+      mkdir -p "$D/$F"
+      for T in AADNonInteractiveUserSignInLogs ThreatIntelIndicators DeviceProcessEvents DeviceNetworkEvents; do
+        opt=$([ "$F" = parquet ] && echo "(FORMAT parquet)" || echo "(FORMAT json)")
+        "$PY" -c "import duckdb; duckdb.sql(\"COPY (SELECT * FROM read_csv('$D/csv/$T.csv', all_varchar=true)) TO '$D/$F/$T.$F' $opt\")"
+      done
+    fi
+    MB=$(du -sm --exclude=expected.json "$D/$F" | cut -f1)
+    /usr/bin/time -v "$PH" hunt "$D/$F" --now "$NOW" --format ndjson --out - > /dev/null 2> "$WORK/ph.err"
+    PHC=$(grep -o 'finding(s): .*' "$WORK/ph.err" | head -1)
+    /usr/bin/time -v "$PY" "$ROOT/tools/bench/duckdb_hunt.py" "$D/$F" "$F" "$NOW" > "$WORK/duck.out" 2> "$WORK/duck.err"
+    SAME=$("$PY" - "$WORK/duck.out" "$PHC" <<'PYEOF'
+import json, sys
+duck = json.load(open(sys.argv[1]))["counts"]
+ph = dict((k, int(v)) for k, v in (p.strip().rsplit(" ", 1) for p in sys.argv[2].split(": ", 1)[1].split(",")))
+print("yes" if ph == duck else "NO ph=%s duck=%s" % (ph, duck))
+PYEOF
+)
+    PS=$(wall "$WORK/ph.err"); DS=$(wall "$WORK/duck.err")
+    RATIO=$( [ "$SAME" = yes ] && awk -v a="$PS" -v b="$DS" 'BEGIN{printf "%.2f", a/b}' || echo "n/a")
+    printf "%-9s %-8s %8s | %9s %8.1f %7sM | %9s %7sM | %6s | %s\n" "$N" "$F" "$MB" "$PS" "$(awk -v m="$MB" -v s="$PS" 'BEGIN{print m/s}')" "$(peak "$WORK/ph.err")" "$DS" "$(peak "$WORK/duck.err")" "$RATIO" "$SAME"
+  done
+done
