@@ -21,7 +21,7 @@ pub struct ColumnSource {
     pub note: Option<String>,
 }
 
-fn is_variant(header: &str, name: &str, ignore_case: bool) -> bool {
+pub(crate) fn is_variant(header: &str, name: &str, ignore_case: bool) -> bool {
     let Some((base, suffix)) = header.rsplit_once('_') else {
         return false;
     };
@@ -123,4 +123,14 @@ mod tests {
         );
         assert_eq!(locate(&headers, "Location"), None);
     }
+}
+
+/// Whether an export column could feed one of the table's columns (itself, a fallback, or a
+/// typed variant, in any case). Readers of wide JSON use it to keep only what will be read.
+pub fn feeds_table(table: super::schema::TableKind, header: &str) -> bool {
+    table.columns().iter().any(|spec| {
+        std::iter::once(spec.name)
+            .chain(spec.fallbacks.iter().copied())
+            .any(|name| header.eq_ignore_ascii_case(name) || is_variant(header, name, true))
+    })
 }

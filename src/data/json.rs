@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::issues::{Issue, IssueLog, Location, Severity};
+use super::columns::feeds_table;
 use super::raw::{clean_header, Addressing, RawBody, RawSource};
+use super::schema::TableKind;
 
 fn line_of(bytes: &[u8], offset: usize) -> u64 {
     1 + memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() as u64
@@ -27,13 +29,22 @@ struct ObjectRows {
     index: HashMap<String, usize>,
     rows: Vec<(u64, Vec<Value>)>,
     rejected: usize,
+    /// When the table is known, only the keys it reads are kept.
+    keep: Option<TableKind>,
 }
 
 impl ObjectRows {
+    fn new(keep: Option<TableKind>) -> Self {
+        ObjectRows { keep, ..ObjectRows::default() }
+    }
+
     fn push(&mut self, position: u64, obj: Map<String, Value>) {
         let mut row = vec![Value::Null; self.headers.len()];
         for (k, v) in obj {
             let name = clean_header(&k);
+            if self.keep.is_some_and(|t| !feeds_table(t, &name)) {
+                continue;
+            }
             let i = *self.index.entry(name.clone()).or_insert_with(|| {
                 self.headers.push(name);
                 self.headers.len() - 1
@@ -75,14 +86,14 @@ impl ObjectRows {
 }
 
 /// Reads any JSON export shape. `text` has its BOM stripped.
-pub fn read_json(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Vec<RawSource> {
+pub fn read_json(name: &str, path: &str, bytes: &[u8], hint: Option<TableKind>, log: &mut IssueLog) -> Vec<RawSource> {
     let start = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(bytes.len());
     match bytes.get(start) {
-        Some(b'[') => vec![read_array(name, path, bytes, start, log)],
-        Some(b'{') => read_object_or_lines(name, path, bytes, log),
+        Some(b'[') => vec![read_array(name, path, bytes, start, hint, log)],
+        Some(b'{') => read_object_or_lines(name, path, bytes, hint, log),
         _ => {
             log.push(
                 "bad-json",
@@ -98,8 +109,8 @@ pub fn read_json(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Ve
 }
 
 /// A JSON array of objects, read element by element so that a cut-off file keeps its head.
-fn read_array(name: &str, path: &str, bytes: &[u8], start: usize, log: &mut IssueLog) -> RawSource {
-    let mut rows = ObjectRows::default();
+fn read_array(name: &str, path: &str, bytes: &[u8], start: usize, hint: Option<TableKind>, log: &mut IssueLog) -> RawSource {
+    let mut rows = ObjectRows::new(hint);
     let mut pos = start + 1;
     let mut line = line_of(bytes, pos);
     let mut counted_to = pos;
@@ -159,26 +170,27 @@ fn read_object_or_lines(
     name: &str,
     path: &str,
     bytes: &[u8],
+    hint: Option<TableKind>,
     log: &mut IssueLog,
 ) -> Vec<RawSource> {
     let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
     if let Some(Ok(Value::Object(obj))) = stream.next() {
         let rest = &bytes[stream.byte_offset()..];
         if rest.iter().all(u8::is_ascii_whitespace) {
-            if let Some(sources) = read_response(name, path, &obj, log) {
+            if let Some(sources) = read_response(name, path, &obj, hint, log) {
                 return sources;
             }
-            let mut rows = ObjectRows::default();
+            let mut rows = ObjectRows::new(hint);
             rows.push(1, obj);
             return vec![rows.into_source(name, path, "json", Addressing::Lines)];
         }
     }
-    vec![read_lines(name, path, bytes, log)]
+    vec![read_lines(name, path, bytes, hint, log)]
 }
 
 /// NDJSON / JSONL: one object per line; a bad line is reported and skipped.
-pub fn read_lines(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> RawSource {
-    let mut rows = ObjectRows::default();
+pub fn read_lines(name: &str, path: &str, bytes: &[u8], hint: Option<TableKind>, log: &mut IssueLog) -> RawSource {
+    let mut rows = ObjectRows::new(hint);
     for (i, raw_line) in bytes.split(|&b| b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
         let raw_line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
@@ -235,6 +247,7 @@ fn read_response(
     name: &str,
     path: &str,
     obj: &Map<String, Value>,
+    hint: Option<TableKind>,
     log: &mut IssueLog,
 ) -> Option<Vec<RawSource>> {
     if let Some(Value::Array(tables)) = get_ci(obj, "tables") {
@@ -258,7 +271,7 @@ fn read_response(
         return Some(sources);
     }
     if let Some(Value::Array(results)) = get_ci(obj, "results") {
-        let mut rows = ObjectRows::default();
+        let mut rows = ObjectRows::new(hint);
         // Declared columns first, so an empty result still shows its schema.
         if let Some(Value::Array(schema)) = get_ci(obj, "schema") {
             for c in schema.iter().filter_map(Value::as_object) {
@@ -290,7 +303,7 @@ fn read_response(
         )]);
     }
     if let Some(Value::Array(values)) = get_ci(obj, "value") {
-        let mut rows = ObjectRows::default();
+        let mut rows = ObjectRows::new(hint);
         for (i, r) in values.iter().enumerate() {
             if let Value::Object(o) = r {
                 rows.push(i as u64 + 1, o.clone());

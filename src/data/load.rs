@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::issues::{Issue, IssueLog, Severity};
+use super::issues::{Issue, IssueLog};
 use super::normalize::normalize;
 use super::read::read_bytes;
-use super::recognise::{recognise, RecognisedBy};
+use super::recognise::{recognise, table_from_file_name, RecognisedBy};
 use super::sample;
-use super::schema::TableKind;
+use super::schema::{TableKind, SOURCE_FILE_COLUMN};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use crate::kql::time::Nanos;
 
 /// What `check` says about one file (or one table inside a file).
@@ -140,85 +142,93 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Dataset {
 }
 
 /// [`load`], telling `progress` which file it is reading (for the console's status line).
-pub fn load_with_progress(
-    paths: &[PathBuf],
-    options: &LoadOptions,
-    progress: &mut dyn FnMut(String),
-) -> Dataset {
+/// Files are read and parsed on every core at once; results are merged in path order, so the
+/// outcome does not depend on which thread finished first.
+pub fn load_with_progress(paths: &[PathBuf], options: &LoadOptions, progress: &mut (dyn FnMut(String) + Send)) -> Dataset {
     if paths.is_empty() {
         progress("reading the embedded sample data".into());
         return load_sample();
     }
     let mut ds = Dataset::default();
     let files = discover(paths, &mut ds.issues);
-    let mut parts: BTreeMap<TableKind, Vec<DataFrame>> = BTreeMap::new();
     let total = files.len();
-    for (n, file) in files.into_iter().enumerate() {
-        let display = file.display().to_string();
-        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        progress(format!(
-            "reading {display} ({:.1} MB, file {} of {total})",
-            size as f64 / 1e6,
-            n + 1
-        ));
-        let bytes = match std::fs::read(&file) {
-            Ok(b) => b,
-            Err(e) => {
-                ds.issues.push(
-                    "unreadable",
-                    Issue::file_error(&display, format!("cannot read: {e}")),
-                );
-                let mut report = FileReport::new(&display, "?");
-                report.unreadable = true;
-                ds.files.push(report);
-                continue;
-            }
-        };
-        add_file(
-            &mut ds,
-            &mut parts,
-            &display,
-            &bytes,
-            forced_table(&file, options),
-        );
+    let next = AtomicUsize::new(0);
+    let progress = Mutex::new(progress);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(total.max(1));
+    let mut outcomes: Vec<(usize, FileOutcome)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(n) else { break };
+                        let display = file.display().to_string();
+                        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+                        if let Ok(mut p) = progress.lock() {
+                            p(format!("reading {display} ({:.1} MB, file {} of {total})", size as f64 / 1e6, n + 1));
+                        }
+                        let outcome = match std::fs::read(file) {
+                            Ok(bytes) => read_file(&display, &bytes, forced_table(file, options)),
+                            Err(e) => FileOutcome::unreadable(&display, format!("cannot read: {e}")),
+                        };
+                        done.push((n, outcome));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    outcomes.sort_by_key(|(n, _)| *n);
+    let mut parts = BTreeMap::new();
+    for (_, outcome) in outcomes {
+        merge(&mut ds, &mut parts, outcome);
     }
     finish(ds, parts)
 }
 
 /// Loads the sample dataset compiled into the binary.
 pub fn load_sample() -> Dataset {
-    let mut ds = Dataset {
-        is_sample: true,
-        ..Dataset::default()
-    };
+    let mut ds = Dataset { is_sample: true, ..Dataset::default() };
     let mut parts = BTreeMap::new();
     for (name, bytes) in sample::FILES {
-        add_file(
-            &mut ds,
-            &mut parts,
-            &format!("sample-data/{name}"),
-            bytes,
-            None,
-        );
+        let outcome = read_file(&format!("sample-data/{name}"), bytes, None);
+        merge(&mut ds, &mut parts, outcome);
     }
     finish(ds, parts)
 }
 
-fn add_file(
-    ds: &mut Dataset,
-    parts: &mut BTreeMap<TableKind, Vec<DataFrame>>,
-    display: &str,
-    bytes: &[u8],
-    forced: Option<TableKind>,
-) {
-    let before_errors = ds.issues.errors();
-    let sources = read_bytes(display, display, bytes, &mut ds.issues);
+/// What one file gave: its reports, its typed frames (with file-local source indices), the
+/// display names of its sources, and its issues.
+struct FileOutcome {
+    reports: Vec<FileReport>,
+    frames: Vec<(TableKind, DataFrame)>,
+    names: Vec<String>,
+    issues: IssueLog,
+}
+
+impl FileOutcome {
+    fn unreadable(display: &str, message: String) -> FileOutcome {
+        let mut issues = IssueLog::default();
+        issues.push("unreadable", Issue::file_error(display, message));
+        let mut report = FileReport::new(display, "?");
+        report.unreadable = true;
+        FileOutcome { reports: vec![report], frames: Vec::new(), names: Vec::new(), issues }
+    }
+}
+
+/// Reads, recognises and normalises one file. Pure: safe to run on any thread.
+fn read_file(display: &str, bytes: &[u8], forced: Option<TableKind>) -> FileOutcome {
+    let mut out = FileOutcome { reports: Vec::new(), frames: Vec::new(), names: Vec::new(), issues: IssueLog::default() };
+    let hint = forced.or_else(|| table_from_file_name(display));
+    let sources = read_bytes(display, display, bytes, hint, &mut out.issues);
     if sources.is_empty() {
         let mut report = FileReport::new(display, "?");
-        report.unreadable = ds.issues.errors() > before_errors;
+        report.unreadable = out.issues.errors() > 0;
         report.not_recognised = Some("nothing could be read".into());
-        ds.files.push(report);
-        return;
+        out.reports.push(report);
+        return out;
     }
     for source in sources {
         let mut report = FileReport::new(&source.name, source.format);
@@ -226,22 +236,13 @@ fn add_file(
             Err(why) => report.not_recognised = Some(why),
             Ok((table, by)) => {
                 report.table = Some((table, by));
-                let index = ds.file_names.len() as u32;
-                ds.file_names.push(source.name.clone());
-                match normalize(&source, table, index, &mut ds.issues) {
+                let local = out.names.len() as u32;
+                out.names.push(source.name.clone());
+                match normalize(&source, table, local, &mut out.issues) {
                     Err(unusable) => {
                         let msg = unusable.to_string();
-                        ds.issues.push(
-                            "unusable",
-                            Issue {
-                                severity: Severity::Error,
-                                file: source.name.clone(),
-                                table: Some(table.name().into()),
-                                location: None,
-                                column: None,
-                                message: msg.clone(),
-                            },
-                        );
+                        let issue = Issue { table: Some(table.name().into()), ..Issue::file_error(&source.name, msg.clone()) };
+                        out.issues.push("unusable", issue);
                         report.unusable = Some(msg);
                     }
                     Ok(n) => {
@@ -251,12 +252,30 @@ fn add_file(
                         report.missing_output = n.missing_output;
                         report.unparseable = n.unparseable;
                         report.notes = n.notes;
-                        parts.entry(table).or_default().push(n.frame);
+                        out.frames.push((table, n.frame));
                     }
                 }
             }
         }
-        ds.files.push(report);
+        out.reports.push(report);
+    }
+    out
+}
+
+/// Adds one file's outcome to the dataset, turning its local source indices into global ones.
+fn merge(ds: &mut Dataset, parts: &mut BTreeMap<TableKind, Vec<DataFrame>>, outcome: FileOutcome) {
+    let base = ds.file_names.len() as u32;
+    ds.file_names.extend(outcome.names);
+    ds.files.extend(outcome.reports);
+    ds.issues.extend(outcome.issues);
+    for (table, mut frame) in outcome.frames {
+        if base > 0 {
+            if let Ok(local) = frame.column(SOURCE_FILE_COLUMN).and_then(|c| c.u32().cloned()) {
+                let global: UInt32Chunked = local.apply_values(|i| i + base);
+                let _ = frame.with_column(global.with_name(SOURCE_FILE_COLUMN.into()).into_column());
+            }
+        }
+        parts.entry(table).or_default().push(frame);
     }
 }
 

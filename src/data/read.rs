@@ -10,6 +10,7 @@ use super::csv::{field_bytes, CsvError, Record, Records};
 use super::issues::{Issue, IssueLog};
 use super::json::{read_json, read_lines};
 use super::raw::{clean_header, Addressing, RawBody, RawSource};
+use super::schema::TableKind;
 
 /// The format a file is read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +45,9 @@ pub fn base_name(path: &str) -> (String, Option<&'static str>) {
 }
 
 /// Reads one file's bytes (`name` for messages, `path` as given).
-pub fn read_bytes(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Vec<RawSource> {
+/// `hint` is the table the file is known to hold (by `--table` or its name): JSON readers then keep
+/// only the keys that table reads.
+pub fn read_bytes(name: &str, path: &str, bytes: &[u8], hint: Option<TableKind>, log: &mut IssueLog) -> Vec<RawSource> {
     let decompressed;
     let mut bytes = bytes;
     if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -77,8 +80,8 @@ pub fn read_bytes(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> V
     };
     match format {
         Format::Csv => read_csv(name, path, bytes, log).into_iter().collect(),
-        Format::Json => read_json(name, path, bytes, log),
-        Format::Lines => vec![read_lines(name, path, bytes, log)],
+        Format::Json => read_json(name, path, bytes, hint, log),
+        Format::Lines => vec![read_lines(name, path, bytes, hint, log)],
         Format::Parquet => read_parquet(name, path, bytes, log).into_iter().collect(),
     }
 }
