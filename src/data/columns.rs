@@ -90,6 +90,16 @@ pub fn resolve(headers: &[String], spec: &ColumnSpec) -> Option<ColumnSource> {
     })
 }
 
+/// Whether an export column could feed one of the table's columns (itself, a fallback, or a
+/// typed variant, in any case). Readers of wide JSON use it to keep only what will be read.
+pub fn feeds_table(table: super::schema::TableKind, header: &str) -> bool {
+    table.columns().iter().any(|spec| {
+        std::iter::once(spec.name)
+            .chain(spec.fallbacks.iter().copied())
+            .any(|name| header.eq_ignore_ascii_case(name) || is_variant(header, name, true))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,14 +133,4 @@ mod tests {
         );
         assert_eq!(locate(&headers, "Location"), None);
     }
-}
-
-/// Whether an export column could feed one of the table's columns (itself, a fallback, or a
-/// typed variant, in any case). Readers of wide JSON use it to keep only what will be read.
-pub fn feeds_table(table: super::schema::TableKind, header: &str) -> bool {
-    table.columns().iter().any(|spec| {
-        std::iter::once(spec.name)
-            .chain(spec.fallbacks.iter().copied())
-            .any(|name| header.eq_ignore_ascii_case(name) || is_variant(header, name, true))
-    })
 }

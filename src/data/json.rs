@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::issues::{Issue, IssueLog, Location, Severity};
 use super::columns::feeds_table;
+use super::issues::{Issue, IssueLog, Location, Severity};
 use super::raw::{clean_header, Addressing, RawBody, RawSource};
 use super::schema::TableKind;
 
@@ -35,7 +35,10 @@ struct ObjectRows {
 
 impl ObjectRows {
     fn new(keep: Option<TableKind>) -> Self {
-        ObjectRows { keep, ..ObjectRows::default() }
+        ObjectRows {
+            keep,
+            ..ObjectRows::default()
+        }
     }
 
     fn push(&mut self, position: u64, obj: Map<String, Value>) {
@@ -86,7 +89,13 @@ impl ObjectRows {
 }
 
 /// Reads any JSON export shape. `text` has its BOM stripped.
-pub fn read_json(name: &str, path: &str, bytes: &[u8], hint: Option<TableKind>, log: &mut IssueLog) -> Vec<RawSource> {
+pub fn read_json(
+    name: &str,
+    path: &str,
+    bytes: &[u8],
+    hint: Option<TableKind>,
+    log: &mut IssueLog,
+) -> Vec<RawSource> {
     let start = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -109,7 +118,14 @@ pub fn read_json(name: &str, path: &str, bytes: &[u8], hint: Option<TableKind>, 
 }
 
 /// A JSON array of objects, read element by element so that a cut-off file keeps its head.
-fn read_array(name: &str, path: &str, bytes: &[u8], start: usize, hint: Option<TableKind>, log: &mut IssueLog) -> RawSource {
+fn read_array(
+    name: &str,
+    path: &str,
+    bytes: &[u8],
+    start: usize,
+    hint: Option<TableKind>,
+    log: &mut IssueLog,
+) -> RawSource {
     let mut rows = ObjectRows::new(hint);
     let mut pos = start + 1;
     let mut line = line_of(bytes, pos);
@@ -189,7 +205,13 @@ fn read_object_or_lines(
 }
 
 /// NDJSON / JSONL: one object per line; a bad line is reported and skipped.
-pub fn read_lines(name: &str, path: &str, bytes: &[u8], hint: Option<TableKind>, log: &mut IssueLog) -> RawSource {
+pub fn read_lines(
+    name: &str,
+    path: &str,
+    bytes: &[u8],
+    hint: Option<TableKind>,
+    log: &mut IssueLog,
+) -> RawSource {
     let mut rows = ObjectRows::new(hint);
     for (i, raw_line) in bytes.split(|&b| b == b'\n').enumerate() {
         let line_no = i as u64 + 1;

@@ -13,9 +13,9 @@ use super::read::read_bytes;
 use super::recognise::{recognise, table_from_file_name, RecognisedBy};
 use super::sample;
 use super::schema::{TableKind, SOURCE_FILE_COLUMN};
+use crate::kql::time::Nanos;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use crate::kql::time::Nanos;
 
 /// What `check` says about one file (or one table inside a file).
 #[derive(Debug, Clone)]
@@ -144,7 +144,11 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Dataset {
 /// [`load`], telling `progress` which file it is reading (for the console's status line).
 /// Files are read and parsed on every core at once; results are merged in path order, so the
 /// outcome does not depend on which thread finished first.
-pub fn load_with_progress(paths: &[PathBuf], options: &LoadOptions, progress: &mut (dyn FnMut(String) + Send)) -> Dataset {
+pub fn load_with_progress(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    progress: &mut (dyn FnMut(String) + Send),
+) -> Dataset {
     if paths.is_empty() {
         progress("reading the embedded sample data".into());
         return load_sample();
@@ -154,7 +158,9 @@ pub fn load_with_progress(paths: &[PathBuf], options: &LoadOptions, progress: &m
     let total = files.len();
     let next = AtomicUsize::new(0);
     let progress = Mutex::new(progress);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(total.max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(total.max(1));
     let mut outcomes: Vec<(usize, FileOutcome)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -166,11 +172,17 @@ pub fn load_with_progress(paths: &[PathBuf], options: &LoadOptions, progress: &m
                         let display = file.display().to_string();
                         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
                         if let Ok(mut p) = progress.lock() {
-                            p(format!("reading {display} ({:.1} MB, file {} of {total})", size as f64 / 1e6, n + 1));
+                            p(format!(
+                                "reading {display} ({:.1} MB, file {} of {total})",
+                                size as f64 / 1e6,
+                                n + 1
+                            ));
                         }
                         let outcome = match std::fs::read(file) {
                             Ok(bytes) => read_file(&display, &bytes, forced_table(file, options)),
-                            Err(e) => FileOutcome::unreadable(&display, format!("cannot read: {e}")),
+                            Err(e) => {
+                                FileOutcome::unreadable(&display, format!("cannot read: {e}"))
+                            }
                         };
                         done.push((n, outcome));
                     }
@@ -178,7 +190,10 @@ pub fn load_with_progress(paths: &[PathBuf], options: &LoadOptions, progress: &m
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     outcomes.sort_by_key(|(n, _)| *n);
     let mut parts = BTreeMap::new();
@@ -190,7 +205,10 @@ pub fn load_with_progress(paths: &[PathBuf], options: &LoadOptions, progress: &m
 
 /// Loads the sample dataset compiled into the binary.
 pub fn load_sample() -> Dataset {
-    let mut ds = Dataset { is_sample: true, ..Dataset::default() };
+    let mut ds = Dataset {
+        is_sample: true,
+        ..Dataset::default()
+    };
     let mut parts = BTreeMap::new();
     for (name, bytes) in sample::FILES {
         let outcome = read_file(&format!("sample-data/{name}"), bytes, None);
@@ -214,13 +232,23 @@ impl FileOutcome {
         issues.push("unreadable", Issue::file_error(display, message));
         let mut report = FileReport::new(display, "?");
         report.unreadable = true;
-        FileOutcome { reports: vec![report], frames: Vec::new(), names: Vec::new(), issues }
+        FileOutcome {
+            reports: vec![report],
+            frames: Vec::new(),
+            names: Vec::new(),
+            issues,
+        }
     }
 }
 
 /// Reads, recognises and normalises one file. Pure: safe to run on any thread.
 fn read_file(display: &str, bytes: &[u8], forced: Option<TableKind>) -> FileOutcome {
-    let mut out = FileOutcome { reports: Vec::new(), frames: Vec::new(), names: Vec::new(), issues: IssueLog::default() };
+    let mut out = FileOutcome {
+        reports: Vec::new(),
+        frames: Vec::new(),
+        names: Vec::new(),
+        issues: IssueLog::default(),
+    };
     let hint = forced.or_else(|| table_from_file_name(display));
     let sources = read_bytes(display, display, bytes, hint, &mut out.issues);
     if sources.is_empty() {
@@ -241,7 +269,10 @@ fn read_file(display: &str, bytes: &[u8], forced: Option<TableKind>) -> FileOutc
                 match normalize(&source, table, local, &mut out.issues) {
                     Err(unusable) => {
                         let msg = unusable.to_string();
-                        let issue = Issue { table: Some(table.name().into()), ..Issue::file_error(&source.name, msg.clone()) };
+                        let issue = Issue {
+                            table: Some(table.name().into()),
+                            ..Issue::file_error(&source.name, msg.clone())
+                        };
                         out.issues.push("unusable", issue);
                         report.unusable = Some(msg);
                     }
@@ -270,9 +301,13 @@ fn merge(ds: &mut Dataset, parts: &mut BTreeMap<TableKind, Vec<DataFrame>>, outc
     ds.issues.extend(outcome.issues);
     for (table, mut frame) in outcome.frames {
         if base > 0 {
-            if let Ok(local) = frame.column(SOURCE_FILE_COLUMN).and_then(|c| c.u32().cloned()) {
+            if let Ok(local) = frame
+                .column(SOURCE_FILE_COLUMN)
+                .and_then(|c| c.u32().cloned())
+            {
                 let global: UInt32Chunked = local.apply_values(|i| i + base);
-                let _ = frame.with_column(global.with_name(SOURCE_FILE_COLUMN.into()).into_column());
+                let _ =
+                    frame.with_column(global.with_name(SOURCE_FILE_COLUMN.into()).into_column());
             }
         }
         parts.entry(table).or_default().push(frame);

@@ -47,7 +47,13 @@ pub fn base_name(path: &str) -> (String, Option<&'static str>) {
 /// Reads one file's bytes (`name` for messages, `path` as given).
 /// `hint` is the table the file is known to hold (by `--table` or its name): JSON readers then keep
 /// only the keys that table reads.
-pub fn read_bytes(name: &str, path: &str, bytes: &[u8], hint: Option<TableKind>, log: &mut IssueLog) -> Vec<RawSource> {
+pub fn read_bytes(
+    name: &str,
+    path: &str,
+    bytes: &[u8],
+    hint: Option<TableKind>,
+    log: &mut IssueLog,
+) -> Vec<RawSource> {
     let decompressed;
     let mut bytes = bytes;
     if bytes.starts_with(&[0x1f, 0x8b]) {

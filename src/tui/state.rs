@@ -64,6 +64,25 @@ pub struct ProposalView {
     pub preview: Preview,
 }
 
+impl ProposalView {
+    /// The chosen candidates and the filter they make.
+    pub fn filter(
+        &self,
+        rows: &[FindingRow],
+        today: &str,
+    ) -> (Vec<Candidate>, crate::tuning::Filter) {
+        let chosen: Vec<Candidate> = self
+            .candidates
+            .iter()
+            .filter(|c| c.chosen)
+            .cloned()
+            .collect();
+        let filter =
+            crate::tuning::proposal::proposed_filter(&rows[self.row], &chosen, &self.id, today);
+        (chosen, filter)
+    }
+}
+
 impl PartialEq for ProposalView {
     fn eq(&self, other: &Self) -> bool {
         self.row == other.row && self.id == other.id && self.preview == other.preview

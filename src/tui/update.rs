@@ -323,37 +323,17 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 if let Some(c) = view.candidates.get_mut(usize::from(n).saturating_sub(1)) {
                     c.chosen = !c.chosen;
                 }
-                let row = &state.rows[view.row];
-                let chosen: Vec<_> = view
-                    .candidates
-                    .iter()
-                    .filter(|c| c.chosen)
-                    .cloned()
-                    .collect();
-                view.preview = preview(
-                    &state.rows,
-                    &proposed_filter(row, &chosen, &view.id, &state.tuning.today),
-                );
+                let (_, filter) = view.filter(&state.rows, &state.tuning.today);
+                view.preview = preview(&state.rows, &filter);
             }
         }
         Action::SaveExclusion => {
             if let Overlay::Proposal(view) = &state.overlay {
-                let chosen: Vec<_> = view
-                    .candidates
-                    .iter()
-                    .filter(|c| c.chosen)
-                    .cloned()
-                    .collect();
+                let (chosen, filter) = view.filter(&state.rows, &state.tuning.today);
                 if chosen.is_empty() {
                     state.message = Some("pick at least one condition (1-9) first".into());
                     return None;
                 }
-                let filter = proposed_filter(
-                    &state.rows[view.row],
-                    &chosen,
-                    &view.id,
-                    &state.tuning.today,
-                );
                 let block = filter_block(&filter, &chosen);
                 return Some(Effect::SaveFilter {
                     path: state.tuning_path.clone(),

@@ -36,7 +36,7 @@ for N in $SIZES; do
       mkdir -p "$D/$F"
       for T in AADNonInteractiveUserSignInLogs ThreatIntelIndicators DeviceProcessEvents DeviceNetworkEvents; do
         opt=$([ "$F" = parquet ] && echo "(FORMAT parquet)" || echo "(FORMAT json)")
-        "$PY" -c "import duckdb; duckdb.sql(\"COPY (SELECT * FROM read_csv('$D/csv/$T.csv', all_varchar=true)) TO '$D/$F/$T.$F' $opt\")"
+        "$PY" -c "import duckdb; duckdb.sql('SET enable_progress_bar=false'); duckdb.sql(\"COPY (SELECT * FROM read_csv('$D/csv/$T.csv', all_varchar=true)) TO '$D/$F/$T.$F' $opt\")"
       done
     fi
     MB=$(du -sm --exclude=expected.json "$D/$F" | cut -f1)
