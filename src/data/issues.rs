@@ -81,7 +81,7 @@ pub const KEPT_PER_KIND: usize = 5;
 /// Collects issues; counts all of them, keeps the first [`KEPT_PER_KIND`] of each kind.
 #[derive(Debug, Default, Clone)]
 pub struct IssueLog {
-    kept: Vec<Issue>,
+    kept: Vec<(&'static str, Issue)>,
     counts: BTreeMap<(String, Option<String>, Severity, &'static str), usize>,
 }
 
@@ -97,19 +97,41 @@ impl IssueLog {
         let count = self.counts.entry(key).or_insert(0);
         *count += 1;
         if *count <= KEPT_PER_KIND {
-            self.kept.push(issue);
+            self.kept.push((kind, issue));
         }
     }
 
+    /// Adds another log after this one, keeping the cap per kind as if both had been one log.
     pub fn extend(&mut self, other: IssueLog) {
+        // Issues kept by `other` are the first of their kind there; keep them while this log's
+        // cap for the kind has room.
+        let mut room: BTreeMap<(String, Option<String>, Severity, &'static str), usize> =
+            BTreeMap::new();
+        for (key, n) in &other.counts {
+            let have = self.counts.get(key).copied().unwrap_or(0);
+            room.insert(key.clone(), KEPT_PER_KIND.saturating_sub(have).min(*n));
+        }
+        for (kind, issue) in other.kept {
+            let key = (
+                issue.file.clone(),
+                issue.column.clone(),
+                issue.severity,
+                kind,
+            );
+            if let Some(r) = room.get_mut(&key) {
+                if *r > 0 {
+                    *r -= 1;
+                    self.kept.push((kind, issue));
+                }
+            }
+        }
         for (key, n) in other.counts {
             *self.counts.entry(key).or_insert(0) += n;
         }
-        self.kept.extend(other.kept);
     }
 
-    pub fn kept(&self) -> &[Issue] {
-        &self.kept
+    pub fn kept(&self) -> impl Iterator<Item = &Issue> {
+        self.kept.iter().map(|(_, i)| i)
     }
 
     pub fn total(&self) -> usize {
@@ -126,7 +148,7 @@ impl IssueLog {
 
     /// The report: kept issues, then one line per kind whose count exceeded the cap.
     pub fn lines(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.kept.iter().map(|i| i.to_string()).collect();
+        let mut out: Vec<String> = self.kept().map(|i| i.to_string()).collect();
         for ((file, column, _, kind), n) in &self.counts {
             if *n > KEPT_PER_KIND {
                 let col = column

@@ -1,6 +1,8 @@
 //! A file's content before it is matched to a table: its column names and a way to pull the
 //! projected columns out as text, each row with its line (or row number) for error reports.
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
 use serde_json::Value;
 
@@ -51,14 +53,36 @@ pub struct RawSource {
     pub rejected: usize,
 }
 
+/// A cell's text: borrowed from the file where it can be, owned where it had to be rebuilt
+/// (doubled quotes, invalid UTF-8, JSON numbers, Parquet values).
+pub type Cell<'a> = Option<Cow<'a, str>>;
+
 /// The projected columns of a source as text, row-aligned.
-pub struct Extracted {
+pub struct Extracted<'a> {
     /// One vector per requested column; `None` is a missing value.
-    pub columns: Vec<Vec<Option<String>>>,
+    pub columns: Vec<Vec<Cell<'a>>>,
     /// Line or row number of each row.
     pub positions: Vec<u64>,
     /// Rows that could not be read at all (reported in the issue log).
     pub rejected: usize,
+}
+
+impl<'a> Extracted<'a> {
+    fn empty(width: usize) -> Self {
+        Extracted {
+            columns: vec![Vec::new(); width],
+            positions: Vec::new(),
+            rejected: 0,
+        }
+    }
+
+    fn append(&mut self, other: Extracted<'a>) {
+        for (mine, theirs) in self.columns.iter_mut().zip(other.columns) {
+            mine.extend(theirs);
+        }
+        self.positions.extend(other.positions);
+        self.rejected += other.rejected;
+    }
 }
 
 /// Cleans an exported column name: the portal appends ` [UTC]` to datetimes; BOMs and stray
@@ -73,27 +97,63 @@ pub fn clean_header(name: &str) -> String {
 }
 
 /// Turns a JSON value into cell text as Kusto would show it; dynamic values become JSON text.
-pub fn value_text(v: &Value) -> Option<String> {
+pub fn value_text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
         Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        other => Some(other.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        other => Some(Cow::Owned(other.to_string())),
     }
+}
+
+/// CSV bodies larger than this are split across threads.
+const PARALLEL_CSV_BYTES: usize = 8 << 20;
+
+/// Split points for parsing `body` in `parts` pieces: offsets just after a newline that lies
+/// outside any quoted field (so every piece starts on a record), with the line each starts on.
+fn record_splits(body: &[u8], parts: usize) -> Vec<(usize, u64)> {
+    let mut splits = vec![(0usize, 0u64)];
+    if parts < 2 {
+        return splits;
+    }
+    let step = body.len() / parts;
+    let mut target = step;
+    let mut in_quotes = false;
+    let mut newlines = 0u64;
+    for i in memchr::memchr2_iter(b'"', b'\n', body) {
+        if body[i] == b'"' {
+            in_quotes = !in_quotes;
+            continue;
+        }
+        newlines += 1;
+        if !in_quotes && i + 1 >= target && i + 1 < body.len() {
+            splits.push((i + 1, newlines));
+            if splits.len() == parts {
+                break;
+            }
+            target = (i + 1) + step;
+        }
+    }
+    splits
 }
 
 impl RawSource {
     /// Reads the requested columns. Each request is a list of header indices to coalesce
     /// (first non-missing value wins), e.g. `X_string` then `X_dynamic`; an empty list gives an
     /// all-missing column.
-    pub fn extract(&self, requests: &[Vec<usize>], table: &str, log: &mut IssueLog) -> Extracted {
+    pub fn extract(
+        &self,
+        requests: &[Vec<usize>],
+        table: &str,
+        log: &mut IssueLog,
+    ) -> Extracted<'_> {
         match &self.body {
             RawBody::Csv {
                 bytes,
                 body_start,
                 body_line,
-            } => self.extract_csv(bytes, *body_start, *body_line, requests, table, log),
+            } => self.extract_csv(&bytes[*body_start..], *body_line, requests, table, log),
             RawBody::Rows(rows) => {
                 let mut columns = vec![Vec::with_capacity(rows.len()); requests.len()];
                 let positions = rows.iter().map(|(p, _)| *p).collect();
@@ -134,19 +194,77 @@ impl RawSource {
         }
     }
 
-    fn extract_csv(
-        &self,
-        bytes: &[u8],
-        body_start: usize,
+    /// Parses the CSV body, in record-aligned pieces on every core when it is large; pieces are
+    /// joined in order, so rows, lines and messages are exactly as a single pass gives them.
+    fn extract_csv<'a>(
+        &'a self,
+        body: &'a [u8],
         body_line: u64,
         requests: &[Vec<usize>],
         table: &str,
         log: &mut IssueLog,
-    ) -> Extracted {
-        let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); requests.len()];
-        let mut positions = Vec::new();
-        let mut rejected = 0;
-        let body = &bytes[body_start..];
+    ) -> Extracted<'a> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let parts = if body.len() >= PARALLEL_CSV_BYTES {
+            threads
+        } else {
+            1
+        };
+        self.extract_csv_in(body, body_line, requests, table, log, parts)
+    }
+
+    fn extract_csv_in<'a>(
+        &'a self,
+        body: &'a [u8],
+        body_line: u64,
+        requests: &[Vec<usize>],
+        table: &str,
+        log: &mut IssueLog,
+        parts: usize,
+    ) -> Extracted<'a> {
+        let splits = record_splits(body, parts);
+        if splits.len() == 1 {
+            return self.extract_csv_piece(body, body_line, requests, table, log);
+        }
+        let pieces: Vec<(Extracted<'a>, IssueLog)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = splits
+                .iter()
+                .enumerate()
+                .map(|(k, &(start, lines_before))| {
+                    let end = splits.get(k + 1).map_or(body.len(), |s| s.0);
+                    scope.spawn(move || {
+                        let mut piece_log = IssueLog::default();
+                        let e = self.extract_csv_piece(
+                            &body[start..end],
+                            body_line + lines_before,
+                            requests,
+                            table,
+                            &mut piece_log,
+                        );
+                        (e, piece_log)
+                    })
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        let mut out = Extracted::empty(requests.len());
+        for (e, piece_log) in pieces {
+            out.append(e);
+            log.extend(piece_log);
+        }
+        out
+    }
+
+    /// One record-aligned piece of a CSV body, whose first line is `first_line` of the file.
+    fn extract_csv_piece<'a>(
+        &self,
+        body: &'a [u8],
+        first_line: u64,
+        requests: &[Vec<usize>],
+        table: &str,
+        log: &mut IssueLog,
+    ) -> Extracted<'a> {
+        let mut out = Extracted::empty(requests.len());
         let mut records = Records::new(body);
         let mut rec = Record::default();
         let width = self.headers.len();
@@ -155,8 +273,8 @@ impl RawSource {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(CsvError::UnterminatedQuote { line }) => {
-                    rejected += 1;
-                    let at = Location::Line(line + body_line - 1);
+                    out.rejected += 1;
+                    let at = Location::Line(line + first_line - 1);
                     let msg = "quoted field never closed (file cut short?); this row and the rest of the file skipped".to_string();
                     log.push(
                         "truncated",
@@ -166,12 +284,12 @@ impl RawSource {
                     continue;
                 }
             }
-            let line = rec.line + body_line - 1;
+            let line = rec.line + first_line - 1;
             if is_blank(body, &rec) && width > 1 {
                 continue;
             }
             if rec.fields.len() != width {
-                rejected += 1;
+                out.rejected += 1;
                 let msg = format!(
                     "expected {width} fields, found {}; row skipped",
                     rec.fields.len()
@@ -188,42 +306,52 @@ impl RawSource {
                 );
                 continue;
             }
-            for (out, req) in columns.iter_mut().zip(requests) {
+            for (column, req) in out.columns.iter_mut().zip(requests) {
                 let mut value = None;
                 for &i in req {
-                    let raw = field_bytes(body, rec.fields[i]);
-                    let text = match std::str::from_utf8(&raw) {
-                        Ok(s) => s.to_string(),
-                        Err(_) => {
-                            let msg = "invalid UTF-8, read with U+FFFD replacement characters"
-                                .to_string();
-                            log.push(
-                                "invalid-utf8",
-                                self.issue(
-                                    table,
-                                    Some(Location::Line(line)),
-                                    Some(&self.headers[i]),
-                                    Severity::Warning,
-                                    msg,
-                                ),
-                            );
-                            String::from_utf8_lossy(&raw).into_owned()
-                        }
+                    let text: Cow<'a, str> = match field_bytes(body, rec.fields[i]) {
+                        Cow::Borrowed(b) => match std::str::from_utf8(b) {
+                            Ok(s) => Cow::Borrowed(s),
+                            Err(_) => self.lossy(b, line, i, table, log),
+                        },
+                        Cow::Owned(v) => match String::from_utf8(v) {
+                            Ok(s) => Cow::Owned(s),
+                            Err(e) => self.lossy(e.as_bytes(), line, i, table, log),
+                        },
                     };
                     if !is_missing(&text) {
                         value = Some(text);
                         break;
                     }
                 }
-                out.push(value);
+                column.push(value);
             }
-            positions.push(line);
+            out.positions.push(line);
         }
-        Extracted {
-            columns,
-            positions,
-            rejected,
-        }
+        out
+    }
+
+    /// Invalid UTF-8: read with replacement characters, and say so.
+    fn lossy<'a>(
+        &self,
+        bytes: &[u8],
+        line: u64,
+        header: usize,
+        table: &str,
+        log: &mut IssueLog,
+    ) -> Cow<'a, str> {
+        let msg = "invalid UTF-8, read with U+FFFD replacement characters".to_string();
+        log.push(
+            "invalid-utf8",
+            self.issue(
+                table,
+                Some(Location::Line(line)),
+                Some(&self.headers[header]),
+                Severity::Warning,
+                msg,
+            ),
+        );
+        Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
     }
 }
 
@@ -236,7 +364,7 @@ impl RawSource {
         requests: &[Vec<usize>],
         table: &str,
         log: &mut IssueLog,
-    ) -> Extracted {
+    ) -> Extracted<'static> {
         let mut wanted: Vec<String> = requests
             .iter()
             .flatten()
@@ -295,7 +423,7 @@ fn extract_frame(
     requests: &[Vec<usize>],
     table: &str,
     log: &mut IssueLog,
-) -> Extracted {
+) -> Extracted<'static> {
     let height = df.height();
     let mut columns = Vec::with_capacity(requests.len());
     for req in requests {
@@ -320,11 +448,85 @@ fn extract_frame(
                 }
             }
         }
-        columns.push(out);
+        columns.push(out.into_iter().map(|v| v.map(Cow::Owned)).collect());
     }
     Extracted {
         columns,
         positions: (1..=height as u64).collect(),
         rejected: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(text: &str) -> RawSource {
+        let bytes = text.as_bytes().to_vec();
+        let body_start = text.find('\n').map_or(text.len(), |i| i + 1);
+        RawSource {
+            name: "t.csv".into(),
+            path: "t.csv".into(),
+            format: "csv",
+            headers: vec!["a".into(), "b".into(), "c".into()],
+            addressing: Addressing::Lines,
+            body: RawBody::Csv {
+                bytes,
+                body_start,
+                body_line: 2,
+            },
+            rejected: 0,
+        }
+    }
+
+    #[test]
+    fn splits_never_fall_inside_quoted_newlines() {
+        let body = b"1,\"x\ny\nz\",3\n4,5,6\n7,\"p\nq\",9\n";
+        for parts in 1..8 {
+            let splits = record_splits(body, parts);
+            for &(at, _) in &splits[1..] {
+                let before = &body[..at];
+                assert_eq!(
+                    before.iter().filter(|&&b| b == b'"').count() % 2,
+                    0,
+                    "{parts}: split at {at}"
+                );
+                assert_eq!(before.last(), Some(&b'\n'));
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_give_exactly_what_one_pass_gives() {
+        let mut text = String::from("a,b,c\n");
+        for i in 0..300 {
+            match i % 7 {
+                0 => text.push_str(&format!("{i},\"multi\nline {i}\",\"q\"\"q\"\n")),
+                3 => text.push_str(&format!("{i},ragged\n")),
+                5 => text.push_str(&format!("{i},,\r\n")),
+                _ => text.push_str(&format!("{i},b{i},c{i}\n")),
+            }
+        }
+        text.push_str("999,\"cut");
+        let src = source(&text);
+        let RawBody::Csv {
+            bytes, body_start, ..
+        } = &src.body
+        else {
+            unreachable!()
+        };
+        let body = &bytes[*body_start..];
+        let requests = vec![vec![0], vec![1], vec![2]];
+        let mut one_log = IssueLog::default();
+        let one = src.extract_csv_in(body, 2, &requests, "T", &mut one_log, 1);
+        for parts in [2, 3, 5, 16] {
+            let mut log = IssueLog::default();
+            let many = src.extract_csv_in(body, 2, &requests, "T", &mut log, parts);
+            assert_eq!(many.columns, one.columns, "{parts} parts");
+            assert_eq!(many.positions, one.positions);
+            assert_eq!(many.rejected, one.rejected);
+            assert_eq!(log.lines(), one_log.lines());
+        }
+        assert_eq!(one.rejected, 300 / 7 + 1 + 1);
     }
 }
