@@ -113,7 +113,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 show_suppressed: args.show_suppressed,
                 output,
             };
-            let outcome = run_hunt(&request, &mut io::stdout().lock(), &mut io::stderr().lock())?;
+            // Unlocked handles: loading runs on worker threads, and a lock held here for the
+            // whole run would block any of them that writes to stderr (a panic message, say).
+            let outcome = run_hunt(&request, &mut io::stdout(), &mut io::stderr())?;
             Ok(if outcome.failed {
                 ExitCode::from(2)
             } else {
