@@ -8,8 +8,8 @@ use polars::prelude::*;
 
 use super::columns::resolve;
 use super::issues::{Issue, IssueLog, Severity};
-use super::raw::RawSource;
-use super::schema::{ColType, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
+use super::raw::{Cell, RawSource};
+use super::schema::{ColType, ColumnSpec, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
 use super::values::{parse_bool, parse_datetime, parse_int};
 use crate::kql::time::Nanos;
 use crate::text::quote_value;
@@ -58,6 +58,117 @@ fn type_name(ty: ColType) -> &'static str {
     }
 }
 
+/// Tables at least this tall have their columns converted in parallel.
+const PARALLEL_ROWS: usize = 50_000;
+
+/// Converts one column's text cells into its Kusto type, reporting unreadable values. Returns
+/// the column and how many present values could not be read.
+fn convert_column(
+    source: &RawSource,
+    table: TableKind,
+    spec: &ColumnSpec,
+    is_time: bool,
+    cells: &[Cell],
+    positions: &[u64],
+    log: &mut IssueLog,
+) -> (Column, usize) {
+    let mut bad = 0usize;
+    let issue = |row: usize, column: &str, severity: Severity, message: String| Issue {
+        severity,
+        file: source.name.clone(),
+        table: Some(table.name().into()),
+        location: Some(source.addressing.at(positions[row])),
+        column: Some(column.into()),
+        message,
+    };
+    let mut report = |row: usize, text: &str, log: &mut IssueLog| {
+        bad += 1;
+        let (severity, consequence) = if is_time {
+            (Severity::Error, "row skipped")
+        } else {
+            (Severity::Warning, "read as empty")
+        };
+        let msg = format!(
+            "cannot read {} as {}; {consequence}",
+            quote_value(text, 60),
+            type_name(spec.ty)
+        );
+        log.push("bad-value", issue(row, spec.name, severity, msg));
+    };
+    let name = PlSmallStr::from_static(spec.name);
+    let column = match spec.ty {
+        ColType::Str => {
+            let ca: StringChunked = cells
+                .iter()
+                .map(|c| Some(c.as_deref().unwrap_or("")))
+                .collect();
+            ca.with_name(name).into_column()
+        }
+        ColType::DateTime => {
+            let ca: Int64Chunked = cells
+                .iter()
+                .enumerate()
+                .map(|(row, c)| {
+                    let Some(text) = c.as_deref().filter(|t| !is_null_text(t)) else {
+                        if is_time {
+                            log.push(
+                                "missing-time",
+                                issue(
+                                    row,
+                                    spec.name,
+                                    Severity::Error,
+                                    "no event time; row skipped".into(),
+                                ),
+                            );
+                        }
+                        return None;
+                    };
+                    let parsed = parse_datetime(text);
+                    if parsed.is_none() {
+                        report(row, text, log);
+                    }
+                    parsed
+                })
+                .collect();
+            ca.with_name(name)
+                .into_column()
+                .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
+                .expect("i64 casts to datetime")
+        }
+        ColType::Bool => {
+            let ca: BooleanChunked = cells
+                .iter()
+                .enumerate()
+                .map(|(row, c)| {
+                    let text = c.as_deref().filter(|t| !is_null_text(t))?;
+                    let parsed = parse_bool(text);
+                    if parsed.is_none() {
+                        report(row, text, log);
+                    }
+                    parsed
+                })
+                .collect();
+            ca.with_name(name).into_column()
+        }
+        ColType::Int => {
+            let ca: Int64Chunked = cells
+                .iter()
+                .enumerate()
+                .map(|(row, c)| {
+                    let text = c.as_deref().filter(|t| !is_null_text(t))?;
+                    let parsed = parse_int(text);
+                    if parsed.is_none() {
+                        report(row, text, log);
+                    }
+                    parsed
+                })
+                .collect();
+            ca.with_name(name).into_column()
+        }
+    };
+    (column, bad)
+}
+
 pub fn normalize(
     source: &RawSource,
     table: TableKind,
@@ -93,133 +204,73 @@ pub fn normalize(
 
     let extracted = source.extract(&requests, table.name(), log);
     let height = extracted.positions.len();
-    let mut keep = vec![true; height];
+    let positions = &extracted.positions;
+    let work: Vec<(usize, &ColumnSpec, Vec<Cell>)> = specs
+        .iter()
+        .zip(extracted.columns)
+        .enumerate()
+        .map(|(ci, (spec, cells))| (ci, spec, cells))
+        .collect();
+    // Columns are independent: convert them on every core when the table is large. Logs are
+    // merged in column order, as a single pass would write them.
+    let converted: Vec<(Column, usize, IssueLog)> = if height >= PARALLEL_ROWS {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = work
+                .into_iter()
+                .map(|(ci, spec, cells)| {
+                    scope.spawn(move || {
+                        let mut column_log = IssueLog::default();
+                        let (c, bad) = convert_column(
+                            source,
+                            table,
+                            spec,
+                            ci == 0,
+                            &cells,
+                            positions,
+                            &mut column_log,
+                        );
+                        (c, bad, column_log)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("column conversion does not panic"))
+                .collect()
+        })
+    } else {
+        work.into_iter()
+            .map(|(ci, spec, cells)| {
+                let mut column_log = IssueLog::default();
+                let (c, bad) = convert_column(
+                    source,
+                    table,
+                    spec,
+                    ci == 0,
+                    &cells,
+                    positions,
+                    &mut column_log,
+                );
+                (c, bad, column_log)
+            })
+            .collect()
+    };
     let mut columns: Vec<Column> = Vec::with_capacity(specs.len() + 2);
     let mut unparseable = Vec::new();
-    let mut time_range: Option<(Nanos, Nanos)> = None;
-
-    for (ci, (spec, cells)) in specs.iter().zip(extracted.columns).enumerate() {
-        let is_time = ci == 0;
-        let mut bad = 0usize;
-        let mut report = |row: usize, text: &str, log: &mut IssueLog| {
-            bad += 1;
-            let at = source.addressing.at(extracted.positions[row]);
-            let (severity, consequence) = if is_time {
-                (Severity::Error, "row skipped")
-            } else {
-                (Severity::Warning, "read as empty")
-            };
-            let msg = format!(
-                "cannot read {} as {}; {consequence}",
-                quote_value(text, 60),
-                type_name(spec.ty)
-            );
-            log.push(
-                "bad-value",
-                Issue {
-                    severity,
-                    file: source.name.clone(),
-                    table: Some(table.name().into()),
-                    location: Some(at),
-                    column: Some(spec.name.into()),
-                    message: msg,
-                },
-            );
-        };
-        let name = PlSmallStr::from_static(spec.name);
-        let column = match spec.ty {
-            ColType::Str => {
-                let ca: StringChunked = cells
-                    .iter()
-                    .map(|c| Some(c.as_deref().unwrap_or("")))
-                    .collect();
-                ca.with_name(name).into_column()
-            }
-            ColType::DateTime => {
-                let values: Vec<Option<i64>> = cells
-                    .iter()
-                    .enumerate()
-                    .map(|(row, c)| {
-                        let Some(text) = c.as_deref().filter(|t| !is_null_text(t)) else {
-                            if is_time {
-                                let at = source.addressing.at(extracted.positions[row]);
-                                let msg = "no event time; row skipped".to_string();
-                                log.push(
-                                    "missing-time",
-                                    Issue {
-                                        severity: Severity::Error,
-                                        file: source.name.clone(),
-                                        table: Some(table.name().into()),
-                                        location: Some(at),
-                                        column: Some(spec.name.into()),
-                                        message: msg,
-                                    },
-                                );
-                            }
-                            return None;
-                        };
-                        let parsed = parse_datetime(text);
-                        if parsed.is_none() {
-                            report(row, text, log);
-                        }
-                        parsed
-                    })
-                    .collect();
-                if is_time {
-                    for (row, v) in values.iter().enumerate() {
-                        match v {
-                            Some(t) => {
-                                time_range = Some(
-                                    time_range
-                                        .map_or((*t, *t), |(lo, hi)| (lo.min(*t), hi.max(*t))),
-                                );
-                            }
-                            None => keep[row] = false,
-                        }
-                    }
-                }
-                let ca: Int64Chunked = values.into_iter().collect();
-                ca.with_name(name)
-                    .into_column()
-                    .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
-                    .expect("i64 casts to datetime")
-            }
-            ColType::Bool => {
-                let ca: BooleanChunked = cells
-                    .iter()
-                    .enumerate()
-                    .map(|(row, c)| {
-                        let text = c.as_deref().filter(|t| !is_null_text(t))?;
-                        let parsed = parse_bool(text);
-                        if parsed.is_none() {
-                            report(row, text, log);
-                        }
-                        parsed
-                    })
-                    .collect();
-                ca.with_name(name).into_column()
-            }
-            ColType::Int => {
-                let ca: Int64Chunked = cells
-                    .iter()
-                    .enumerate()
-                    .map(|(row, c)| {
-                        let text = c.as_deref().filter(|t| !is_null_text(t))?;
-                        let parsed = parse_int(text);
-                        if parsed.is_none() {
-                            report(row, text, log);
-                        }
-                        parsed
-                    })
-                    .collect();
-                ca.with_name(name).into_column()
-            }
-        };
+    for (spec, (column, bad, column_log)) in specs.iter().zip(converted) {
+        log.extend(column_log);
         if bad > 0 {
             unparseable.push((spec.name, bad));
         }
         columns.push(column);
     }
+    // A row without a readable event time can never pass a window: it is rejected.
+    let times = columns[0]
+        .cast(&DataType::Int64)
+        .expect("datetime casts to i64");
+    let times = times.i64().expect("just cast");
+    let keep: Vec<bool> = times.iter().map(|t| t.is_some()).collect();
+    let time_range = times.min().zip(times.max());
     columns.push(Column::new(
         SOURCE_FILE_COLUMN.into(),
         vec![file_index; height],
