@@ -201,7 +201,7 @@ fn generated_data_gives_exactly_the_planted_findings() {
             "--out",
             d.to_str().unwrap(),
             "--signins",
-            "20000",
+            "60000",
             "--process",
             "20000",
             "--network",
