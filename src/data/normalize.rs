@@ -136,37 +136,40 @@ fn convert_column(
                 .expect("i64 casts to datetime")
         }
         ColType::Bool => {
-            let ca: BooleanChunked = cells
-                .iter()
-                .enumerate()
-                .map(|(row, c)| {
-                    let text = c.as_deref().filter(|t| !is_null_text(t))?;
-                    let parsed = parse_bool(text);
-                    if parsed.is_none() {
-                        report(row, text, log);
-                    }
-                    parsed
-                })
+            let ca: BooleanChunked = parse_cells(cells, parse_bool, &mut report, log)
+                .into_iter()
                 .collect();
             ca.with_name(name).into_column()
         }
         ColType::Int => {
-            let ca: Int64Chunked = cells
-                .iter()
-                .enumerate()
-                .map(|(row, c)| {
-                    let text = c.as_deref().filter(|t| !is_null_text(t))?;
-                    let parsed = parse_int(text);
-                    if parsed.is_none() {
-                        report(row, text, log);
-                    }
-                    parsed
-                })
+            let ca: Int64Chunked = parse_cells(cells, parse_int, &mut report, log)
+                .into_iter()
                 .collect();
             ca.with_name(name).into_column()
         }
     };
     (column, bad)
+}
+
+/// Parses every present cell with `parse`, reporting the ones it cannot read.
+fn parse_cells<T>(
+    cells: &[Cell],
+    parse: fn(&str) -> Option<T>,
+    report: &mut dyn FnMut(usize, &str, &mut IssueLog),
+    log: &mut IssueLog,
+) -> Vec<Option<T>> {
+    cells
+        .iter()
+        .enumerate()
+        .map(|(row, c)| {
+            let text = c.as_deref().filter(|t| !is_null_text(t))?;
+            let parsed = parse(text);
+            if parsed.is_none() {
+                report(row, text, log);
+            }
+            parsed
+        })
+        .collect()
 }
 
 pub fn normalize(
