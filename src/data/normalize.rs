@@ -8,9 +8,9 @@ use polars::prelude::*;
 
 use super::columns::resolve;
 use super::issues::{Issue, IssueLog, Severity};
-use super::raw::{Cell, RawSource};
+use super::raw::{column_text, Cell, RawSource};
 use super::schema::{ColType, ColumnSpec, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
-use super::values::{parse_bool, parse_datetime, parse_int};
+use super::values::{is_missing, parse_bool, parse_datetime, parse_int};
 use crate::kql::time::Nanos;
 use crate::text::quote_value;
 
@@ -151,6 +151,92 @@ fn convert_column(
     (column, bad)
 }
 
+/// A source column already typed as the table wants it, cast to the canonical type; `None` when
+/// it must go through text (a string holding datetimes, say).
+fn use_typed(spec: &ColumnSpec, col: &Column) -> Option<Column> {
+    let name = PlSmallStr::from_static(spec.name);
+    let out = match (spec.ty, col.dtype()) {
+        (ColType::Str, DataType::String) => {
+            let ca: StringChunked = col
+                .str()
+                .ok()?
+                .iter()
+                .map(|v| Some(v.filter(|s| !is_missing(s)).unwrap_or("")))
+                .collect();
+            ca.into_column()
+        }
+        (ColType::DateTime, DataType::Datetime(unit, _)) => {
+            let per_unit: i64 = match unit {
+                TimeUnit::Nanoseconds => 1,
+                TimeUnit::Microseconds => 1_000,
+                TimeUnit::Milliseconds => 1_000_000,
+            };
+            let physical = col.to_physical_repr();
+            // Floored to Kusto's 100 ns tick, as text datetimes are.
+            let ca: Int64Chunked = physical
+                .i64()
+                .ok()?
+                .iter()
+                .map(|v| {
+                    v.map(|t| t.saturating_mul(per_unit))
+                        .map(|n| n - n.rem_euclid(100))
+                })
+                .collect();
+            ca.into_column()
+                .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
+                .ok()?
+        }
+        (ColType::Bool, DataType::Boolean) => col.clone(),
+        (ColType::Int, dt) if dt.is_integer() => col.cast(&DataType::Int64).ok()?,
+        _ => return None,
+    };
+    Some(out.with_name(name))
+}
+
+/// Converts a column from the source's typed column when it can, else from text.
+#[allow(clippy::too_many_arguments)]
+fn convert_any(
+    source: &RawSource,
+    table: TableKind,
+    spec: &ColumnSpec,
+    is_time: bool,
+    cells: Vec<Cell>,
+    typed: Option<Column>,
+    positions: &[u64],
+    log: &mut IssueLog,
+) -> (Column, usize) {
+    let Some(col) = typed else {
+        return convert_column(source, table, spec, is_time, &cells, positions, log);
+    };
+    if let Some(direct) = use_typed(spec, &col) {
+        if is_time {
+            let nulls = direct.is_null();
+            for (row, null) in nulls.iter().enumerate() {
+                if null == Some(true) {
+                    let issue = Issue {
+                        severity: Severity::Error,
+                        file: source.name.clone(),
+                        table: Some(table.name().into()),
+                        location: Some(source.addressing.at(positions[row])),
+                        column: Some(spec.name.into()),
+                        message: "no event time; row skipped".into(),
+                    };
+                    log.push("missing-time", issue);
+                }
+            }
+        }
+        return (direct, 0);
+    }
+    let text: Vec<Cell> = match column_text(&col) {
+        Ok(v) => v
+            .into_iter()
+            .map(|c| c.map(std::borrow::Cow::Owned))
+            .collect(),
+        Err(_) => vec![None; positions.len()],
+    };
+    convert_column(source, table, spec, is_time, &text, positions, log)
+}
+
 /// Parses every present cell with `parse`, reporting the ones it cannot read.
 fn parse_cells<T>(
     cells: &[Cell],
@@ -208,11 +294,14 @@ pub fn normalize(
     let extracted = source.extract(&requests, table.name(), log);
     let height = extracted.positions.len();
     let positions = &extracted.positions;
-    let work: Vec<(usize, &ColumnSpec, Vec<Cell>)> = specs
+    let mut typed = extracted.typed;
+    typed.resize(specs.len(), None);
+    let work: Vec<(usize, &ColumnSpec, Vec<Cell>, Option<Column>)> = specs
         .iter()
         .zip(extracted.columns)
+        .zip(typed)
         .enumerate()
-        .map(|(ci, (spec, cells))| (ci, spec, cells))
+        .map(|(ci, ((spec, cells), typed))| (ci, spec, cells, typed))
         .collect();
     // Columns are independent: convert them on every core when the table is large. Logs are
     // merged in column order, as a single pass would write them.
@@ -220,15 +309,16 @@ pub fn normalize(
         std::thread::scope(|scope| {
             let handles: Vec<_> = work
                 .into_iter()
-                .map(|(ci, spec, cells)| {
+                .map(|(ci, spec, cells, typed)| {
                     scope.spawn(move || {
                         let mut column_log = IssueLog::default();
-                        let (c, bad) = convert_column(
+                        let (c, bad) = convert_any(
                             source,
                             table,
                             spec,
                             ci == 0,
-                            &cells,
+                            cells,
+                            typed,
                             positions,
                             &mut column_log,
                         );
@@ -243,14 +333,15 @@ pub fn normalize(
         })
     } else {
         work.into_iter()
-            .map(|(ci, spec, cells)| {
+            .map(|(ci, spec, cells, typed)| {
                 let mut column_log = IssueLog::default();
-                let (c, bad) = convert_column(
+                let (c, bad) = convert_any(
                     source,
                     table,
                     spec,
                     ci == 0,
-                    &cells,
+                    cells,
+                    typed,
                     positions,
                     &mut column_log,
                 );

@@ -61,6 +61,9 @@ pub type Cell<'a> = Option<Cow<'a, str>>;
 pub struct Extracted<'a> {
     /// One vector per requested column; `None` is a missing value.
     pub columns: Vec<Vec<Cell<'a>>>,
+    /// Per request, the column already typed by the source (Parquet), when it has one; its text
+    /// cells are then left empty and the caller uses or converts this instead.
+    pub typed: Vec<Option<Column>>,
     /// Line or row number of each row.
     pub positions: Vec<u64>,
     /// Rows that could not be read at all (reported in the issue log).
@@ -71,6 +74,7 @@ impl<'a> Extracted<'a> {
     fn empty(width: usize) -> Self {
         Extracted {
             columns: vec![Vec::new(); width],
+            typed: Vec::new(),
             positions: Vec::new(),
             rejected: 0,
         }
@@ -168,6 +172,7 @@ impl RawSource {
                 }
                 Extracted {
                     columns,
+                    typed: Vec::new(),
                     positions,
                     rejected: 0,
                 }
@@ -383,19 +388,23 @@ impl RawSource {
                     "unreadable",
                     self.issue(table, None, None, Severity::Error, msg),
                 );
-                Extracted {
-                    columns: vec![Vec::new(); requests.len()],
-                    positions: Vec::new(),
-                    rejected: 0,
-                }
+                Extracted::empty(requests.len())
             }
         }
     }
 }
 
+/// Whether a Parquet column's type can be used without going through text.
+fn natively_typed(dtype: &DataType) -> bool {
+    matches!(
+        dtype,
+        DataType::String | DataType::Boolean | DataType::Datetime(_, _)
+    ) || dtype.is_integer()
+}
+
 /// A Parquet column as text. Datetimes (any unit, with or without a zone) become RFC 3339 UTC
 /// so that the shared parser reads them back exactly; everything else is cast to string.
-fn column_text(col: &Column) -> PolarsResult<Vec<Option<String>>> {
+pub fn column_text(col: &Column) -> PolarsResult<Vec<Option<String>>> {
     if let DataType::Datetime(unit, _) = col.dtype() {
         let per_unit: i64 = match unit {
             TimeUnit::Nanoseconds => 1,
@@ -426,7 +435,19 @@ fn extract_frame(
 ) -> Extracted<'static> {
     let height = df.height();
     let mut columns = Vec::with_capacity(requests.len());
+    let mut typed = Vec::with_capacity(requests.len());
     for req in requests {
+        // One source column of a type Polars already holds: hand it over as it is.
+        if let [i] = req.as_slice() {
+            if let Ok(col) = df.column(&source.headers[*i]) {
+                if natively_typed(col.dtype()) {
+                    typed.push(Some(col.clone()));
+                    columns.push(Vec::new());
+                    continue;
+                }
+            }
+        }
+        typed.push(None);
         let mut out: Vec<Option<String>> = vec![None; height];
         for &i in req {
             let name = &source.headers[i];
@@ -452,6 +473,7 @@ fn extract_frame(
     }
     Extracted {
         columns,
+        typed,
         positions: (1..=height as u64).collect(),
         rejected: 0,
     }

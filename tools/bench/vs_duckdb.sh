@@ -2,7 +2,7 @@
 # proxyhunt vs DuckDB, side by side, on the same generated exports (issue: scale).
 #   bash tools/bench/vs_duckdb.sh            # sizes 1M and 5M rows per event table
 #   SIZES="200000" bash tools/bench/vs_duckdb.sh
-# Generates with `proxyhunt generate` (CSV), converts to Parquet and NDJSON with DuckDB, runs
+# Generates with `proxyhunt generate` (CSV), converts to typed Parquet and NDJSON with DuckDB, runs
 # `proxyhunt hunt` and the same detections as SQL in DuckDB (installed into a throw-away venv),
 # checks that both find the same number of findings per type, and prints wall time, input MB/s,
 # peak RSS and the proxyhunt/DuckDB ratio. Needs ~12 GB of free disk for the 5M set.
@@ -36,7 +36,7 @@ for N in $SIZES; do
       mkdir -p "$D/$F"
       for T in AADNonInteractiveUserSignInLogs ThreatIntelIndicators DeviceProcessEvents DeviceNetworkEvents; do
         opt=$([ "$F" = parquet ] && echo "(FORMAT parquet)" || echo "(FORMAT json)")
-        "$PY" -c "import duckdb; duckdb.sql('SET enable_progress_bar=false'); duckdb.sql(\"COPY (SELECT * FROM read_csv('$D/csv/$T.csv', all_varchar=true)) TO '$D/$F/$T.$F' $opt\")"
+        "$PY" -c "import duckdb; duckdb.sql('SET enable_progress_bar=false'); duckdb.sql(\"COPY (SELECT * FROM read_csv('$D/csv/$T.csv')) TO '$D/$F/$T.$F' $opt\")"
       done
     fi
     MB=$(du -sm --exclude=expected.json "$D/$F" | cut -f1)
