@@ -7,6 +7,7 @@
 # checks that both find the same number of findings per type, and prints wall time, input MB/s,
 # peak RSS and the proxyhunt/DuckDB ratio. Needs ~12 GB of free disk for the 5M set.
 set -euo pipefail
+trap 'echo "vs_duckdb.sh: failed at line $LINENO" >&2' ERR
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${WORK:-/tmp/proxyhunt-bench}
 SIZES=${SIZES:-"1000000 5000000"}
@@ -16,9 +17,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/proxyhunt/target}"
 mkdir -p "$WORK"
 (cd "$ROOT" && cargo build --release --locked --quiet)
 PH="$CARGO_TARGET_DIR/release/proxyhunt"
-if [ ! -x "$WORK/venv/bin/python" ]; then
+if ! "$WORK/venv/bin/python" -c "import duckdb, pytz" 2>/dev/null; then
   python3 -m venv "$WORK/venv"
-  "$WORK/venv/bin/pip" install --quiet duckdb
+  "$WORK/venv/bin/pip" install --quiet duckdb pytz
 fi
 PY="$WORK/venv/bin/python"
 
