@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use crate::data::load::Dataset;
 use crate::data::schema::TableKind;
 use crate::data::values::format_datetime;
+use crate::detect::run::cannot_run;
 use crate::detect::DetectionType;
 use crate::text::escape_unsafe;
 
@@ -15,17 +16,6 @@ pub fn write_issues(ds: &Dataset, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", escape_unsafe(&line))?;
     }
     Ok(())
-}
-
-/// Why a finding type cannot run on this dataset, or `None` if it can.
-pub fn cannot_run(ds: &Dataset, kind: DetectionType) -> Option<String> {
-    kind.tables()
-        .iter()
-        .find(|t| !ds.tables.contains_key(t))
-        .map(|t| match ds.unusable.iter().find(|u| u.table == *t) {
-            Some(u) => format!("{} unusable ({})", t.name(), u.reason),
-            None => format!("no {} table loaded", t.name()),
-        })
 }
 
 /// Whether a missing table is missing because its files were broken (not merely absent).

@@ -111,11 +111,14 @@ pub fn window_start(lookback: Lookback, table: TableKind, now: Nanos) -> Option<
     }
 }
 
-fn missing_reason(ds: &Dataset, table: TableKind) -> String {
-    match ds.unusable.iter().find(|u| u.table == table) {
-        Some(u) => format!("{} unusable: {}", table.name(), u.reason),
-        None => format!("no {} table loaded", table.name()),
-    }
+/// Why a finding type cannot run on this dataset (a table it reads is absent or unusable), or
+/// `None` if it can. `check` and `hunt` both say it this way.
+pub fn cannot_run(ds: &Dataset, kind: DetectionType) -> Option<String> {
+    let missing = kind.tables().iter().find(|t| !ds.tables.contains_key(t))?;
+    Some(match ds.unusable.iter().find(|u| u.table == *missing) {
+        Some(u) => format!("{} unusable: {}", missing.name(), u.reason),
+        None => format!("no {} table loaded", missing.name()),
+    })
 }
 
 /// Runs the detections. Legs whose tables are absent are listed in `not_run`.
@@ -130,11 +133,8 @@ pub fn hunt(ds: &Dataset, options: &HuntOptions) -> PolarsResult<HuntResult> {
         .flat_map(|d| d.types().iter().copied())
         .collect();
     for kind in kinds {
-        if let Some(missing) = kind.tables().iter().find(|t| !ds.tables.contains_key(t)) {
-            not_run.push(NotRun {
-                kind,
-                reason: missing_reason(ds, *missing),
-            });
+        if let Some(reason) = cannot_run(ds, kind) {
+            not_run.push(NotRun { kind, reason });
             continue;
         }
         let frame = |t: TableKind| ds.tables[&t].clone().lazy();
