@@ -145,18 +145,8 @@ pub fn finalise(df: DataFrame, file_names: &[String]) -> PolarsResult<DataFrame>
                 .unwrap_or_default(),
         );
     }
-    let time = df
-        .column("TimeGenerated")?
-        .cast(&DataType::Int64)?
-        .i64()?
-        .iter()
-        .zip(
-            df.column("Timestamp")?
-                .cast(&DataType::Int64)?
-                .i64()?
-                .iter(),
-        )
-        .map(|(a, b)| a.or(b))
+    let time = finding_times(&df)?
+        .into_iter()
         .collect::<Int64Chunked>()
         .with_name("_Time".into());
 
