@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::columns::resolve;
 use super::issues::{Issue, IssueLog, Severity};
-use super::raw::{column_text, Cell, RawSource};
+use super::raw::{column_text, datetime_nanos, Cell, RawSource};
 use super::schema::{ColType, ColumnSpec, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
 use super::values::{is_missing, parse_bool, parse_datetime, parse_int};
 use crate::kql::time::Nanos;
@@ -165,22 +165,12 @@ fn use_typed(spec: &ColumnSpec, col: &Column) -> Option<Column> {
                 .collect();
             ca.into_column()
         }
-        (ColType::DateTime, DataType::Datetime(unit, _)) => {
-            let per_unit: i64 = match unit {
-                TimeUnit::Nanoseconds => 1,
-                TimeUnit::Microseconds => 1_000,
-                TimeUnit::Milliseconds => 1_000_000,
-            };
-            let physical = col.to_physical_repr();
+        (ColType::DateTime, DataType::Datetime(_, _)) => {
             // Floored to Kusto's 100 ns tick, as text datetimes are.
-            let ca: Int64Chunked = physical
-                .i64()
+            let ca: Int64Chunked = datetime_nanos(col)?
                 .ok()?
-                .iter()
-                .map(|v| {
-                    v.map(|t| t.saturating_mul(per_unit))
-                        .map(|n| n - n.rem_euclid(100))
-                })
+                .into_iter()
+                .map(|v| v.map(|n| n - n.rem_euclid(100)))
                 .collect();
             ca.into_column()
                 .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
@@ -305,26 +295,25 @@ pub fn normalize(
         .collect();
     // Columns are independent: convert them on every core when the table is large. Logs are
     // merged in column order, as a single pass would write them.
+    let convert = |(ci, spec, cells, typed): (usize, &ColumnSpec, Vec<Cell>, Option<Column>)| {
+        let mut column_log = IssueLog::default();
+        let (c, bad) = convert_any(
+            source,
+            table,
+            spec,
+            ci == 0,
+            cells,
+            typed,
+            positions,
+            &mut column_log,
+        );
+        (c, bad, column_log)
+    };
     let converted: Vec<(Column, usize, IssueLog)> = if height >= PARALLEL_ROWS {
         std::thread::scope(|scope| {
             let handles: Vec<_> = work
                 .into_iter()
-                .map(|(ci, spec, cells, typed)| {
-                    scope.spawn(move || {
-                        let mut column_log = IssueLog::default();
-                        let (c, bad) = convert_any(
-                            source,
-                            table,
-                            spec,
-                            ci == 0,
-                            cells,
-                            typed,
-                            positions,
-                            &mut column_log,
-                        );
-                        (c, bad, column_log)
-                    })
-                })
+                .map(|item| scope.spawn(move || convert(item)))
                 .collect();
             handles
                 .into_iter()
@@ -332,22 +321,7 @@ pub fn normalize(
                 .collect()
         })
     } else {
-        work.into_iter()
-            .map(|(ci, spec, cells, typed)| {
-                let mut column_log = IssueLog::default();
-                let (c, bad) = convert_any(
-                    source,
-                    table,
-                    spec,
-                    ci == 0,
-                    cells,
-                    typed,
-                    positions,
-                    &mut column_log,
-                );
-                (c, bad, column_log)
-            })
-            .collect()
+        work.into_iter().map(convert).collect()
     };
     let mut columns: Vec<Column> = Vec::with_capacity(specs.len() + 2);
     let mut unparseable = Vec::new();

@@ -402,21 +402,31 @@ fn natively_typed(dtype: &DataType) -> bool {
     ) || dtype.is_integer()
 }
 
-/// A Parquet column as text. Datetimes (any unit, with or without a zone) become RFC 3339 UTC
-/// so that the shared parser reads them back exactly; everything else is cast to string.
-pub fn column_text(col: &Column) -> PolarsResult<Vec<Option<String>>> {
-    if let DataType::Datetime(unit, _) = col.dtype() {
-        let per_unit: i64 = match unit {
-            TimeUnit::Nanoseconds => 1,
-            TimeUnit::Microseconds => 1_000,
-            TimeUnit::Milliseconds => 1_000_000,
-        };
-        let physical = col.to_physical_repr();
-        let values = physical.i64()?;
-        return Ok(values
+/// A datetime column of any unit, with or without a zone, as UTC nanoseconds (Polars stores
+/// zoned datetimes as UTC); `None` for other types.
+pub fn datetime_nanos(col: &Column) -> Option<PolarsResult<Vec<Option<i64>>>> {
+    let DataType::Datetime(unit, _) = col.dtype() else {
+        return None;
+    };
+    let per_unit: i64 = match unit {
+        TimeUnit::Nanoseconds => 1,
+        TimeUnit::Microseconds => 1_000,
+        TimeUnit::Milliseconds => 1_000_000,
+    };
+    let physical = col.to_physical_repr();
+    Some(physical.i64().map(|values| {
+        values
             .iter()
-            .map(|v| v.map(|t| format_datetime(t.saturating_mul(per_unit))))
-            .collect());
+            .map(|v| v.map(|t| t.saturating_mul(per_unit)))
+            .collect()
+    }))
+}
+
+/// A Parquet column as text. Datetimes become RFC 3339 UTC so that the shared parser reads
+/// them back exactly; everything else is cast to string.
+pub fn column_text(col: &Column) -> PolarsResult<Vec<Option<String>>> {
+    if let Some(nanos) = datetime_nanos(col) {
+        return Ok(nanos?.into_iter().map(|v| v.map(format_datetime)).collect());
     }
     let text = col.cast(&DataType::String)?;
     Ok(text
