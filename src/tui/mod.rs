@@ -74,7 +74,7 @@ pub fn apply_reply(state: &mut State, reply: Reply) {
                 state.tuning.filters.push(*filter);
                 state.overlay = Overlay::None;
                 state.retune();
-                let hidden = state.filter_counts.last().map_or(0, |c| c.0);
+                let hidden = state.filter_impact.last().map_or(0, |i| i.matched);
                 state.message = Some(format!(
                     "saved exclusion {id} to {}: hides {hidden} finding(s)",
                     path.display()

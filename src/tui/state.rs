@@ -17,7 +17,7 @@ use crate::explore::{
 };
 use crate::kql::time::{Nanos, HOUR};
 use crate::tuning::proposal::{Candidate, Preview};
-use crate::tuning::Tuning;
+use crate::tuning::{FilterImpact, Tuning};
 
 use super::keys::Scope;
 
@@ -154,7 +154,7 @@ pub struct State {
     /// Show suppressed findings too (marked) instead of hiding them.
     pub show_suppressed: bool,
     /// Per filter: findings it matches (whether on or not), and findings only it suppresses.
-    pub filter_counts: Vec<(usize, usize)>,
+    pub filter_impact: Vec<FilterImpact>,
     pub drills: Vec<DrillDown>,
     pub find: String,
     pub sort: SortColumn,
@@ -197,7 +197,7 @@ impl State {
             tuning_path: PathBuf::from(DEFAULT_TUNING_FILE),
             suppressed_by: Vec::new(),
             show_suppressed: false,
-            filter_counts: Vec::new(),
+            filter_impact: Vec::new(),
             drills: Vec::new(),
             find: String::new(),
             sort: SortColumn::Time,
@@ -243,21 +243,7 @@ impl State {
 
     /// Re-evaluates the filters (after a toggle or a new exclusion), then the views.
     pub fn retune(&mut self) {
-        self.suppressed_by = self.tuning.evaluate(&self.rows);
-        self.filter_counts = self
-            .tuning
-            .filters
-            .iter()
-            .map(|f| {
-                let matched = self.rows.iter().filter(|r| f.matches(r)).count();
-                let only = self
-                    .suppressed_by
-                    .iter()
-                    .filter(|s| s.len() == 1 && s[0] == f.id)
-                    .count();
-                (matched, only)
-            })
-            .collect();
+        (self.suppressed_by, self.filter_impact) = self.tuning.assess(&self.rows);
         self.refresh();
     }
 

@@ -305,7 +305,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                     f.enabled = !f.enabled;
                     let (id, on) = (f.id.clone(), f.enabled);
                     state.retune();
-                    let hidden = state.filter_counts.get(selected).map_or(0, |c| c.0);
+                    let hidden = state.filter_impact.get(selected).map_or(0, |i| i.matched);
                     state.message = Some(format!(
                         "{id} {}: matches {hidden} finding(s)",
                         if on { "on" } else { "off" }

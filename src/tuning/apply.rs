@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::model::{impact, FilterImpact, Tuning};
+use super::model::{FilterImpact, Tuning};
 use crate::explore::finding_rows;
 
 /// The column that names the filters suppressing a finding (with `--show-suppressed`).
@@ -22,9 +22,8 @@ pub fn apply_tuning(
     show_suppressed: bool,
 ) -> PolarsResult<Tuned> {
     let rows = finding_rows(&findings)?;
-    let by = tuning.evaluate(&rows);
+    let (by, impact) = tuning.assess(&rows);
     let suppressed = by.iter().filter(|s| !s.is_empty()).count();
-    let impact = impact(tuning, &by);
     let findings = if show_suppressed {
         let mut df = findings;
         let col: Vec<String> = by.iter().map(|s| s.join(",")).collect();

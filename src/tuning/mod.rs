@@ -11,7 +11,7 @@ pub mod save;
 
 pub use apply::{apply_tuning, Tuned, SUPPRESSED_BY};
 pub use file::{parse_tuning, TuningIssue};
-pub use model::{impact, Filter, FilterImpact, Tuning};
+pub use model::{Filter, FilterImpact, Tuning};
 
 /// The built-in catalog, as TOML (what `proxyhunt catalog` prints).
 pub const CATALOG: &str = include_str!("catalog.toml");

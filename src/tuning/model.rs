@@ -68,39 +68,52 @@ impl Tuning {
 
     /// For each row, the ids of the active filters that suppress it (empty: kept).
     pub fn evaluate(&self, rows: &[FindingRow]) -> Vec<Vec<String>> {
-        rows.iter()
-            .map(|r| {
-                self.filters
-                    .iter()
-                    .filter(|f| self.active(f) && f.matches(r))
-                    .map(|f| f.id.clone())
-                    .collect()
+        self.assess(rows).0
+    }
+
+    /// [`Tuning::evaluate`] and each filter's [`FilterImpact`], every filter tested once per row.
+    pub fn assess(&self, rows: &[FindingRow]) -> (Vec<Vec<String>>, Vec<FilterImpact>) {
+        let mut impact: Vec<FilterImpact> = self
+            .filters
+            .iter()
+            .map(|f| FilterImpact {
+                id: f.id.clone(),
+                active: self.active(f),
+                matched: 0,
+                suppressed: 0,
+                only_this: 0,
             })
-            .collect()
+            .collect();
+        let mut suppressed_by = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut by = Vec::new();
+            let mut last = 0;
+            for (i, f) in self.filters.iter().enumerate() {
+                if f.matches(r) {
+                    impact[i].matched += 1;
+                    if impact[i].active {
+                        impact[i].suppressed += 1;
+                        by.push(f.id.clone());
+                        last = i;
+                    }
+                }
+            }
+            if by.len() == 1 {
+                impact[last].only_this += 1;
+            }
+            suppressed_by.push(by);
+        }
+        (suppressed_by, impact)
     }
 }
 
-/// Per filter: how many findings it suppresses, and how many only it suppresses.
+/// Per filter: how many findings it matches (on or not), how many it suppresses, and how many
+/// only it suppresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterImpact {
     pub id: String,
     pub active: bool,
+    pub matched: usize,
     pub suppressed: usize,
     pub only_this: usize,
-}
-
-pub fn impact(tuning: &Tuning, suppressed_by: &[Vec<String>]) -> Vec<FilterImpact> {
-    tuning
-        .filters
-        .iter()
-        .map(|f| FilterImpact {
-            id: f.id.clone(),
-            active: tuning.active(f),
-            suppressed: suppressed_by.iter().filter(|s| s.contains(&f.id)).count(),
-            only_this: suppressed_by
-                .iter()
-                .filter(|s| s.len() == 1 && s[0] == f.id)
-                .count(),
-        })
-        .collect()
 }

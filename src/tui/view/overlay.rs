@@ -132,7 +132,10 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
     let rect = centered(area, 96, 90);
     let mut list: Vec<Line> = Vec::new();
     for (i, f) in state.tuning.filters.iter().enumerate() {
-        let (matched, only) = state.filter_counts.get(i).copied().unwrap_or((0, 0));
+        let (matched, only) = state
+            .filter_impact
+            .get(i)
+            .map_or((0, 0), |i| (i.matched, i.only_this));
         let mark = if f.expired(&state.tuning.today) {
             "[expired]"
         } else if f.enabled {
