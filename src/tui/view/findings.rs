@@ -1,10 +1,10 @@
 //! The findings table: time, type, user, where (device or IP), and a one-line summary.
 
 use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
+use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
 
-use super::theme::{border, safe, selected, title};
+use super::theme::{draw_table, safe};
 use crate::data::values::format_datetime;
 use crate::detect::DetectionType;
 use crate::tui::state::{Focus, State};
@@ -73,19 +73,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         ]
     };
     let title_text = format!(" Findings {}/{} ", state.visible.len(), state.rows.len());
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(title(c)))
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(border(c, focused))
-                .title(title_text),
-        )
-        .row_highlight_style(selected(c, focused))
-        .column_spacing(1);
-    let mut ts = TableState::default();
-    if !state.visible.is_empty() {
-        ts.select(Some(state.selected));
-    }
-    frame.render_stateful_widget(table, area, &mut ts);
+    let selection = (!state.visible.is_empty()).then_some(state.selected);
+    draw_table(
+        frame,
+        area,
+        c,
+        focused,
+        title_text,
+        Row::new(header),
+        rows,
+        widths,
+        selection,
+    );
 }

@@ -1,11 +1,11 @@
 //! The pivot panel: a frequency table of the visible findings by the current key.
 
 use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Block, Borders, Row, Table, TableState};
+use ratatui::widgets::Row;
 use ratatui::Frame;
 
 use super::findings::short_time;
-use super::theme::{border, safe, selected, title};
+use super::theme::{draw_table, safe};
 use crate::tui::state::{Focus, State};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
@@ -40,19 +40,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         state.pivot_key.label(),
         state.pivot.len()
     );
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(title(c)))
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(border(c, focused))
-                .title(title_text),
-        )
-        .row_highlight_style(selected(c, focused))
-        .column_spacing(1);
-    let mut ts = TableState::default();
-    if !state.pivot.is_empty() {
-        ts.select(Some(state.pivot_selected));
-    }
-    frame.render_stateful_widget(table, area, &mut ts);
+    let selection = (!state.pivot.is_empty()).then_some(state.pivot_selected);
+    draw_table(
+        frame,
+        area,
+        c,
+        focused,
+        title_text,
+        Row::new(header),
+        rows,
+        widths,
+        selection,
+    );
 }

@@ -54,3 +54,33 @@ pub fn key(color: bool) -> Style {
         s
     }
 }
+
+/// A bordered table with a title and a header row, its selected row highlighted when the pane
+/// has focus: the shape both the findings and the pivot panes draw.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_table<'a>(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    color: bool,
+    focused: bool,
+    title_text: String,
+    header: ratatui::widgets::Row<'a>,
+    rows: impl IntoIterator<Item = ratatui::widgets::Row<'a>>,
+    widths: Vec<ratatui::layout::Constraint>,
+    selection: Option<usize>,
+) {
+    use ratatui::widgets::{Block, Borders, Table, TableState};
+    let table = Table::new(rows, widths)
+        .header(header.style(title(color)))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(border(color, focused))
+                .title(title_text),
+        )
+        .row_highlight_style(selected(color, focused))
+        .column_spacing(1);
+    let mut state = TableState::default();
+    state.select(selection);
+    frame.render_stateful_widget(table, area, &mut state);
+}
