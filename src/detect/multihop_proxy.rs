@@ -16,6 +16,8 @@
 //! The lists below are the query's, word for word; `union` keeps duplicates, so an `ssh -D`
 //! launch is both a ProxyToolLaunch and an SSHMultiHopProxy finding.
 
+use std::sync::LazyLock;
+
 use polars::prelude::*;
 
 use super::registry::DetectionType;
@@ -104,11 +106,17 @@ pub fn ssh_multi_hop_proxy(process: LazyFrame, since: Option<Nanos>) -> LazyFram
     process_projection(lf, DetectionType::SshMultiHopProxy)
 }
 
-fn describe_has(column: &str, text: &str, list: &[&str]) -> Option<String> {
-    let m = HasAny::new(list).first_match(text)?;
+/// The lists compiled once per process: reasons are written for every finding.
+static TOOLS_MATCHER: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(KNOWN_PROXY_TOOLS));
+static ARGS_MATCHER: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(SUSPICIOUS_PROXY_ARGS));
+static SSH_ARGS_MATCHER: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(SSH_PROXY_ARGS));
+
+fn describe_has(column: &str, text: &str, matcher: &HasAny) -> Option<String> {
+    let m = matcher.first_match(text)?;
     Some(format!(
         "{column} has \"{}\" at offset {}",
-        list[m.term], m.offset
+        matcher.terms()[m.term],
+        m.offset
     ))
 }
 
@@ -117,12 +125,12 @@ pub fn process_reason(kind: DetectionType, file_name: &str, command_line: &str) 
     match kind {
         DetectionType::SshMultiHopProxy => {
             let name = in_ci(file_name, SSH_FILE_NAMES).map_or("?", |i| SSH_FILE_NAMES[i]);
-            let args = describe_has("ProcessCommandLine", command_line, SSH_PROXY_ARGS)
+            let args = describe_has("ProcessCommandLine", command_line, &SSH_ARGS_MATCHER)
                 .unwrap_or_default();
             format!("FileName in~ \"{name}\"; {args}")
         }
-        _ => describe_has("FileName", file_name, KNOWN_PROXY_TOOLS)
-            .or_else(|| describe_has("ProcessCommandLine", command_line, SUSPICIOUS_PROXY_ARGS))
+        _ => describe_has("FileName", file_name, &TOOLS_MATCHER)
+            .or_else(|| describe_has("ProcessCommandLine", command_line, &ARGS_MATCHER))
             .unwrap_or_default(),
     }
 }
