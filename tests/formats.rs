@@ -157,7 +157,8 @@ fn hunt_dir(dir: &Path) -> Vec<Value> {
     canonical(contract_records(&ds, &options(Lookback::All, None)))
 }
 
-fn variant(process: (&str, Vec<u8>), network: (&str, Vec<u8>)) -> Vec<Value> {
+/// The sample's sign-ins and threat intel, plus the given device-table files.
+fn variant(device_files: &[(&str, &[u8])]) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
@@ -169,8 +170,9 @@ fn variant(process: (&str, Vec<u8>), network: (&str, Vec<u8>)) -> Vec<Value> {
         "ThreatIntelIndicators.json",
         &sample("ThreatIntelIndicators.json"),
     );
-    write(dir.path(), process.0, &process.1);
-    write(dir.path(), network.0, &network.1);
+    for (name, bytes) in device_files {
+        write(dir.path(), name, bytes);
+    }
     hunt_dir(dir.path())
 }
 
@@ -217,29 +219,12 @@ fn every_text_format_gives_the_same_findings() {
         ),
     ];
     for (label, process, network) in cases {
-        let got = if label == "split" {
-            let dir = tempfile::tempdir().unwrap();
-            write(
-                dir.path(),
-                "AADNonInteractiveUserSignInLogs.csv",
-                &sample("AADNonInteractiveUserSignInLogs.csv"),
-            );
-            write(
-                dir.path(),
-                "ThreatIntelIndicators.json",
-                &sample("ThreatIntelIndicators.json"),
-            );
-            write(dir.path(), process.0, &process.1);
-            write(
-                dir.path(),
-                "DeviceProcessEvents_part2.ndjson",
-                &to_ndjson(&p[100..]),
-            );
-            write(dir.path(), network.0, &network.1);
-            hunt_dir(dir.path())
-        } else {
-            variant(process, network)
-        };
+        let mut files: Vec<(&str, &[u8])> = vec![(process.0, &process.1), (network.0, &network.1)];
+        let second_part = to_ndjson(&p[100..]);
+        if label == "split" {
+            files.push(("DeviceProcessEvents_part2.ndjson", &second_part));
+        }
+        let got = variant(&files);
         assert_eq!(got, want, "format {label}");
     }
 }
