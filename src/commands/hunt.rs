@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::data::load::{load, Dataset, LoadOptions};
 use crate::data::values::format_datetime;
+use crate::detect::prefilter::hunt_filters;
 use crate::detect::{hunt, HuntOptions, HuntResult, Lookback};
 use crate::export::{encode, write_file, CsvSafety, Format};
 use crate::text::escape_unsafe;
@@ -154,7 +155,12 @@ pub fn run_hunt(
     let explicit = *explicit;
     let (tuning, tuning_issues) =
         load_tuning(&request.tuning).context("reading the tuning file")?;
-    let ds = load(paths, load_options);
+    // Only rows that can become findings are typed; the others are counted and timed.
+    let load_options = LoadOptions {
+        filters: hunt_filters(&options.detections),
+        ..load_options.clone()
+    };
+    let ds = load(paths, &load_options);
     let mut result = hunt(&ds, options).context("running the detections")?;
     write_summary(&ds, &result, options.lookback, stderr)?;
     for issue in &tuning_issues {

@@ -71,7 +71,10 @@ pub fn parse_tables(specs: &[String]) -> Result<LoadOptions, OptionError> {
             TableKind::from_name(name.trim()).ok_or_else(|| OptionError::Table(spec.clone()))?;
         forced.push((table, PathBuf::from(path)));
     }
-    Ok(LoadOptions { forced })
+    Ok(LoadOptions {
+        forced,
+        ..LoadOptions::default()
+    })
 }
 
 pub fn hunt_options(

@@ -7,9 +7,16 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::blocks::{CsvBlocks, BLOCK_BYTES};
 use super::issues::{Issue, IssueLog};
+use super::keep::{widen, RowFilters, Skipped};
 use super::normalize::normalize;
+use super::normalize::Normalized;
+use super::raw::{RawBody, RawSource};
+use super::read::is_plain_csv;
 use super::read::read_bytes;
+use std::io::Read;
+
 use super::recognise::{recognise, table_from_file_name, RecognisedBy};
 use super::sample;
 use super::schema::{TableKind, SOURCE_FILE_COLUMN};
@@ -31,6 +38,8 @@ pub struct FileReport {
     pub unusable: Option<String>,
     pub rows_loaded: usize,
     pub rows_rejected: usize,
+    /// Rows a run's filter left out: read, timed, not typed (see [`super::keep`]).
+    pub rows_skipped: usize,
     pub time_range: Option<(Nanos, Nanos)>,
     pub missing_output: Vec<&'static str>,
     pub unparseable: Vec<(&'static str, usize)>,
@@ -48,6 +57,7 @@ impl FileReport {
             unusable: None,
             rows_loaded: 0,
             rows_rejected: 0,
+            rows_skipped: 0,
             time_range: None,
             missing_output: Vec::new(),
             unparseable: Vec::new(),
@@ -73,11 +83,19 @@ pub struct Dataset {
     pub file_names: Vec<String>,
     pub issues: IssueLog,
     pub is_sample: bool,
+    /// Per table, the rows a filter left out of `tables`.
+    pub skipped: BTreeMap<TableKind, Skipped>,
 }
 
 impl Dataset {
+    /// Rows typed into the table's frame.
     pub fn rows(&self, table: TableKind) -> usize {
         self.tables.get(&table).map_or(0, DataFrame::height)
+    }
+
+    /// Rows read for the table, including those a filter left out.
+    pub fn rows_read(&self, table: TableKind) -> usize {
+        self.rows(table) + self.skipped.get(&table).map_or(0, |s| s.rows)
     }
 }
 
@@ -86,6 +104,11 @@ impl Dataset {
 pub struct LoadOptions {
     /// `--table NAME=PATH`: files at or under PATH are read as NAME.
     pub forced: Vec<(TableKind, PathBuf)>,
+    /// Rows to leave out as they are read (a `hunt` needs only rows that can match).
+    pub filters: RowFilters,
+    /// Plain CSV files larger than this are read in blocks of this size (default
+    /// [`BLOCK_BYTES`]).
+    pub block_bytes: Option<usize>,
 }
 
 /// Lists the files under the given paths, recursively and in a stable order.
@@ -155,20 +178,77 @@ pub fn load_with_progress(
     }
     let mut ds = Dataset::default();
     let files = discover(paths, &mut ds.issues);
+    let progress = Mutex::new(progress);
+    let all: Vec<usize> = (0..files.len()).collect();
+    let filters = &options.filters;
+    let mut outcomes = read_files(&files, &all, options, filters, true, &progress);
+    // Files of a table whose filter waits on another table are read again once that one is in.
+    let deferred: Vec<usize> = outcomes
+        .iter()
+        .filter(|(_, o)| o.deferred)
+        .map(|(n, _)| *n)
+        .collect();
+    if !deferred.is_empty() {
+        let mut resolved = RowFilters {
+            now: filters.now.clone(),
+            deferred: Vec::new(),
+        };
+        for (table, after, build) in &filters.deferred {
+            let frames: Vec<&DataFrame> = outcomes
+                .iter()
+                .flat_map(|(_, o)| &o.frames)
+                .filter(|(t, _)| t == after)
+                .map(|(_, f)| f)
+                .collect();
+            let joined = concat_frames(&frames);
+            resolved.now.insert(*table, build(joined.as_ref()));
+        }
+        outcomes.retain(|(_, o)| !o.deferred);
+        outcomes.extend(read_files(
+            &files, &deferred, options, &resolved, false, &progress,
+        ));
+    }
+    outcomes.sort_by_key(|(n, _)| *n);
+    let mut parts = BTreeMap::new();
+    for (_, outcome) in outcomes {
+        merge(&mut ds, &mut parts, outcome);
+    }
+    finish(ds, parts)
+}
+
+/// The frames stacked into one, for building a filter (`None` when there are none).
+fn concat_frames(frames: &[&DataFrame]) -> Option<DataFrame> {
+    let (first, rest) = frames.split_first()?;
+    let mut acc = (*first).clone();
+    for f in rest {
+        acc.vstack_mut(f).ok()?;
+    }
+    Some(acc)
+}
+
+/// Reads `files[n]` for each `n` of `which` on every core, tagged with `n`.
+fn read_files(
+    files: &[PathBuf],
+    which: &[usize],
+    options: &LoadOptions,
+    filters: &RowFilters,
+    may_defer: bool,
+    progress: &Mutex<&mut (dyn FnMut(String) + Send)>,
+) -> Vec<(usize, FileOutcome)> {
     let total = files.len();
     let next = AtomicUsize::new(0);
-    let progress = Mutex::new(progress);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(total.max(1));
-    let mut outcomes: Vec<(usize, FileOutcome)> = std::thread::scope(|scope| {
+        .min(which.len().max(1));
+    std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let n = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(file) = files.get(n) else { break };
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&n) = which.get(k) else { break };
+                        let file = &files[n];
                         let display = file.display().to_string();
                         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
                         if let Ok(mut p) = progress.lock() {
@@ -178,12 +258,16 @@ pub fn load_with_progress(
                                 n + 1
                             ));
                         }
-                        let outcome = match std::fs::read(file) {
-                            Ok(bytes) => read_file(&display, &bytes, forced_table(file, options)),
-                            Err(e) => {
-                                FileOutcome::unreadable(&display, format!("cannot read: {e}"))
-                            }
+                        let reading = Reading {
+                            forced: forced_table(file, options),
+                            filters,
+                            may_defer,
                         };
+                        let block = options.block_bytes.unwrap_or(BLOCK_BYTES);
+                        let outcome = read_path(file, &display, size, block, &reading)
+                            .unwrap_or_else(|e| {
+                                FileOutcome::unreadable(&display, format!("cannot read: {e}"))
+                            });
                         done.push((n, outcome));
                     }
                     done
@@ -194,13 +278,7 @@ pub fn load_with_progress(
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
-    });
-    outcomes.sort_by_key(|(n, _)| *n);
-    let mut parts = BTreeMap::new();
-    for (_, outcome) in outcomes {
-        merge(&mut ds, &mut parts, outcome);
-    }
-    finish(ds, parts)
+    })
 }
 
 /// Loads the sample dataset compiled into the binary.
@@ -211,7 +289,17 @@ pub fn load_sample() -> Dataset {
     };
     let mut parts = BTreeMap::new();
     for (name, bytes) in sample::FILES {
-        let outcome = read_file(&format!("sample-data/{name}"), bytes, None);
+        let reading = Reading {
+            forced: None,
+            filters: &RowFilters::default(),
+            may_defer: false,
+        };
+        let outcome = read_file(
+            &format!("sample-data/{name}"),
+            bytes.to_vec(),
+            None,
+            &reading,
+        );
         merge(&mut ds, &mut parts, outcome);
     }
     finish(ds, parts)
@@ -222,8 +310,20 @@ pub fn load_sample() -> Dataset {
 struct FileOutcome {
     reports: Vec<FileReport>,
     frames: Vec<(TableKind, DataFrame)>,
+    skipped: Vec<(TableKind, Skipped)>,
     names: Vec<String>,
     issues: IssueLog,
+    /// Holds a table whose filter waits on another: to be read again (nothing else is kept).
+    deferred: bool,
+}
+
+/// How to read one file.
+struct Reading<'a> {
+    /// The table `--table` says the file holds.
+    forced: Option<TableKind>,
+    filters: &'a RowFilters,
+    /// Whether to give up on a file holding a deferred table (the first pass).
+    may_defer: bool,
 }
 
 impl FileOutcome {
@@ -235,19 +335,49 @@ impl FileOutcome {
         FileOutcome {
             reports: vec![report],
             frames: Vec::new(),
+            skipped: Vec::new(),
             names: Vec::new(),
             issues,
+            deferred: false,
         }
     }
 }
 
-/// Reads, recognises and normalises one file. Pure: safe to run on any thread.
-fn read_file(display: &str, bytes: &[u8], forced: Option<TableKind>) -> FileOutcome {
+/// Reads one file from disk: plain CSV larger than a block in blocks, anything else whole.
+fn read_path(
+    file: &Path,
+    display: &str,
+    size: u64,
+    block: usize,
+    reading: &Reading,
+) -> std::io::Result<FileOutcome> {
+    if size > block as u64 {
+        let mut head = Vec::with_capacity(8);
+        std::fs::File::open(file)?.take(8).read_to_end(&mut head)?;
+        if is_plain_csv(display, &head) {
+            let (first, rest) = CsvBlocks::open(std::fs::File::open(file)?, block)?;
+            return Ok(read_file(display, first, Some(rest), reading));
+        }
+    }
+    Ok(read_file(display, std::fs::read(file)?, None, reading))
+}
+
+/// Reads, recognises and normalises one file (whose later blocks are in `rest`, when it is
+/// read in blocks). Pure: safe to run on any thread.
+fn read_file(
+    display: &str,
+    bytes: Vec<u8>,
+    mut rest: Option<CsvBlocks>,
+    reading: &Reading,
+) -> FileOutcome {
+    let forced = reading.forced;
     let mut out = FileOutcome {
         reports: Vec::new(),
         frames: Vec::new(),
+        skipped: Vec::new(),
         names: Vec::new(),
         issues: IssueLog::default(),
+        deferred: false,
     };
     let hint = forced.or_else(|| table_from_file_name(display));
     let sources = read_bytes(display, display, bytes, hint, &mut out.issues);
@@ -262,11 +392,30 @@ fn read_file(display: &str, bytes: &[u8], forced: Option<TableKind>) -> FileOutc
         let mut report = FileReport::new(&source.name, source.format);
         match recognise(&source, forced) {
             Err(why) => report.not_recognised = Some(why),
+            Ok((table, _)) if reading.may_defer && reading.filters.is_deferred(table) => {
+                out.deferred = true;
+                return out;
+            }
             Ok((table, by)) => {
                 report.table = Some((table, by));
                 let local = out.names.len() as u32;
                 out.names.push(source.name.clone());
-                match normalize(&source, table, local, &mut out.issues) {
+                let filter = reading.filters.now.get(&table);
+                let continued = |bytes: Vec<u8>, line: u64| RawSource {
+                    body: RawBody::Csv {
+                        bytes,
+                        body_start: 0,
+                        body_line: line,
+                    },
+                    name: source.name.clone(),
+                    path: source.path.clone(),
+                    headers: source.headers.clone(),
+                    format: source.format,
+                    addressing: source.addressing,
+                    rejected: 0,
+                };
+                let first = normalize(&source, table, local, filter, &mut out.issues);
+                match first {
                     Err(unusable) => {
                         let msg = unusable.to_string();
                         let issue = Issue {
@@ -277,13 +426,36 @@ fn read_file(display: &str, bytes: &[u8], forced: Option<TableKind>) -> FileOutc
                         report.unusable = Some(msg);
                     }
                     Ok(n) => {
-                        report.rows_loaded = n.frame.height();
-                        report.rows_rejected = n.rows_rejected;
-                        report.time_range = n.time_range;
-                        report.missing_output = n.missing_output;
-                        report.unparseable = n.unparseable;
-                        report.notes = n.notes;
-                        out.frames.push((table, n.frame));
+                        report.missing_output = n.missing_output.clone();
+                        report.notes = n.notes.clone();
+                        out.add(table, &mut report, n);
+                        // Later blocks have the same header: they cannot be unusable.
+                        while let Some(blocks) = rest.as_mut() {
+                            match blocks.next_block() {
+                                Ok(Some((bytes, line))) => {
+                                    let block = continued(bytes, line);
+                                    let mut log = IssueLog::default();
+                                    if let Ok(n) = normalize(&block, table, local, filter, &mut log)
+                                    {
+                                        out.add(table, &mut report, n);
+                                    }
+                                    out.issues.extend(log);
+                                    if let RawBody::Csv { bytes, .. } = block.body {
+                                        blocks.recycle(bytes);
+                                    }
+                                }
+                                Ok(None) => break,
+                                Err(e) => {
+                                    let msg = format!(
+                                        "cannot read on: {e}; the rest of the file skipped"
+                                    );
+                                    out.issues
+                                        .push("unreadable", Issue::file_error(display, msg));
+                                    break;
+                                }
+                            }
+                        }
+                        rest = None;
                     }
                 }
             }
@@ -293,12 +465,37 @@ fn read_file(display: &str, bytes: &[u8], forced: Option<TableKind>) -> FileOutc
     out
 }
 
+impl FileOutcome {
+    /// Adds one normalised piece (a source, or a block of one) to the outcome and its report.
+    fn add(&mut self, table: TableKind, report: &mut FileReport, n: Normalized) {
+        report.rows_loaded += n.frame.height();
+        report.rows_rejected += n.rows_rejected;
+        report.rows_skipped += n.skipped.rows;
+        report.time_range = widen(report.time_range, n.time_range);
+        for (column, bad) in n.unparseable {
+            match report.unparseable.iter_mut().find(|(c, _)| *c == column) {
+                Some((_, total)) => *total += bad,
+                None => report.unparseable.push((column, bad)),
+            }
+        }
+        if n.skipped.rows > 0 {
+            self.skipped.push((table, n.skipped));
+        }
+        if n.frame.height() > 0 || !self.frames.iter().any(|(t, _)| *t == table) {
+            self.frames.push((table, n.frame));
+        }
+    }
+}
+
 /// Adds one file's outcome to the dataset, turning its local source indices into global ones.
 fn merge(ds: &mut Dataset, parts: &mut BTreeMap<TableKind, Vec<DataFrame>>, outcome: FileOutcome) {
     let base = ds.file_names.len() as u32;
     ds.file_names.extend(outcome.names);
     ds.files.extend(outcome.reports);
     ds.issues.extend(outcome.issues);
+    for (table, skipped) in outcome.skipped {
+        ds.skipped.entry(table).or_default().merge(skipped);
+    }
     for (table, mut frame) in outcome.frames {
         if base > 0 {
             if let Ok(local) = frame

@@ -1,10 +1,12 @@
 //! Finding, reading and normalising exported tables. UI-free: everything here reports through
 //! [`issues::IssueLog`] and returns plain data.
 
+pub mod blocks;
 pub mod columns;
 pub mod csv;
 pub mod issues;
 pub mod json;
+pub mod keep;
 pub mod load;
 pub mod normalize;
 pub mod raw;

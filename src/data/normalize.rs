@@ -8,7 +8,8 @@ use polars::prelude::*;
 
 use super::columns::resolve;
 use super::issues::{Issue, IssueLog, Severity};
-use super::raw::{column_text, datetime_nanos, Cell, RawSource};
+use super::keep::{widen, RowFilter, Skipped};
+use super::raw::{column_text, datetime_nanos, Cell, ExtractFilter, RawSource, Readable};
 use super::schema::{ColType, ColumnSpec, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
 use super::values::{is_missing, parse_bool, parse_datetime, parse_int};
 use crate::kql::time::Nanos;
@@ -18,6 +19,9 @@ use crate::text::quote_value;
 pub struct Normalized {
     pub frame: DataFrame,
     pub rows_rejected: usize,
+    /// Rows a filter left out.
+    pub skipped: Skipped,
+    /// Event times of every readable row, filtered out or not.
     pub time_range: Option<(Nanos, Nanos)>,
     /// Output columns the file lacks (shown empty in findings).
     pub missing_output: Vec<&'static str>,
@@ -248,10 +252,13 @@ fn parse_cells<T>(
         .collect()
 }
 
+/// Types `source` as `table`. With a `filter`, rows that fail it are counted and left out (see
+/// [`super::keep`]).
 pub fn normalize(
     source: &RawSource,
     table: TableKind,
     file_index: u32,
+    filter: Option<&RowFilter>,
     log: &mut IssueLog,
 ) -> Result<Normalized, Unusable> {
     let specs = table.columns();
@@ -281,7 +288,35 @@ pub fn normalize(
         .map(|r| r.as_ref().map(|r| r.indices.clone()).unwrap_or_default())
         .collect();
 
-    let extracted = source.extract(&requests, table.name(), log);
+    let filter = filter.and_then(|f| {
+        let columns = f
+            .columns
+            .iter()
+            .map(|name| specs.iter().position(|s| s.name == *name))
+            .collect::<Option<Vec<usize>>>()?;
+        let checked = specs
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter_map(|(i, s)| {
+                let readable: Readable = match s.ty {
+                    ColType::Str => return None,
+                    ColType::DateTime => |t| parse_datetime(t).is_some(),
+                    ColType::Bool => |t| parse_bool(t).is_some(),
+                    ColType::Int => |t| parse_int(t).is_some(),
+                };
+                Some((i, readable))
+            })
+            .collect();
+        Some(ExtractFilter {
+            time: 0,
+            columns,
+            keep: &*f.keep,
+            checked,
+        })
+    });
+    let extracted = source.extract(&requests, filter.as_ref(), table.name(), log);
+    let skipped = extracted.skipped;
     let height = extracted.positions.len();
     let positions = &extracted.positions;
     let mut typed = extracted.typed;
@@ -363,7 +398,8 @@ pub fn normalize(
     Ok(Normalized {
         frame,
         rows_rejected: extracted.rejected + source.rejected + rejected_here,
-        time_range,
+        skipped,
+        time_range: widen(time_range, skipped.times),
         missing_output,
         unparseable,
         notes,

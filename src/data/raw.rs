@@ -6,9 +6,11 @@ use std::borrow::Cow;
 use polars::prelude::*;
 use serde_json::Value;
 
-use super::csv::{field_bytes, is_blank, CsvError, Record, Records};
+use super::csv::{field_bytes, is_blank, CsvError, FieldSpan, Record, Records};
 use super::issues::{Issue, IssueLog, Location, Severity};
-use super::values::{format_datetime, is_missing};
+use super::keep::{KeepFn, Skipped};
+use super::values::{format_datetime, is_missing, parse_datetime};
+use crate::kql::time::Nanos;
 
 /// How a source's rows are addressed in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,45 @@ pub struct Extracted<'a> {
     pub positions: Vec<u64>,
     /// Rows that could not be read at all (reported in the issue log).
     pub rejected: usize,
+    /// Rows the filter turned away.
+    pub skipped: Skipped,
+}
+
+/// Whether a cell's text can be read as its column's type.
+pub type Readable = fn(&str) -> bool;
+
+/// A [`RowFilter`](super::keep::RowFilter) resolved to request indices.
+pub struct ExtractFilter<'f> {
+    /// The request holding the event time.
+    pub time: usize,
+    /// The requests the test reads, in its order.
+    pub columns: Vec<usize>,
+    pub keep: &'f KeepFn,
+    /// Typed requests with their parsers: a row with a value one cannot read is kept, so that
+    /// the value is reported as without a filter.
+    pub checked: Vec<(usize, Readable)>,
+}
+
+impl ExtractFilter<'_> {
+    /// The event time of a row to skip; `None` keeps it. `row` holds at least the filter's cells.
+    fn skip(&self, row: &[Option<Cell>]) -> Option<Nanos> {
+        let text = |r: usize| row[r].as_ref().and_then(|c| c.as_deref());
+        let time = text(self.time)
+            .filter(|t| !t.eq_ignore_ascii_case("null"))
+            .and_then(parse_datetime)?;
+        let unreadable = |&(r, readable): &(usize, Readable)| {
+            text(r).is_some_and(|t| !t.eq_ignore_ascii_case("null") && !readable(t))
+        };
+        if self.checked.iter().any(unreadable) {
+            return None;
+        }
+        let mut cells: [Option<&str>; 8] = [None; 8];
+        for (slot, &r) in cells.iter_mut().zip(&self.columns) {
+            *slot = text(r);
+        }
+        let n = self.columns.len().min(cells.len());
+        (!(self.keep)(&cells[..n])).then_some(time)
+    }
 }
 
 impl<'a> Extracted<'a> {
@@ -77,6 +118,7 @@ impl<'a> Extracted<'a> {
             typed: Vec::new(),
             positions: Vec::new(),
             rejected: 0,
+            skipped: Skipped::default(),
         }
     }
 
@@ -86,6 +128,7 @@ impl<'a> Extracted<'a> {
         }
         self.positions.extend(other.positions);
         self.rejected += other.rejected;
+        self.skipped.merge(other.skipped);
     }
 }
 
@@ -149,6 +192,7 @@ impl RawSource {
     pub fn extract(
         &self,
         requests: &[Vec<usize>],
+        filter: Option<&ExtractFilter>,
         table: &str,
         log: &mut IssueLog,
     ) -> Extracted<'_> {
@@ -157,25 +201,35 @@ impl RawSource {
                 bytes,
                 body_start,
                 body_line,
-            } => self.extract_csv(&bytes[*body_start..], *body_line, requests, table, log),
+            } => self.extract_csv(
+                &bytes[*body_start..],
+                *body_line,
+                requests,
+                filter,
+                table,
+                log,
+            ),
             RawBody::Rows(rows) => {
-                let mut columns = vec![Vec::with_capacity(rows.len()); requests.len()];
-                let positions = rows.iter().map(|(p, _)| *p).collect();
-                for (_, row) in rows {
-                    for (out, req) in columns.iter_mut().zip(requests) {
-                        out.push(
+                let mut out = Extracted::empty(requests.len());
+                let mut cells: Vec<Option<Cell>> = vec![None; requests.len()];
+                for (position, row) in rows {
+                    for (slot, req) in cells.iter_mut().zip(requests) {
+                        *slot = Some(
                             req.iter()
                                 .filter_map(|&i| row.get(i).and_then(value_text))
                                 .find(|s| !is_missing(s)),
                         );
                     }
+                    if let Some(time) = filter.and_then(|f| f.skip(&cells)) {
+                        out.skipped.add(time);
+                        continue;
+                    }
+                    for (column, slot) in out.columns.iter_mut().zip(cells.iter_mut()) {
+                        column.push(slot.take().flatten());
+                    }
+                    out.positions.push(*position);
                 }
-                Extracted {
-                    columns,
-                    typed: Vec::new(),
-                    positions,
-                    rejected: 0,
-                }
+                out
             }
             RawBody::Parquet(bytes) => self.extract_parquet(bytes, requests, table, log),
         }
@@ -206,6 +260,7 @@ impl RawSource {
         body: &'a [u8],
         body_line: u64,
         requests: &[Vec<usize>],
+        filter: Option<&ExtractFilter>,
         table: &str,
         log: &mut IssueLog,
     ) -> Extracted<'a> {
@@ -215,21 +270,23 @@ impl RawSource {
         } else {
             1
         };
-        self.extract_csv_in(body, body_line, requests, table, log, parts)
+        self.extract_csv_in(body, body_line, requests, filter, table, log, parts)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn extract_csv_in<'a>(
         &'a self,
         body: &'a [u8],
         body_line: u64,
         requests: &[Vec<usize>],
+        filter: Option<&ExtractFilter>,
         table: &str,
         log: &mut IssueLog,
         parts: usize,
     ) -> Extracted<'a> {
         let splits = record_splits(body, parts);
         if splits.len() == 1 {
-            return self.extract_csv_piece(body, body_line, requests, table, log);
+            return self.extract_csv_piece(body, body_line, requests, filter, table, log);
         }
         let pieces: Vec<(Extracted<'a>, IssueLog)> = std::thread::scope(|scope| {
             let handles: Vec<_> = splits
@@ -243,6 +300,7 @@ impl RawSource {
                             &body[start..end],
                             body_line + lines_before,
                             requests,
+                            filter,
                             table,
                             &mut piece_log,
                         );
@@ -266,10 +324,13 @@ impl RawSource {
         body: &'a [u8],
         first_line: u64,
         requests: &[Vec<usize>],
+        filter: Option<&ExtractFilter>,
         table: &str,
         log: &mut IssueLog,
     ) -> Extracted<'a> {
         let mut out = Extracted::empty(requests.len());
+        let mut row: Vec<Option<Cell<'a>>> = vec![None; requests.len()];
+        let valid_utf8 = std::str::from_utf8(body).is_ok();
         let mut records = Records::new(body);
         let mut rec = Record::default();
         let width = self.headers.len();
@@ -311,29 +372,70 @@ impl RawSource {
                 );
                 continue;
             }
-            for (column, req) in out.columns.iter_mut().zip(requests) {
-                let mut value = None;
-                for &i in req {
-                    let text: Cow<'a, str> = match field_bytes(body, rec.fields[i]) {
-                        Cow::Borrowed(b) => match std::str::from_utf8(b) {
-                            Ok(s) => Cow::Borrowed(s),
-                            Err(_) => self.lossy(b, line, i, table, log),
-                        },
-                        Cow::Owned(v) => match String::from_utf8(v) {
-                            Ok(s) => Cow::Owned(s),
-                            Err(e) => self.lossy(e.as_bytes(), line, i, table, log),
-                        },
-                    };
-                    if !is_missing(&text) {
-                        value = Some(text);
-                        break;
+            let cell = |req: usize, log: &mut IssueLog| {
+                self.csv_cell(body, &rec.fields, &requests[req], line, table, log)
+            };
+            if let Some(f) = filter {
+                // The filter's cells first: most rows stop there. Where the text holds invalid
+                // UTF-8, every cell is read first, so that each is reported as without a filter.
+                let every = 0..if valid_utf8 { 0 } else { row.len() };
+                let checked = f.checked.iter().map(|c| c.0);
+                for r in f
+                    .columns
+                    .iter()
+                    .copied()
+                    .chain([f.time])
+                    .chain(checked)
+                    .chain(every)
+                {
+                    if row[r].is_none() {
+                        row[r] = Some(cell(r, log));
                     }
                 }
+                if let Some(time) = f.skip(&row) {
+                    out.skipped.add(time);
+                    row.iter_mut().for_each(|c| *c = None);
+                    continue;
+                }
+            }
+            for (r, (column, slot)) in out.columns.iter_mut().zip(row.iter_mut()).enumerate() {
+                let value = match slot.take() {
+                    Some(v) => v,
+                    None => cell(r, log),
+                };
                 column.push(value);
             }
             out.positions.push(line);
         }
         out
+    }
+
+    /// One requested cell of a CSV record: the first non-missing of the request's columns.
+    fn csv_cell<'a>(
+        &self,
+        body: &'a [u8],
+        fields: &[FieldSpan],
+        request: &[usize],
+        line: u64,
+        table: &str,
+        log: &mut IssueLog,
+    ) -> Cell<'a> {
+        for &i in request {
+            let text: Cow<'a, str> = match field_bytes(body, fields[i]) {
+                Cow::Borrowed(b) => match std::str::from_utf8(b) {
+                    Ok(s) => Cow::Borrowed(s),
+                    Err(_) => self.lossy(b, line, i, table, log),
+                },
+                Cow::Owned(v) => match String::from_utf8(v) {
+                    Ok(s) => Cow::Owned(s),
+                    Err(e) => self.lossy(e.as_bytes(), line, i, table, log),
+                },
+            };
+            if !is_missing(&text) {
+                return Some(text);
+            }
+        }
+        None
     }
 
     /// Invalid UTF-8: read with replacement characters, and say so.
@@ -486,6 +588,7 @@ fn extract_frame(
         typed,
         positions: (1..=height as u64).collect(),
         rejected: 0,
+        skipped: Skipped::default(),
     }
 }
 
@@ -550,10 +653,10 @@ mod tests {
         let body = &bytes[*body_start..];
         let requests = vec![vec![0], vec![1], vec![2]];
         let mut one_log = IssueLog::default();
-        let one = src.extract_csv_in(body, 2, &requests, "T", &mut one_log, 1);
+        let one = src.extract_csv_in(body, 2, &requests, None, "T", &mut one_log, 1);
         for parts in [2, 3, 5, 16] {
             let mut log = IssueLog::default();
-            let many = src.extract_csv_in(body, 2, &requests, "T", &mut log, parts);
+            let many = src.extract_csv_in(body, 2, &requests, None, "T", &mut log, parts);
             assert_eq!(many.columns, one.columns, "{parts} parts");
             assert_eq!(many.positions, one.positions);
             assert_eq!(many.rejected, one.rejected);

@@ -44,36 +44,9 @@ pub fn base_name(path: &str) -> (String, Option<&'static str>) {
     (file, None)
 }
 
-/// Reads one file's bytes (`name` for messages, `path` as given).
-/// `hint` is the table the file is known to hold (by `--table` or its name): JSON readers then keep
-/// only the keys that table reads.
-pub fn read_bytes(
-    name: &str,
-    path: &str,
-    bytes: &[u8],
-    hint: Option<TableKind>,
-    log: &mut IssueLog,
-) -> Vec<RawSource> {
-    let decompressed;
-    let mut bytes = bytes;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        if let Err(e) = MultiGzDecoder::new(bytes).read_to_end(&mut out) {
-            log.push(
-                "unreadable",
-                Issue::file_error(name, format!("cannot decompress gzip: {e}")),
-            );
-            return Vec::new();
-        }
-        decompressed = out;
-        bytes = &decompressed;
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        log.push("empty", Issue::file_error(name, "file is empty"));
-        return Vec::new();
-    }
-    let format = match base_name(path).1 {
+/// The format a file is read as: by extension, else by content.
+fn sniff(path: &str, bytes: &[u8]) -> Format {
+    match base_name(path).1 {
         Some("csv") => Format::Csv,
         Some("json") => Format::Json,
         Some("ndjson") => Format::Lines,
@@ -83,16 +56,65 @@ pub fn read_bytes(
             Some(b'[' | b'{') => Format::Json,
             _ => Format::Csv,
         },
-    };
-    match format {
-        Format::Csv => read_csv(name, path, bytes, log).into_iter().collect(),
-        Format::Json => read_json(name, path, bytes, hint, log),
-        Format::Lines => vec![read_lines(name, path, bytes, hint, log)],
-        Format::Parquet => read_parquet(name, path, bytes, log).into_iter().collect(),
     }
 }
 
-fn read_csv(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Option<RawSource> {
+/// Whether a file starting with `head` is plain (uncompressed) CSV, which can be read in blocks.
+pub fn is_plain_csv(path: &str, head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    !head.starts_with(&[0x1f, 0x8b]) && sniff(path, head) == Format::Csv
+}
+
+/// Reads one file's bytes (`name` for messages, `path` as given).
+/// `hint` is the table the file is known to hold (by `--table` or its name): JSON readers then keep
+/// only the keys that table reads.
+pub fn read_bytes(
+    name: &str,
+    path: &str,
+    bytes: Vec<u8>,
+    hint: Option<TableKind>,
+    log: &mut IssueLog,
+) -> Vec<RawSource> {
+    let mut owned = bytes;
+    if owned.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        if let Err(e) = MultiGzDecoder::new(owned.as_slice()).read_to_end(&mut out) {
+            log.push(
+                "unreadable",
+                Issue::file_error(name, format!("cannot decompress gzip: {e}")),
+            );
+            return Vec::new();
+        }
+        owned = out;
+    }
+    let bom = if owned.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let bytes = &owned[bom..];
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        log.push("empty", Issue::file_error(name, "file is empty"));
+        return Vec::new();
+    }
+    let format = sniff(path, bytes);
+    match format {
+        Format::Csv => read_csv(name, path, owned, bom, log).into_iter().collect(),
+        Format::Json => read_json(name, path, bytes, hint, log),
+        Format::Lines => vec![read_lines(name, path, bytes, hint, log)],
+        Format::Parquet => read_parquet(name, path, owned, log).into_iter().collect(),
+    }
+}
+
+/// `owned` is the whole file; its text starts at `start` (after a BOM).
+fn read_csv(
+    name: &str,
+    path: &str,
+    owned: Vec<u8>,
+    start: usize,
+    log: &mut IssueLog,
+) -> Option<RawSource> {
+    let bytes = &owned[start..];
     let mut records = Records::new(bytes);
     let mut header = Record::default();
     match records.next_into(&mut header) {
@@ -126,8 +148,8 @@ fn read_csv(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Option<
         headers,
         addressing: Addressing::Lines,
         body: RawBody::Csv {
-            bytes: bytes.to_vec(),
-            body_start,
+            body_start: start + body_start,
+            bytes: owned,
             body_line,
         },
         rejected: 0,
@@ -138,8 +160,8 @@ fn line_at(bytes: &[u8], offset: usize) -> u64 {
     1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count() as u64
 }
 
-fn read_parquet(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Option<RawSource> {
-    let mut reader = ParquetReader::new(Cursor::new(bytes.to_vec()));
+fn read_parquet(name: &str, path: &str, bytes: Vec<u8>, log: &mut IssueLog) -> Option<RawSource> {
+    let mut reader = ParquetReader::new(Cursor::new(bytes.as_slice()));
     let schema = match reader.schema() {
         Ok(s) => s,
         Err(e) => {
@@ -157,7 +179,7 @@ fn read_parquet(name: &str, path: &str, bytes: &[u8], log: &mut IssueLog) -> Opt
         format: "parquet",
         headers,
         addressing: Addressing::Rows,
-        body: RawBody::Parquet(bytes.to_vec()),
+        body: RawBody::Parquet(bytes),
         rejected: 0,
     })
 }

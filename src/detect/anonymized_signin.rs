@@ -33,21 +33,27 @@ pub const ANONYMIZER_TAGS: &[&str] = &["tor", "proxy", "anonymizer", "vpn", "ano
 pub const IPV4_PATTERN_TERM: &str = "ipv4-addr:value";
 pub const NETWORK_IP_REGEX: &str = r"ipv4-addr:value = '([^']+)'";
 
-/// The indicator rows that survive the rule's filters, each with its extracted `NetworkIP`
-/// (before `summarize`): what the detail pane lists as "the indicators that matched".
-pub fn live_indicators(ti: LazyFrame, now: Nanos) -> LazyFrame {
+/// The rule's indicator filters that do not depend on `now()`, with the extracted `NetworkIP`.
+pub fn anonymizer_indicators(ti: LazyFrame) -> LazyFrame {
     let regex = Regex::new(NETWORK_IP_REGEX).expect("the rule's regex compiles");
-    ti.filter(after(col("TimeGenerated"), ago(now, 30 * DAY)))
-        .filter(col("IsActive").eq(lit(true)))
+    ti.filter(col("IsActive").eq(lit(true)))
+        .filter(has_any(col("Tags"), ANONYMIZER_TAGS))
+        .filter(has(col("Pattern"), IPV4_PATTERN_TERM))
+        .with_column(extract(col("Pattern"), regex, 1).alias("NetworkIP"))
+        .filter(col("NetworkIP").neq(lit("")))
+}
+
+/// The indicator rows that survive the rule's filters, each with its extracted `NetworkIP`
+/// (before `summarize`): what the detail pane lists as "the indicators that matched". The
+/// filters are the rule's; their order does not change which rows pass, nor their order.
+pub fn live_indicators(ti: LazyFrame, now: Nanos) -> LazyFrame {
+    anonymizer_indicators(ti)
+        .filter(after(col("TimeGenerated"), ago(now, 30 * DAY)))
         .filter(
             col("ValidUntil")
                 .is_null()
                 .or(after(col("ValidUntil"), now)),
         )
-        .filter(has_any(col("Tags"), ANONYMIZER_TAGS))
-        .filter(has(col("Pattern"), IPV4_PATTERN_TERM))
-        .with_column(extract(col("Pattern"), regex, 1).alias("NetworkIP"))
-        .filter(col("NetworkIP").neq(lit("")))
 }
 
 /// `TorExitIPs`: active anonymiser indicators, one row per address with its distinct tags.

@@ -4,6 +4,7 @@
 pub mod anonymized_signin;
 pub mod findings;
 pub mod multihop_proxy;
+pub mod prefilter;
 pub mod registry;
 pub mod run;
 

@@ -62,9 +62,11 @@ pub struct HuntResult {
     pub not_run: Vec<NotRun>,
 }
 
-/// The newest event time across the event tables, if any event was loaded.
+/// The newest event time across the event tables, if any event was loaded (rows a filter left
+/// out count: they were read).
 pub fn latest_event(ds: &Dataset) -> Option<Nanos> {
-    ds.tables
+    let typed = ds
+        .tables
         .iter()
         .filter(|(t, _)| t.is_event_table())
         .filter_map(|(t, df)| {
@@ -75,8 +77,13 @@ pub fn latest_event(ds: &Dataset) -> Option<Nanos> {
                 .i64()
                 .ok()?
                 .max()
-        })
-        .max()
+        });
+    let skipped = ds
+        .skipped
+        .iter()
+        .filter(|(t, _)| t.is_event_table())
+        .filter_map(|(_, s)| s.times.map(|(_, hi)| hi));
+    typed.chain(skipped).max()
 }
 
 fn resolve_now(ds: &Dataset, spec: NowSpec) -> (Nanos, String) {

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use proxyhunt::data::load::{load, Dataset, LoadOptions};
-use proxyhunt::detect::{hunt, DetectionType, HuntOptions, Lookback, NowSpec};
+use proxyhunt::detect::prefilter::hunt_filters;
+use proxyhunt::detect::{hunt, DetectionId, DetectionType, HuntOptions, Lookback, NowSpec};
 use proxyhunt::export::json_records;
 use serde_json::Value;
 
@@ -59,6 +60,15 @@ pub fn options(lookback: Lookback, now: Option<&str>) -> HuntOptions {
 
 pub fn load_dir(dir: &Path) -> Dataset {
     load(&[dir.to_path_buf()], &LoadOptions::default())
+}
+
+/// Loads as `hunt` does: only the rows that can reach a finding of `detections` are typed.
+pub fn load_dir_for_hunt(dir: &Path, detections: &[DetectionId]) -> Dataset {
+    let options = LoadOptions {
+        filters: hunt_filters(detections),
+        ..LoadOptions::default()
+    };
+    load(&[dir.to_path_buf()], &options)
 }
 
 pub fn repo() -> PathBuf {

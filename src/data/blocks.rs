@@ -1,0 +1,159 @@
+//! Reading a large CSV file block by block, each block a run of whole records, so that memory
+//! holds one block at a time rather than the file (a `hunt` keeps only the rows that can match).
+//!
+//! Blocks end after a newline outside any quoted field, found by quote parity as the parallel
+//! split of a body is ([`super::raw`]): well-formed CSV quotes every field holding a quote.
+
+use std::fs::File;
+use std::io::{self, Read};
+
+/// Blocks hold at least this many bytes (and whole records).
+pub const BLOCK_BYTES: usize = 64 << 20;
+
+/// The part of a file not yet handed out.
+pub struct CsvBlocks {
+    file: File,
+    /// Bytes read past the last block's end: the start of the next record.
+    carry: Vec<u8>,
+    /// The file line the carry starts on.
+    line: u64,
+    done: bool,
+    block: usize,
+    /// Buffers handed back by the reader: reusing them spares the kernel from mapping and
+    /// zeroing fresh pages for every block (which cost more than reading the file).
+    spare: Vec<Vec<u8>>,
+}
+
+impl CsvBlocks {
+    /// Reads the file's first block (header included) of at least `block` bytes; the rest
+    /// follows with [`Self::next_block`].
+    pub fn open(file: File, block: usize) -> io::Result<(Vec<u8>, CsvBlocks)> {
+        let mut blocks = CsvBlocks {
+            file,
+            carry: Vec::new(),
+            line: 1,
+            done: false,
+            block,
+            spare: Vec::new(),
+        };
+        let first = blocks.next_block()?.map_or_else(Vec::new, |(b, _)| b);
+        Ok((first, blocks))
+    }
+
+    /// Hands a block's buffer back for reuse.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < 4 {
+            self.spare.push(buf);
+        }
+    }
+
+    /// The next run of whole records and the file line it starts on; `None` at the end.
+    pub fn next_block(&mut self) -> io::Result<Option<(Vec<u8>, u64)>> {
+        if self.done && self.carry.is_empty() {
+            return Ok(None);
+        }
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.reserve(self.carry.len() + self.block);
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
+        let mut scanned = ParityScan::default();
+        loop {
+            if !self.done {
+                buf.reserve(self.block);
+                let got = (&mut self.file)
+                    .take(self.block as u64)
+                    .read_to_end(&mut buf)?;
+                if got == 0 {
+                    self.done = true;
+                }
+            }
+            let end = scanned.last_record_end(&buf);
+            match end {
+                _ if self.done => {
+                    let line = self.line;
+                    self.line += memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    return Ok((!buf.is_empty()).then_some((buf, line)));
+                }
+                Some((at, newlines)) => {
+                    self.carry.extend_from_slice(&buf[at..]);
+                    buf.truncate(at);
+                    let line = self.line;
+                    self.line += newlines;
+                    return Ok(Some((buf, line)));
+                }
+                // One record longer than a block: read on.
+                None => {}
+            }
+        }
+    }
+}
+
+/// A quote-parity scan that resumes where it stopped when the buffer grows.
+#[derive(Default)]
+struct ParityScan {
+    pos: usize,
+    in_quotes: bool,
+    newlines: u64,
+    last: Option<(usize, u64)>,
+}
+
+impl ParityScan {
+    /// The offset just after the last newline outside quotes in `buf`, and the newlines before it.
+    fn last_record_end(&mut self, buf: &[u8]) -> Option<(usize, u64)> {
+        for i in memchr::memchr2_iter(b'"', b'\n', &buf[self.pos..]) {
+            let i = self.pos + i;
+            if buf[i] == b'"' {
+                self.in_quotes = !self.in_quotes;
+            } else {
+                self.newlines += 1;
+                if !self.in_quotes {
+                    self.last = Some((i + 1, self.newlines));
+                }
+            }
+        }
+        self.pos = buf.len();
+        self.last
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn blocks_are_whole_records_that_rebuild_the_file() {
+        let mut text = String::from("a,b\n");
+        for i in 0..500 {
+            if i % 3 == 0 {
+                text.push_str(&format!("{i},\"multi\nline \"\"{i}\"\"\"\n"));
+            } else {
+                text.push_str(&format!("{i},plain\n"));
+            }
+        }
+        text.push_str("last,\"no newline\"");
+        let dir = std::env::temp_dir().join(format!("ph-blocks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.csv");
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        for block in [1, 7, 64, 1000, 1 << 20] {
+            let (first, mut rest) = CsvBlocks::open(File::open(&path).unwrap(), block).unwrap();
+            let mut whole = first.clone();
+            let mut line = 1 + memchr::memchr_iter(b'\n', &first).count() as u64;
+            while let Some((b, starts)) = rest.next_block().unwrap() {
+                assert_eq!(starts, line, "block {block}");
+                let before = &whole[..];
+                assert_eq!(before.iter().filter(|&&c| c == b'"').count() % 2, 0);
+                assert_eq!(before.last(), Some(&b'\n'));
+                line += memchr::memchr_iter(b'\n', &b).count() as u64;
+                whole.extend(b);
+            }
+            assert_eq!(whole, text.as_bytes(), "block {block}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

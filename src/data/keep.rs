@@ -1,0 +1,105 @@
+//! Row filters applied while a file is read: a run that only wants findings need not type the
+//! millions of rows that cannot become one.
+//!
+//! A [`RowFilter`] must be a *necessary* condition for a row to reach a finding, tested on the
+//! same cell text the typed column would be built from, so that filtering never changes a result.
+//! Rows it turns away are counted and their event times kept (the default `now()` is the newest
+//! event of all rows, filtered or not). A row whose event time is missing or unreadable, or that
+//! holds any typed value (a port, a flag, a date) that cannot be read, is always kept, so that it
+//! is reported exactly as without a filter: filters change what is typed, never what is said.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use polars::prelude::DataFrame;
+
+use super::schema::TableKind;
+use crate::kql::time::Nanos;
+
+/// The test: the cells of [`RowFilter::columns`] for one row, `None` where missing.
+pub type KeepFn = dyn Fn(&[Option<&str>]) -> bool + Send + Sync;
+
+/// A necessary condition on one table's rows.
+#[derive(Clone)]
+pub struct RowFilter {
+    /// Canonical column names the test reads, in the order it receives them.
+    pub columns: Vec<&'static str>,
+    pub keep: Arc<KeepFn>,
+}
+
+impl RowFilter {
+    pub fn new(
+        columns: &[&'static str],
+        keep: impl Fn(&[Option<&str>]) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            columns: columns.to_vec(),
+            keep: Arc::new(keep),
+        }
+    }
+
+    /// Keeps no row (its times still count towards `now()`).
+    pub fn none() -> Self {
+        Self::new(&[], |_| false)
+    }
+}
+
+/// Builds a table's filter from another table once that one is loaded (sign-ins need the
+/// threat-intel addresses); gets `None` when no file held that table.
+pub type BuildFilter = dyn Fn(Option<&DataFrame>) -> RowFilter + Send + Sync;
+
+/// The filters of a run, by table. Tables without one are loaded whole.
+#[derive(Clone, Default)]
+pub struct RowFilters {
+    pub now: BTreeMap<TableKind, RowFilter>,
+    /// `(table, after, build)`: `table`'s files are read once `after` is loaded.
+    pub deferred: Vec<(TableKind, TableKind, Arc<BuildFilter>)>,
+}
+
+impl RowFilters {
+    pub fn is_empty(&self) -> bool {
+        self.now.is_empty() && self.deferred.is_empty()
+    }
+
+    pub fn is_deferred(&self, table: TableKind) -> bool {
+        self.deferred.iter().any(|(t, _, _)| *t == table)
+    }
+}
+
+/// Rows a filter turned away: how many, and their event times' range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Skipped {
+    pub rows: usize,
+    pub times: Option<(Nanos, Nanos)>,
+}
+
+impl Skipped {
+    pub fn add(&mut self, time: Nanos) {
+        self.rows += 1;
+        self.times = Some(match self.times {
+            Some((lo, hi)) => (lo.min(time), hi.max(time)),
+            None => (time, time),
+        });
+    }
+
+    pub fn merge(&mut self, other: Skipped) {
+        self.rows += other.rows;
+        self.times = widen(self.times, other.times);
+    }
+}
+
+/// The smallest range holding both.
+pub fn widen(a: Option<(Nanos, Nanos)>, b: Option<(Nanos, Nanos)>) -> Option<(Nanos, Nanos)> {
+    match (a, b) {
+        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+        (x, None) | (None, x) => x,
+    }
+}
+
+impl std::fmt::Debug for RowFilters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let now: Vec<&str> = self.now.keys().map(|t| t.name()).collect();
+        let later: Vec<&str> = self.deferred.iter().map(|(t, _, _)| t.name()).collect();
+        write!(f, "RowFilters {{ now: {now:?}, deferred: {later:?} }}")
+    }
+}

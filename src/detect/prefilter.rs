@@ -1,0 +1,96 @@
+//! The row filters of a `hunt`: for each table, a necessary condition for a row to reach a
+//! finding of the selected detections, tested on the cell text as it is read, so that millions
+//! of rows that cannot match are never typed (see [`crate::data::keep`]).
+//!
+//! Each test is the detection's own filter on the columns it reads, with nothing narrowed: the
+//! `has_any` matchers are the ones the plans use.
+
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock};
+
+use polars::prelude::*;
+
+use super::anonymized_signin::anonymizer_indicators;
+use super::multihop_proxy::{
+    KNOWN_PROXY_TOOLS, SSH_FILE_NAMES, SSH_PROXY_ARGS, SUSPICIOUS_PROXY_ARGS, TOR_PORTS,
+};
+use super::registry::DetectionId;
+use crate::data::keep::{RowFilter, RowFilters};
+use crate::data::schema::TableKind;
+use crate::data::values::parse_int;
+use crate::kql::has::{in_ci, HasAny};
+
+static TOOLS: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(KNOWN_PROXY_TOOLS));
+static ARGS: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(SUSPICIOUS_PROXY_ARGS));
+static SSH_ARGS: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(SSH_PROXY_ARGS));
+
+/// Query 004's process legs: a proxy tool or argument, or ssh with a forwarding argument.
+pub fn process_filter() -> RowFilter {
+    RowFilter::new(&["FileName", "ProcessCommandLine"], |cells| {
+        let file = cells[0].unwrap_or("");
+        let command = cells[1].unwrap_or("");
+        TOOLS.is_match(file)
+            || ARGS.is_match(command)
+            || (in_ci(file, SSH_FILE_NAMES).is_some() && SSH_ARGS.is_match(command))
+    })
+}
+
+/// Query 004's network leg: a Tor port on a public address. (A port that cannot be read at all
+/// keeps its row whatever the test says: see [`crate::data::keep`].)
+pub fn network_filter() -> RowFilter {
+    RowFilter::new(&["RemotePort", "RemoteIPType"], |cells| {
+        let port = cells[0].filter(|p| !p.eq_ignore_ascii_case("null"));
+        port.and_then(parse_int)
+            .is_some_and(|p| TOR_PORTS.contains(&p))
+            && cells[1] == Some("Public")
+    })
+}
+
+/// Rule 000's sign-ins: a success from an address some anonymiser indicator names (whatever its
+/// dates: `now()` is not known until every event is read).
+pub fn signin_filter(ti: Option<&DataFrame>) -> RowFilter {
+    let addresses: HashSet<String> = ti
+        .and_then(|ti| {
+            let ips = anonymizer_indicators(ti.clone().lazy())
+                .select([col("NetworkIP")])
+                .collect()
+                .ok()?;
+            let ips = ips.column("NetworkIP").ok()?.str().ok()?.clone();
+            Some(ips.iter().flatten().map(str::to_string).collect())
+        })
+        .unwrap_or_default();
+    RowFilter::new(&["IPAddress", "ResultType"], move |cells| {
+        cells[1] == Some("0") && cells[0].is_some_and(|ip| addresses.contains(ip))
+    })
+}
+
+/// The filters for a hunt running `detections`: tables no selected detection reads keep no rows
+/// (their event times still count towards `now()`); threat intel is kept whole.
+pub fn hunt_filters(detections: &[DetectionId]) -> RowFilters {
+    let mut filters = RowFilters::default();
+    if detections.contains(&DetectionId::MultihopProxy) {
+        filters
+            .now
+            .insert(TableKind::DeviceProcess, process_filter());
+        filters
+            .now
+            .insert(TableKind::DeviceNetwork, network_filter());
+    } else {
+        filters
+            .now
+            .insert(TableKind::DeviceProcess, RowFilter::none());
+        filters
+            .now
+            .insert(TableKind::DeviceNetwork, RowFilter::none());
+    }
+    if detections.contains(&DetectionId::AnonymizedSignin) {
+        filters.deferred.push((
+            TableKind::SignIn,
+            TableKind::ThreatIntel,
+            Arc::new(signin_filter),
+        ));
+    } else {
+        filters.now.insert(TableKind::SignIn, RowFilter::none());
+    }
+    filters
+}
