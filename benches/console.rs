@@ -1,11 +1,18 @@
-//! `cargo bench --bench console`: the console on a large generated export. Measures the time to
-//! first findings (load + detect + rows, what the worker does before the table appears) and the
-//! latency of pivots, drill-downs, find and sort through the same `update` the keys drive.
-//! Sizes: PROXYHUNT_BENCH_SIGNINS (default 1,000,000) sign-ins, a tenth as many device events.
+//! `cargo bench --bench console`: the console on a large export. Measures the time to first
+//! findings (what the worker does before the table appears: the rows that can match, detect,
+//! rows), the time to every event (for go hunt), and the latency of pivots, drill-downs, tuning
+//! switches, find and sort through the same `update` the keys drive, with the built-in catalog.
+//! Input: PROXYHUNT_BENCH_DIR (an export), else a generated one of PROXYHUNT_BENCH_SIGNINS
+//! (default 1,000,000) sign-ins and a tenth as many device events, with the planted rates
+//! multiplied by PROXYHUNT_BENCH_HIT_SCALE (default 1). PROXYHUNT_BENCH_SKIP_ALL skips loading
+//! every event.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use proxyhunt::data::load::{load, LoadOptions};
+use proxyhunt::detect::prefilter::hunt_filters;
 use proxyhunt::detect::HuntOptions;
 use proxyhunt::generate::{generate, GenFormat, GenOptions};
 use proxyhunt::tui::state::{Focus, State};
@@ -41,11 +48,20 @@ fn time_actions(label: &str, state: &mut State, setup: &[Action], action: Action
     );
 }
 
-fn main() {
-    let signins: u64 = std::env::var("PROXYHUNT_BENCH_SIGNINS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+/// The export to open: `PROXYHUNT_BENCH_DIR` if set (e.g. the scale benchmark's 5M-row set),
+/// else one generated here.
+fn export_dir() -> (PathBuf, Option<tempfile::TempDir>) {
+    if let Some(dir) = std::env::var_os("PROXYHUNT_BENCH_DIR") {
+        return (PathBuf::from(dir), None);
+    }
+    let env = |name: &str, default: f64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(default)
+    };
+    let signins = env("PROXYHUNT_BENCH_SIGNINS", 1_000_000.0) as u64;
+    let hit_scale = env("PROXYHUNT_BENCH_HIT_SCALE", 1.0);
     let dir = tempfile::tempdir().expect("temp dir");
     let t = Instant::now();
     let options = GenOptions {
@@ -55,24 +71,42 @@ fn main() {
         ti: 10_000,
         seed: 1,
         format: GenFormat::Csv,
+        hit_scale,
     };
     let expected = generate(dir.path(), &options).expect("generate");
-    let bytes: u64 = std::fs::read_dir(dir.path())
+    println!(
+        "generated {signins} sign-ins + {} process + {} network + 10000 TI (hit scale {hit_scale}) in {:.1}s; expected {expected:?}",
+        signins / 10,
+        signins / 10,
+        t.elapsed().as_secs_f64()
+    );
+    (dir.path().to_path_buf(), Some(dir))
+}
+
+fn main() {
+    let (dir, _keep) = export_dir();
+    let bytes: u64 = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok()?.metadata().ok())
         .map(|m| m.len())
         .sum();
-    println!("generated {signins} sign-ins + {} process + {} network + 10000 TI ({:.0} MB) in {:.1}s; expected {expected:?}",
-        signins / 10, signins / 10, bytes as f64 / 1e6, t.elapsed().as_secs_f64());
+    println!("export: {} ({:.0} MB)", dir.display(), bytes as f64 / 1e6);
+    let paths = [dir.clone()];
+    let hunt_options = HuntOptions::default();
 
+    // What the console's worker does: the rows that can match first, then every event.
     let t = Instant::now();
-    let ds = load(&[dir.path().to_path_buf()], &LoadOptions::default());
+    let first = LoadOptions {
+        filters: hunt_filters(&hunt_options.detections),
+        ..LoadOptions::default()
+    };
+    let ds = load(&paths, &first);
     let t_load = t.elapsed();
     let loaded = loaded_from(
         ds,
-        &HuntOptions::default(),
+        &hunt_options,
         "window all events".into(),
-        &TuningSource::None,
+        &TuningSource::Builtin,
     )
     .expect("hunt");
     let t_first = t.elapsed();
@@ -83,9 +117,18 @@ fn main() {
         (t_first - t_load).as_secs_f64(),
         loaded.rows.len()
     );
-
     let mut state = State::new(false, "window all events".into(), false);
     state.set_loaded(loaded);
+    if std::env::var_os("PROXYHUNT_BENCH_SKIP_ALL").is_none() {
+        let t = Instant::now();
+        let all = load(&paths, &LoadOptions::default());
+        println!(
+            "then every event (for go hunt): {:.2}s more",
+            t.elapsed().as_secs_f64()
+        );
+        state.set_all_events(Arc::new(all));
+    }
+
     time_actions("pivot: next key", &mut state, &[], Action::PivotNext, &[]);
     time_actions(
         "drill-down from the pivot (Enter)",
@@ -114,6 +157,13 @@ fn main() {
         &[],
         Action::SortNext,
         &[],
+    );
+    time_actions(
+        "tuning: switch a filter (t, Space)",
+        &mut state,
+        &[Action::OpenTuning],
+        Action::ToggleFilter,
+        &[Action::Back],
     );
     state.focus = Focus::Findings;
     time_actions(

@@ -55,6 +55,10 @@ pub struct GenerateArgs {
     /// csv or ndjson.
     #[arg(long, default_value = "csv")]
     pub format: String,
+    /// Multiplies the planted true-positive rates (0.1% of sign-ins, 0.2% of process and
+    /// network events).
+    #[arg(long, default_value_t = 1.0)]
+    pub hit_scale: f64,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -66,6 +66,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ti: args.ti,
                 seed: args.seed,
                 format,
+                hit_scale: args.hit_scale,
             };
             let expected = generate(&args.out, &options)
                 .with_context(|| format!("writing {}", args.out.display()))?;

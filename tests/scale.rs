@@ -23,6 +23,7 @@ fn messy_export(dir: &Path, format: GenFormat) {
         ti: 400,
         seed: 11,
         format,
+        hit_scale: 1.0,
     };
     generate(dir, &options).expect("generates");
     if format != GenFormat::Csv {

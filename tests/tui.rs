@@ -354,3 +354,66 @@ fn exclusion_from_a_finding_previews_warns_and_saves_keeping_comments() {
     assert!(issues.is_empty(), "{issues:?}");
     assert_eq!(filters.last().unwrap().id, "exclusion-9");
 }
+
+#[test]
+fn findings_come_first_and_go_hunt_waits_for_every_event() {
+    use proxyhunt::data::load::{load, LoadOptions};
+    use proxyhunt::detect::prefilter::hunt_filters;
+    let paths = [common::repo().join("sample-data")];
+    let first = LoadOptions {
+        filters: hunt_filters(&HuntOptions::default().detections),
+        ..LoadOptions::default()
+    };
+    let matching = load(&paths, &first);
+    let all = load(&paths, &LoadOptions::default());
+    let mut complete = state_for(load(&paths, &LoadOptions::default()), false);
+    let mut s = State::new(false, "window all events".into(), false);
+    let mut loaded = loaded_from(
+        matching,
+        &HuntOptions::default(),
+        "window all events".into(),
+        &TuningSource::None,
+    )
+    .expect("loads");
+    loaded.complete = false;
+    assert!(apply_reply(&mut s, Reply::Loaded(Box::new(loaded))).is_none());
+    // The same findings, and the tables count every row read, before every event is in.
+    assert_eq!(s.rows.len(), complete.rows.len());
+    assert_eq!(s.tables, complete.tables);
+    assert!(render(&s, 80, 24).contains("loading all events"));
+
+    // Go hunt opens and waits; nothing is asked of the worker yet.
+    drive(&mut s, &[Action::PivotNext]);
+    drive(&mut complete, &[Action::PivotNext]);
+    assert!(matches!(
+        update(&mut s, Action::GoHunt),
+        Some(Effect::Context { .. })
+    ));
+    assert!(render(&s, 80, 24).contains("waiting for every event"));
+
+    // Every event arrives: the waiting request is handed back, and answers as on a full load.
+    let Some(Effect::Context {
+        entity,
+        center,
+        half_window,
+    }) = apply_reply(&mut s, Reply::EventsLoaded(std::sync::Arc::new(all)))
+    else {
+        panic!("the waiting go hunt is released")
+    };
+    assert!(s.events_loading.is_none());
+    let events = context_events(s.dataset.as_ref().unwrap(), &entity, center, half_window);
+    apply_reply(
+        &mut s,
+        Reply::Context {
+            entity,
+            half_window,
+            events: events.map_err(|e| e.to_string()),
+        },
+    );
+    drive(&mut complete, &[Action::GoHunt]);
+    let (Overlay::Context(got), Overlay::Context(want)) = (&s.overlay, &complete.overlay) else {
+        panic!("both show go hunt")
+    };
+    assert_eq!(got.events, want.events);
+    assert!(got.events.as_ref().is_some_and(|e| e.len() > 1));
+}

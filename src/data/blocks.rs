@@ -6,6 +6,8 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::sync::mpsc::{channel, sync_channel};
+use std::sync::Mutex;
 
 /// Blocks hold at least this many bytes (and whole records).
 pub const BLOCK_BYTES: usize = 64 << 20;
@@ -86,6 +88,65 @@ impl CsvBlocks {
                 None => {}
             }
         }
+    }
+}
+
+impl CsvBlocks {
+    /// Runs `work` on every remaining block, one block per core while this thread reads the
+    /// next, and returns the results in file order. `work` hands the block's buffer back for
+    /// reuse. Stops at a read error, returned with the results before it.
+    pub fn map_in_order<T: Send>(
+        &mut self,
+        work: impl Fn(Vec<u8>, u64) -> (T, Vec<u8>) + Sync,
+    ) -> (Vec<T>, Option<io::Error>) {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Bounded: at most `workers` blocks wait, so memory holds a few blocks, not the file.
+        let (job_tx, job_rx) = sync_channel::<(usize, Vec<u8>, u64)>(workers);
+        let job_rx = Mutex::new(job_rx);
+        let (done_tx, done_rx) = channel::<(usize, T, Vec<u8>)>();
+        let mut done: Vec<(usize, T)> = Vec::new();
+        let mut error = None;
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let done_tx = done_tx.clone();
+                let (job_rx, work) = (&job_rx, &work);
+                scope.spawn(move || loop {
+                    let job = job_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((index, bytes, line))) = job else {
+                        break;
+                    };
+                    let (result, buffer) = work(bytes, line);
+                    if done_tx.send((index, result, buffer)).is_err() {
+                        break;
+                    }
+                });
+            }
+            let mut next = 0;
+            loop {
+                for (index, result, buffer) in done_rx.try_iter() {
+                    self.recycle(buffer);
+                    done.push((index, result));
+                }
+                match self.next_block() {
+                    Ok(Some((bytes, line))) => {
+                        if job_tx.send((next, bytes, line)).is_err() {
+                            break;
+                        }
+                        next += 1;
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            drop(job_tx);
+        });
+        drop(done_tx);
+        done.extend(done_rx.try_iter().map(|(i, r, _)| (i, r)));
+        done.sort_by_key(|(i, _)| *i);
+        (done.into_iter().map(|(_, r)| r).collect(), error)
     }
 }
 

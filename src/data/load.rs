@@ -406,6 +406,7 @@ fn read_file(
                         bytes,
                         body_start: 0,
                         body_line: line,
+                        split: false,
                     },
                     name: source.name.clone(),
                     path: source.path.clone(),
@@ -430,29 +431,27 @@ fn read_file(
                         report.notes = n.notes.clone();
                         out.add(table, &mut report, n);
                         // Later blocks have the same header: they cannot be unusable.
-                        while let Some(blocks) = rest.as_mut() {
-                            match blocks.next_block() {
-                                Ok(Some((bytes, line))) => {
-                                    let block = continued(bytes, line);
-                                    let mut log = IssueLog::default();
-                                    if let Ok(n) = normalize(&block, table, local, filter, &mut log)
-                                    {
-                                        out.add(table, &mut report, n);
-                                    }
-                                    out.issues.extend(log);
-                                    if let RawBody::Csv { bytes, .. } = block.body {
-                                        blocks.recycle(bytes);
-                                    }
+                        if let Some(blocks) = rest.as_mut() {
+                            let (pieces, error) = blocks.map_in_order(|bytes, line| {
+                                let block = continued(bytes, line);
+                                let mut log = IssueLog::default();
+                                let n = normalize(&block, table, local, filter, &mut log).ok();
+                                let RawBody::Csv { bytes, .. } = block.body else {
+                                    unreachable!("a block is CSV")
+                                };
+                                ((n, log), bytes)
+                            });
+                            for (n, log) in pieces {
+                                if let Some(n) = n {
+                                    out.add(table, &mut report, n);
                                 }
-                                Ok(None) => break,
-                                Err(e) => {
-                                    let msg = format!(
-                                        "cannot read on: {e}; the rest of the file skipped"
-                                    );
-                                    out.issues
-                                        .push("unreadable", Issue::file_error(display, msg));
-                                    break;
-                                }
+                                out.issues.extend(log);
+                            }
+                            if let Some(e) = error {
+                                let msg =
+                                    format!("cannot read on: {e}; the rest of the file skipped");
+                                out.issues
+                                    .push("unreadable", Issue::file_error(display, msg));
                             }
                         }
                         rest = None;

@@ -34,6 +34,9 @@ pub enum RawBody {
         bytes: Vec<u8>,
         body_start: usize,
         body_line: u64,
+        /// Whether a large body may be split across threads (not when the caller already runs
+        /// one block per thread).
+        split: bool,
     },
     /// Rows of JSON values, aligned with the headers, each with its line or row number.
     Rows(Vec<(u64, Vec<Value>)>),
@@ -201,9 +204,11 @@ impl RawSource {
                 bytes,
                 body_start,
                 body_line,
+                split,
             } => self.extract_csv(
                 &bytes[*body_start..],
                 *body_line,
+                *split,
                 requests,
                 filter,
                 table,
@@ -259,13 +264,14 @@ impl RawSource {
         &'a self,
         body: &'a [u8],
         body_line: u64,
+        split: bool,
         requests: &[Vec<usize>],
         filter: Option<&ExtractFilter>,
         table: &str,
         log: &mut IssueLog,
     ) -> Extracted<'a> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let parts = if body.len() >= PARALLEL_CSV_BYTES {
+        let parts = if split && body.len() >= PARALLEL_CSV_BYTES {
             threads
         } else {
             1
@@ -609,6 +615,7 @@ mod tests {
                 bytes,
                 body_start,
                 body_line: 2,
+                split: true,
             },
             rejected: 0,
         }

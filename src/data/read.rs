@@ -151,6 +151,7 @@ fn read_csv(
             body_start: start + body_start,
             bytes: owned,
             body_line,
+            split: true,
         },
         rejected: 0,
     })

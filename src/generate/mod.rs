@@ -28,6 +28,9 @@ pub struct GenOptions {
     pub ti: u64,
     pub seed: u64,
     pub format: GenFormat,
+    /// Multiplies the planted rates below (1.0 for the stated rates; more to test the console
+    /// with many findings).
+    pub hit_scale: f64,
 }
 
 /// Planted rates: the share of events that are true positives.
@@ -301,7 +304,7 @@ pub fn generate(dir: &Path, options: &GenOptions) -> std::io::Result<Expected> {
         ],
     )?;
     for _ in 0..options.signins {
-        let planted = options.ti > 0 && rng.chance(SIGNIN_TOR_RATE);
+        let planted = options.ti > 0 && rng.chance(SIGNIN_TOR_RATE * options.hit_scale);
         let ip = if planted {
             anon_ip(rng.below(anon_pool))
         } else {
@@ -344,7 +347,7 @@ pub fn generate(dir: &Path, options: &GenOptions) -> std::io::Result<Expected> {
     ];
     let mut pr = Sink::create(dir, "DeviceProcessEvents", options.format, &process_cols)?;
     for _ in 0..options.process {
-        let (file, cmd) = if rng.chance(PROCESS_HIT_RATE) {
+        let (file, cmd) = if rng.chance(PROCESS_HIT_RATE * options.hit_scale) {
             let (f, c, ptl, ssh) = *rng.pick(PLANTED);
             expected.proxy_tool_launch += u64::from(ptl);
             expected.ssh_multi_hop_proxy += u64::from(ssh);
@@ -379,7 +382,7 @@ pub fn generate(dir: &Path, options: &GenOptions) -> std::io::Result<Expected> {
     ];
     let mut nw = Sink::create(dir, "DeviceNetworkEvents", options.format, &net_cols)?;
     for _ in 0..options.network {
-        let hit = rng.chance(NETWORK_HIT_RATE);
+        let hit = rng.chance(NETWORK_HIT_RATE * options.hit_scale);
         let (port, kind) = if hit {
             (*rng.pick(TOR_PORTS), "Public")
         } else if rng.chance(0.01) {

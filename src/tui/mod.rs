@@ -36,15 +36,26 @@ pub struct ConsoleArgs {
     pub tuning: TuningSource,
 }
 
-/// Applies a worker reply to the state.
-pub fn apply_reply(state: &mut State, reply: Reply) {
+/// Applies a worker reply to the state; returns work it unblocked (a go hunt that waited for
+/// every event).
+pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
     match reply {
         Reply::Progress(step) => {
             if let Phase::Loading { step: s, .. } = &mut state.phase {
                 *s = step;
+            } else if let Some((s, _)) = &mut state.events_loading {
+                *s = step;
             }
         }
         Reply::Loaded(loaded) => state.set_loaded(*loaded),
+        Reply::EventsLoaded(dataset) => {
+            let (entity, center, half_window) = state.set_all_events(dataset)?;
+            return Some(Effect::Context {
+                entity,
+                center,
+                half_window,
+            });
+        }
         Reply::LoadFailed(e) => state.phase = Phase::Failed(e),
         Reply::Context {
             entity,
@@ -89,6 +100,7 @@ pub fn apply_reply(state: &mut State, reply: Reply) {
             });
         }
     }
+    None
 }
 
 /// Hands an effect to the worker.
@@ -99,6 +111,10 @@ fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
             center,
             half_window,
         } => {
+            // Until every event is in, the overlay says so; the request goes when they are.
+            if state.events_loading.is_some() {
+                return;
+            }
             if let Some(dataset) = &state.dataset {
                 let _ = tx.send(Request::Context {
                     dataset: dataset.clone(),
@@ -156,7 +172,9 @@ pub fn run(args: ConsoleArgs) -> Result<()> {
     let result = (|| -> Result<()> {
         while !state.quit {
             while let Ok(reply) = rx.try_recv() {
-                apply_reply(&mut state, reply);
+                if let Some(effect) = apply_reply(&mut state, reply) {
+                    start(effect, &mut state, &tx);
+                }
             }
             terminal.draw(|f| view::draw(f, &state))?;
             if !event::poll(Duration::from_millis(100))? {

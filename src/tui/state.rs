@@ -133,10 +133,15 @@ pub struct Loaded {
     pub tuning_path: PathBuf,
     /// Problems found in the tuning file, for the status line.
     pub tuning_issues: Vec<String>,
+    /// Whether `dataset` holds every event; else only the rows that match, and every event
+    /// follows (see [`super::worker::Reply::EventsLoaded`]).
+    pub complete: bool,
 }
 
 pub struct State {
     pub phase: Phase,
+    /// While the findings are shown: loading every event for go hunt (`None` once in).
+    pub events_loading: Option<(String, Instant)>,
     pub is_sample: bool,
     pub window: String,
     pub now: Option<Nanos>,
@@ -183,6 +188,7 @@ impl State {
                 step: "starting".into(),
                 started: Instant::now(),
             },
+            events_loading: None,
             is_sample,
             window,
             now: None,
@@ -222,7 +228,7 @@ impl State {
     pub fn set_loaded(&mut self, loaded: Loaded) {
         self.tables = TableKind::ALL
             .iter()
-            .map(|t| (*t, loaded.dataset.rows(*t)))
+            .map(|t| (*t, loaded.dataset.rows_read(*t)))
             .collect();
         self.problems = loaded.dataset.issues.total();
         self.now = Some(loaded.now);
@@ -238,7 +244,23 @@ impl State {
             self.message = Some(format!("tuning: {}", loaded.tuning_issues.join("; ")));
         }
         self.phase = Phase::Ready;
+        self.events_loading =
+            (!loaded.complete).then(|| ("loading every event".to_string(), Instant::now()));
         self.retune();
+    }
+
+    /// Takes every event once the findings are shown; returns the go hunt request that was
+    /// waiting for them, if any.
+    pub fn set_all_events(&mut self, dataset: Arc<Dataset>) -> Option<(Entity, Nanos, Nanos)> {
+        self.problems = dataset.issues.total();
+        self.dataset = Some(dataset);
+        self.events_loading = None;
+        match &self.overlay {
+            Overlay::Context(view) if view.events.is_none() => {
+                Some((view.entity.clone(), view.center, view.half_window))
+            }
+            _ => None,
+        }
     }
 
     /// Re-evaluates the filters (after a toggle or a new exclusion), then the views.

@@ -11,6 +11,7 @@ use polars::prelude::*;
 
 use super::state::{Loaded, DEFAULT_TUNING_FILE};
 use crate::data::load::{load_with_progress, Dataset, LoadOptions};
+use crate::detect::prefilter::hunt_filters;
 use crate::detect::{hunt, HuntOptions};
 use crate::explore::context::indicators_by_ip;
 use crate::explore::{context_events, finding_rows, ContextEvent, Entity};
@@ -49,6 +50,9 @@ pub enum Request {
 pub enum Reply {
     Progress(String),
     Loaded(Box<Loaded>),
+    /// Every event, after a [`Reply::Loaded`] that held only the rows that match (go hunt needs
+    /// them all).
+    EventsLoaded(Arc<Dataset>),
     LoadFailed(String),
     Context {
         entity: Entity,
@@ -109,6 +113,7 @@ pub fn loaded_from(
         tuning: tuning_filters,
         tuning_path,
         tuning_issues: issues.iter().map(ToString::to_string).collect(),
+        complete: true,
     })
 }
 
@@ -121,15 +126,29 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Reply {
             window,
             tuning,
         } => {
+            // Findings first, from the rows that can match (as `hunt` loads them); then every
+            // event, for go hunt, while the analyst already works.
+            let in_two = !paths.is_empty();
+            let first = LoadOptions {
+                filters: hunt_filters(&hunt.detections),
+                ..load.clone()
+            };
             let mut progress = |s: String| {
                 let _ = tx.send(Reply::Progress(s));
             };
-            let ds = load_with_progress(&paths, &load, &mut progress);
+            let ds = load_with_progress(&paths, if in_two { &first } else { &load }, &mut progress);
             progress("running the detections".into());
             match loaded_from(ds, &hunt, window, &tuning) {
-                Ok(l) => Reply::Loaded(Box::new(l)),
-                Err(e) => Reply::LoadFailed(e),
+                Ok(mut l) => {
+                    l.complete = !in_two;
+                    if tx.send(Reply::Loaded(Box::new(l))).is_err() || !in_two {
+                        return Reply::Progress(String::new());
+                    }
+                }
+                Err(e) => return Reply::LoadFailed(e),
             }
+            let all = load_with_progress(&paths, &load, &mut progress);
+            Reply::EventsLoaded(Arc::new(all))
         }
         Request::Context {
             dataset,

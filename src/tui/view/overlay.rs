@@ -92,6 +92,9 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
         short_time(view.center)
     );
     let lines: Vec<Line> = match &view.events {
+        None if state.events_loading.is_some() => vec![Line::from(
+            "waiting for every event to load (the findings came first); this fills in by itself",
+        )],
         None => vec![Line::from("querying all loaded tables...")],
         Some(events) if events.is_empty() => {
             vec![Line::from("no events of this entity in the window")]
