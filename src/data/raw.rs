@@ -205,15 +205,17 @@ impl RawSource {
                 body_start,
                 body_line,
                 split,
-            } => self.extract_csv(
-                &bytes[*body_start..],
-                *body_line,
-                *split,
-                requests,
-                filter,
-                table,
-                log,
-            ),
+            } => {
+                // A large body is parsed in record-aligned pieces on every core; pieces are
+                // joined in order, so rows, lines and messages are exactly as one pass gives.
+                let body = &bytes[*body_start..];
+                let parts = if *split && body.len() >= PARALLEL_CSV_BYTES {
+                    std::thread::available_parallelism().map_or(1, |n| n.get())
+                } else {
+                    1
+                };
+                self.extract_csv_in(body, *body_line, requests, filter, table, log, parts)
+            }
             RawBody::Rows(rows) => {
                 let mut out = Extracted::empty(requests.len());
                 let mut cells: Vec<Option<Cell>> = vec![None; requests.len()];
@@ -256,27 +258,6 @@ impl RawSource {
             column: column.map(str::to_string),
             message: msg,
         }
-    }
-
-    /// Parses the CSV body, in record-aligned pieces on every core when it is large; pieces are
-    /// joined in order, so rows, lines and messages are exactly as a single pass gives them.
-    fn extract_csv<'a>(
-        &'a self,
-        body: &'a [u8],
-        body_line: u64,
-        split: bool,
-        requests: &[Vec<usize>],
-        filter: Option<&ExtractFilter>,
-        table: &str,
-        log: &mut IssueLog,
-    ) -> Extracted<'a> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let parts = if split && body.len() >= PARALLEL_CSV_BYTES {
-            threads
-        } else {
-            1
-        };
-        self.extract_csv_in(body, body_line, requests, filter, table, log, parts)
     }
 
     #[allow(clippy::too_many_arguments)]
