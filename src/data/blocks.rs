@@ -100,8 +100,9 @@ impl CsvBlocks {
         work: impl Fn(Vec<u8>, u64) -> (T, Vec<u8>) + Sync,
     ) -> (Vec<T>, Option<io::Error>) {
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // Bounded: at most `workers` blocks wait, so memory holds a few blocks, not the file.
-        let (job_tx, job_rx) = sync_channel::<(usize, Vec<u8>, u64)>(workers);
+        // A rendezvous: a block is read only when a worker takes the last one, so memory holds
+        // a block per worker plus the one being read, not the file.
+        let (job_tx, job_rx) = sync_channel::<(usize, Vec<u8>, u64)>(0);
         let job_rx = Mutex::new(job_rx);
         let (done_tx, done_rx) = channel::<(usize, T, Vec<u8>)>();
         let mut done: Vec<(usize, T)> = Vec::new();

@@ -65,7 +65,7 @@ impl<'a> Records<'a> {
                 self.quoted_field(rec.line)?
             } else {
                 let start = self.pos;
-                let stop = memchr2(b',', b'\n', &b[start..]).map_or(b.len(), |i| start + i);
+                let stop = field_end(b, start);
                 self.pos = stop;
                 let mut end = stop;
                 if end > start && b[end - 1] == b'\r' && (stop == b.len() || b[stop] == b'\n') {
@@ -111,7 +111,7 @@ impl<'a> Records<'a> {
         };
         // After the closing quote: tolerate stray text up to the delimiter, and CR before LF.
         let after = end + 1;
-        let stop = memchr2(b',', b'\n', &b[after..]).map_or(b.len(), |i| after + i);
+        let stop = field_end(b, after);
         self.pos = stop;
         Ok(FieldSpan {
             start,
@@ -124,6 +124,25 @@ impl<'a> Records<'a> {
     pub fn resync(&mut self) {
         self.pos = self.bytes.len();
     }
+}
+
+/// The first `,` or `\n` at or after `from`, or the end. Most fields are short, where a
+/// word-at-a-time test beats setting up a vector search; long ones go on with `memchr2`.
+fn field_end(b: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut at = from;
+    for _ in 0..4 {
+        let Some(chunk) = b.get(at..at + 8) else { break };
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+        let hits = zero_byte(word ^ (ONES * u64::from(b','))) | zero_byte(word ^ (ONES * u64::from(b'\n')));
+        if hits != 0 {
+            return at + (hits.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    memchr2(b',', b'\n', &b[at..]).map_or(b.len(), |i| at + i)
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
@@ -161,6 +180,23 @@ fn bytes_quoted(bytes: &[u8], rec: &Record) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_end_finds_what_memchr2_finds() {
+        let text = b"a,bb,\n,0123456789abcdef0123456789abcdef0123456789,x\xff\x80,\n\n,,tail";
+        for from in 0..text.len() {
+            let want = memchr2(b',', b'\n', &text[from..]).map_or(text.len(), |i| from + i);
+            assert_eq!(field_end(text, from), want, "from {from}");
+        }
+        // Every byte value next to the delimiters, so that no borrow in the word test misleads.
+        for v in 0..=255u8 {
+            let t = [v, v, b',', v, v, v, v, v, v, v, b'\n', v];
+            for from in 0..t.len() {
+                let want = memchr2(b',', b'\n', &t[from..]).map_or(t.len(), |i| from + i);
+                assert_eq!(field_end(&t, from), want, "byte {v} from {from}");
+            }
+        }
+    }
 
     fn parse(text: &str) -> (Vec<(u64, Vec<String>)>, Option<CsvError>) {
         let mut r = Records::new(text.as_bytes());

@@ -317,7 +317,7 @@ impl RawSource {
     ) -> Extracted<'a> {
         let mut out = Extracted::empty(requests.len());
         let mut row: Vec<Option<Cell<'a>>> = vec![None; requests.len()];
-        let valid_utf8 = std::str::from_utf8(body).is_ok();
+        let valid_utf8 = body.is_ascii() || std::str::from_utf8(body).is_ok();
         let mut records = Records::new(body);
         let mut rec = Record::default();
         let width = self.headers.len();
