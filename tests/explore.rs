@@ -19,7 +19,8 @@ fn rows() -> (proxyhunt::data::load::Dataset, Vec<FindingRow>) {
 fn pivot_by_user_counts_and_counterparts() {
     let (_, rows) = rows();
     let all: Vec<usize> = (0..rows.len()).collect();
-    let users = pivot(&rows, &all, PivotKey::User);
+    let index = RowIndex::new(&rows);
+    let users = pivot(&rows, &index, &all, PivotKey::User);
     assert!(
         users.windows(2).all(|w| w[0].count >= w[1].count),
         "sorted by count"
@@ -31,7 +32,7 @@ fn pivot_by_user_counts_and_counterparts() {
         users.iter().map(|e| e.count).sum::<usize>(),
         rows.iter().filter(|r| !r.user.is_empty()).count()
     );
-    let types = pivot(&rows, &all, PivotKey::DetectionType);
+    let types = pivot(&rows, &index, &all, PivotKey::DetectionType);
     assert_eq!(types.len(), 4);
     assert!(types.iter().all(|e| e.first <= e.last));
 }
@@ -86,9 +87,10 @@ fn drill_downs_stack_and_exclude() {
 fn sorting_by_columns() {
     let (_, rows) = rows();
     let mut idx: Vec<usize> = (0..rows.len()).collect();
-    sort_rows(&rows, &mut idx, SortColumn::User, false);
+    let index = RowIndex::new(&rows);
+    sort_rows(&index, &mut idx, SortColumn::User, false);
     assert!(idx.windows(2).all(|w| rows[w[0]].user <= rows[w[1]].user));
-    sort_rows(&rows, &mut idx, SortColumn::Time, true);
+    sort_rows(&index, &mut idx, SortColumn::Time, true);
     assert!(idx.windows(2).all(|w| rows[w[0]].time >= rows[w[1]].time));
 }
 
@@ -122,4 +124,104 @@ fn context_of_a_device_shows_non_detection_events() {
         "{events:?}"
     );
     assert!(events.windows(2).all(|w| w[0].time <= w[1].time));
+}
+
+/// The pivot, sort and find the console uses (ids, ranks, a lower-case haystack) give what the
+/// plain definitions give, on a generated export with thousands of findings.
+#[test]
+fn indexed_views_equal_the_plain_definitions() {
+    use proxyhunt::generate::{generate, GenFormat, GenOptions};
+    use std::collections::{HashMap, HashSet};
+    let dir = tempfile::tempdir().unwrap();
+    let options = GenOptions {
+        signins: 20_000,
+        process: 5_000,
+        network: 5_000,
+        ti: 300,
+        seed: 5,
+        format: GenFormat::Csv,
+        hit_scale: 40.0,
+    };
+    generate(dir.path(), &options).unwrap();
+    let ds = load_dir(dir.path());
+    let result = hunt(&ds, &options_for_all()).unwrap();
+    let rows = finding_rows(&result.findings).unwrap();
+    assert!(rows.len() > 1_000, "{} findings", rows.len());
+    let index = RowIndex::new(&rows);
+    // Every other row, so that the views see a subset as after a drill-down.
+    let visible: Vec<usize> = (0..rows.len()).step_by(2).collect();
+
+    for key in PivotKey::ALL {
+        let mut plain: HashMap<&str, (usize, HashSet<&str>, i64, i64)> = HashMap::new();
+        for &i in &visible {
+            let (r, v) = (&rows[i], key.value(&rows[i]));
+            if v.is_empty() {
+                continue;
+            }
+            let e = plain
+                .entry(v)
+                .or_insert((0, HashSet::new(), r.time, r.time));
+            e.0 += 1;
+            let o = key.counterpart().value(r);
+            if !o.is_empty() {
+                e.1.insert(o);
+            }
+            e.2 = e.2.min(r.time);
+            e.3 = e.3.max(r.time);
+        }
+        let mut want: Vec<PivotEntry> = plain
+            .into_iter()
+            .map(|(v, (count, others, first, last))| PivotEntry {
+                value: v.to_string(),
+                count,
+                distinct: others.len(),
+                first,
+                last,
+            })
+            .collect();
+        want.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        assert_eq!(pivot(&rows, &index, &visible, key), want, "{key:?}");
+    }
+
+    for column in SortColumn::ALL {
+        for descending in [false, true] {
+            let mut want = visible.clone();
+            want.sort_by(|&a, &b| {
+                let o = column.compare(&rows[a], &rows[b]);
+                if descending {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+            let mut got = visible.clone();
+            sort_rows(&index, &mut got, column, descending);
+            assert_eq!(got, want, "{column:?} descending {descending}");
+        }
+    }
+
+    for needle in [
+        "tor",
+        "TOR.EXE",
+        "-d ",
+        "contoso.com",
+        "9050",
+        "é",
+        "no such text",
+    ] {
+        let lower = needle.to_lowercase();
+        let want: Vec<usize> = (0..rows.len())
+            .filter(|&i| {
+                rows[i]
+                    .fields
+                    .iter()
+                    .any(|(_, v)| v.to_lowercase().contains(&lower))
+            })
+            .collect();
+        assert_eq!(visible_rows(&rows, &[], needle), want, "{needle}");
+    }
+}
+
+fn options_for_all() -> proxyhunt::detect::HuntOptions {
+    options(Lookback::All, None)
 }

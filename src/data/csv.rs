@@ -133,10 +133,13 @@ fn field_end(b: &[u8], from: usize) -> usize {
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut at = from;
     for _ in 0..4 {
-        let Some(chunk) = b.get(at..at + 8) else { break };
+        let Some(chunk) = b.get(at..at + 8) else {
+            break;
+        };
         let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-        let hits = zero_byte(word ^ (ONES * u64::from(b','))) | zero_byte(word ^ (ONES * u64::from(b'\n')));
+        let hits = zero_byte(word ^ (ONES * u64::from(b',')))
+            | zero_byte(word ^ (ONES * u64::from(b'\n')));
         if hits != 0 {
             return at + (hits.trailing_zeros() / 8) as usize;
         }

@@ -1,7 +1,7 @@
 //! Narrowing the findings: stacked drill-downs (keep or exclude a pivot value) and a text find.
 
 use super::pivot::PivotKey;
-use super::rows::FindingRow;
+use super::rows::{FindingRow, FIELD_END};
 
 /// One step of a drill-down: keep (or, with `exclude`, drop) findings whose `key` is `value`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,11 +29,14 @@ impl DrillDown {
 
 /// Whether any field of the row contains `needle` (lower-case), ignoring case.
 pub fn row_contains(row: &FindingRow, needle_lower: &str) -> bool {
-    needle_lower.is_empty()
-        || row
+    if needle_lower.contains(FIELD_END) {
+        // Cannot be typed; kept exact all the same.
+        return row
             .fields
             .iter()
-            .any(|(_, v)| v.to_lowercase().contains(needle_lower))
+            .any(|(_, v)| v.to_lowercase().contains(needle_lower));
+    }
+    needle_lower.is_empty() || row.search.contains(needle_lower)
 }
 
 /// Indices of the rows that pass every drill-down and the find text, in row order.

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod filter;
+pub mod index;
 pub mod pivot;
 pub mod rows;
 pub mod sort;
@@ -10,6 +11,7 @@ pub mod timeline;
 
 pub use context::{context_events, ContextEvent, Entity};
 pub use filter::{visible_rows, DrillDown};
+pub use index::RowIndex;
 pub use pivot::{pivot, PivotEntry, PivotKey};
 pub use rows::{finding_rows, FindingRow};
 pub use sort::{sort_rows, SortColumn};

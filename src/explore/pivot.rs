@@ -1,8 +1,7 @@
 //! Frequency tables over findings: for each value of an entity, how many findings, how many
 //! distinct counterparts (IPs per user, users per IP, ...), first and last seen.
 
-use std::collections::{HashMap, HashSet};
-
+use super::index::{RowIndex, NO_VALUE};
 use super::rows::FindingRow;
 use crate::kql::time::Nanos;
 
@@ -93,44 +92,47 @@ pub struct PivotEntry {
     pub last: Nanos,
 }
 
-/// The pivot of the given rows by `key`, most findings first (ties by value).
-pub fn pivot(rows: &[FindingRow], visible: &[usize], key: PivotKey) -> Vec<PivotEntry> {
-    struct Acc<'a> {
-        count: usize,
-        others: HashSet<&'a str>,
-        first: Nanos,
-        last: Nanos,
-    }
-    let other = key.counterpart();
-    let mut groups: HashMap<&str, Acc> = HashMap::new();
+/// The pivot of the given rows by `key`, most findings first (ties by value). Counts value ids
+/// from the index; distinct counterparts are the distinct (value, counterpart) id pairs.
+pub fn pivot(
+    rows: &[FindingRow],
+    index: &RowIndex,
+    visible: &[usize],
+    key: PivotKey,
+) -> Vec<PivotEntry> {
+    let (ids, values) = index.ids(key);
+    let (others, _) = index.ids(key.counterpart());
+    let mut count = vec![0usize; values.len()];
+    let mut first = vec![Nanos::MAX; values.len()];
+    let mut last = vec![Nanos::MIN; values.len()];
+    let mut pairs: Vec<u64> = Vec::with_capacity(visible.len());
     for &i in visible {
-        let row = &rows[i];
-        let v = key.value(row);
-        if v.is_empty() {
+        let id = ids[i];
+        if id == NO_VALUE {
             continue;
         }
-        let acc = groups.entry(v).or_insert(Acc {
-            count: 0,
-            others: HashSet::new(),
-            first: row.time,
-            last: row.time,
-        });
-        acc.count += 1;
-        let o = other.value(row);
-        if !o.is_empty() {
-            acc.others.insert(o);
+        let g = id as usize;
+        count[g] += 1;
+        first[g] = first[g].min(rows[i].time);
+        last[g] = last[g].max(rows[i].time);
+        if others[i] != NO_VALUE {
+            pairs.push(u64::from(id) << 32 | u64::from(others[i]));
         }
-        acc.first = acc.first.min(row.time);
-        acc.last = acc.last.max(row.time);
     }
-    let mut out: Vec<PivotEntry> = groups
-        .into_iter()
-        .map(|(v, a)| PivotEntry {
-            value: v.to_string(),
-            count: a.count,
-            distinct: a.others.len(),
-            first: a.first,
-            last: a.last,
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut distinct = vec![0usize; values.len()];
+    for p in pairs {
+        distinct[(p >> 32) as usize] += 1;
+    }
+    let mut out: Vec<PivotEntry> = (0..values.len())
+        .filter(|&g| count[g] > 0)
+        .map(|g| PivotEntry {
+            value: values[g].clone(),
+            count: count[g],
+            distinct: distinct[g],
+            first: first[g],
+            last: last[g],
         })
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));

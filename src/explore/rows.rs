@@ -18,7 +18,13 @@ pub struct FindingRow {
     pub device: String,
     pub ip: String,
     pub summary: String,
+    /// Every field's text in lower case, each followed by [`FIELD_END`]: what find searches.
+    pub search: String,
 }
+
+/// Ends each field in [`FindingRow::search`], so that a match never spans two fields (finding
+/// text cannot hold it: it is typed, and control characters are not).
+pub const FIELD_END: char = '\0';
 
 impl FindingRow {
     /// A field's text, `""` when the finding's type has no such column.
@@ -79,8 +85,13 @@ pub fn finding_rows(findings: &DataFrame) -> PolarsResult<Vec<FindingRow>> {
             device: String::new(),
             ip: String::new(),
             summary: String::new(),
+            search: String::new(),
             fields,
         };
+        for (_, v) in &row.fields {
+            row.search.push_str(&v.to_lowercase());
+            row.search.push(FIELD_END);
+        }
         row.user = row.get("User").to_string();
         row.device = row.get("Device").to_string();
         row.ip = row.get("IP").to_string();

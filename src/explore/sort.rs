@@ -1,5 +1,8 @@
 //! Sorting the visible findings by a column.
 
+use std::cmp::Ordering;
+
+use super::index::RowIndex;
 use super::rows::FindingRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,22 +42,27 @@ impl SortColumn {
     }
 }
 
-/// Sorts indices by the column (stable, so equal keys keep their newest-first order).
-pub fn sort_rows(rows: &[FindingRow], indices: &mut [usize], column: SortColumn, descending: bool) {
-    indices.sort_by(|&a, &b| {
-        let (ra, rb) = (&rows[a], &rows[b]);
-        let ord = match column {
+impl SortColumn {
+    /// The order of two rows by this column.
+    pub fn compare(self, ra: &FindingRow, rb: &FindingRow) -> Ordering {
+        match self {
             SortColumn::Time => ra.time.cmp(&rb.time),
             SortColumn::Type => ra.kind.name().cmp(rb.kind.name()),
             SortColumn::User => ra.user.cmp(&rb.user),
             SortColumn::Device => ra.device.cmp(&rb.device),
             SortColumn::Ip => ra.ip.cmp(&rb.ip),
             SortColumn::Summary => ra.summary.cmp(&rb.summary),
-        };
-        if descending {
-            ord.reverse()
-        } else {
-            ord
         }
-    });
+    }
+}
+
+/// Sorts indices by the column (stable, so equal keys keep their newest-first order), comparing
+/// the index's precomputed ranks.
+pub fn sort_rows(index: &RowIndex, indices: &mut [usize], column: SortColumn, descending: bool) {
+    let ranks = index.ranks(column);
+    if descending {
+        indices.sort_by_key(|&i| std::cmp::Reverse(ranks[i]));
+    } else {
+        indices.sort_by_key(|&i| ranks[i]);
+    }
 }

@@ -13,7 +13,7 @@ use crate::data::schema::TableKind;
 use crate::detect::NotRun;
 use crate::explore::{
     pivot, sort_rows, visible_rows, ContextEvent, DrillDown, Entity, FindingRow, PivotEntry,
-    PivotKey, SortColumn,
+    PivotKey, RowIndex, SortColumn,
 };
 use crate::kql::time::{Nanos, HOUR};
 use crate::tuning::proposal::{Candidate, Preview};
@@ -133,6 +133,8 @@ pub struct Loaded {
     pub tuning_path: PathBuf,
     /// Problems found in the tuning file, for the status line.
     pub tuning_issues: Vec<String>,
+    /// Integer keys of `rows` for pivots and sorts.
+    pub index: RowIndex,
     /// Whether `dataset` holds every event; else only the rows that match, and every event
     /// follows (see [`super::worker::Reply::EventsLoaded`]).
     pub complete: bool,
@@ -160,6 +162,10 @@ pub struct State {
     pub show_suppressed: bool,
     /// Per filter: findings it matches (whether on or not), and findings only it suppresses.
     pub filter_impact: Vec<FilterImpact>,
+    /// Per filter, which rows it matches (switching a filter leaves this as it is).
+    pub filter_matches: Vec<Vec<bool>>,
+    /// Integer keys of `rows` for pivots and sorts.
+    pub index: RowIndex,
     pub drills: Vec<DrillDown>,
     pub find: String,
     pub sort: SortColumn,
@@ -204,6 +210,8 @@ impl State {
             suppressed_by: Vec::new(),
             show_suppressed: false,
             filter_impact: Vec::new(),
+            filter_matches: Vec::new(),
+            index: RowIndex::default(),
             drills: Vec::new(),
             find: String::new(),
             sort: SortColumn::Time,
@@ -235,6 +243,8 @@ impl State {
         self.window = loaded.window;
         self.not_run = loaded.not_run;
         self.rows = loaded.rows;
+        self.index = loaded.index;
+        self.filter_matches.clear();
         self.findings = Some(loaded.findings);
         self.indicators = loaded.indicators;
         self.dataset = Some(loaded.dataset);
@@ -265,7 +275,13 @@ impl State {
 
     /// Re-evaluates the filters (after a toggle or a new exclusion), then the views.
     pub fn retune(&mut self) {
-        (self.suppressed_by, self.filter_impact) = self.tuning.assess(&self.rows);
+        let known = self.filter_matches.len().min(self.tuning.filters.len());
+        self.filter_matches.truncate(known);
+        let new = self.tuning.match_rows(&self.rows, known);
+        self.filter_matches.extend(new);
+        (self.suppressed_by, self.filter_impact) = self
+            .tuning
+            .assess_matched(&self.filter_matches, self.rows.len());
         self.refresh();
     }
 
@@ -281,10 +297,10 @@ impl State {
             visible.retain(|&i| self.suppressed_by.get(i).is_none_or(Vec::is_empty));
         }
         if !(self.sort == SortColumn::Time && self.sort_desc) {
-            sort_rows(&self.rows, &mut visible, self.sort, self.sort_desc);
+            sort_rows(&self.index, &mut visible, self.sort, self.sort_desc);
         }
         self.visible = visible;
-        self.pivot = pivot(&self.rows, &self.visible, self.pivot_key);
+        self.pivot = pivot(&self.rows, &self.index, &self.visible, self.pivot_key);
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
         self.pivot_selected = self.pivot_selected.min(self.pivot.len().saturating_sub(1));
         self.detail_scroll = 0;

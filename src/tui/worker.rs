@@ -14,7 +14,7 @@ use crate::data::load::{load_with_progress, Dataset, LoadOptions};
 use crate::detect::prefilter::hunt_filters;
 use crate::detect::{hunt, HuntOptions};
 use crate::explore::context::indicators_by_ip;
-use crate::explore::{context_events, finding_rows, ContextEvent, Entity};
+use crate::explore::{context_events, finding_rows, ContextEvent, Entity, RowIndex};
 use crate::export::{write_file, CsvSafety, Format};
 use crate::kql::time::Nanos;
 use crate::tuning::save::append_filter;
@@ -102,10 +102,12 @@ pub fn loaded_from(
     let result = hunt(&ds, options).map_err(|e| format!("running the detections: {e}"))?;
     let rows = finding_rows(&result.findings).map_err(|e| e.to_string())?;
     let indicators = indicators_by_ip(&ds, result.now).map_err(|e| e.to_string())?;
+    let index = RowIndex::new(&rows);
     Ok(Loaded {
         dataset: Arc::new(ds),
         findings: result.findings,
         rows,
+        index,
         now: result.now,
         window,
         not_run: result.not_run,

@@ -73,6 +73,25 @@ impl Tuning {
 
     /// [`Tuning::evaluate`] and each filter's [`FilterImpact`], every filter tested once per row.
     pub fn assess(&self, rows: &[FindingRow]) -> (Vec<Vec<String>>, Vec<FilterImpact>) {
+        self.assess_matched(&self.match_rows(rows, 0), rows.len())
+    }
+
+    /// Which rows each filter from `from` on matches, whether it is on or not. Switching a
+    /// filter does not change this, so the console computes it once per filter.
+    pub fn match_rows(&self, rows: &[FindingRow], from: usize) -> Vec<Vec<bool>> {
+        self.filters
+            .iter()
+            .skip(from)
+            .map(|f| rows.iter().map(|r| f.matches(r)).collect())
+            .collect()
+    }
+
+    /// [`Tuning::assess`] from each filter's matches (as [`Tuning::match_rows`] gives them).
+    pub fn assess_matched(
+        &self,
+        matched: &[Vec<bool>],
+        rows: usize,
+    ) -> (Vec<Vec<String>>, Vec<FilterImpact>) {
         let mut impact: Vec<FilterImpact> = self
             .filters
             .iter()
@@ -84,12 +103,12 @@ impl Tuning {
                 only_this: 0,
             })
             .collect();
-        let mut suppressed_by = Vec::with_capacity(rows.len());
-        for r in rows {
+        let mut suppressed_by = Vec::with_capacity(rows);
+        for r in 0..rows {
             let mut by = Vec::new();
             let mut last = 0;
             for (i, f) in self.filters.iter().enumerate() {
-                if f.matches(r) {
+                if matched.get(i).is_some_and(|m| m[r]) {
                     impact[i].matched += 1;
                     if impact[i].active {
                         impact[i].suppressed += 1;
