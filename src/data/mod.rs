@@ -9,6 +9,7 @@ pub mod json;
 pub mod keep;
 pub mod load;
 pub mod normalize;
+pub mod parquet;
 pub mod raw;
 pub mod read;
 pub mod recognise;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::csv::{field_bytes, is_blank, CsvError, FieldSpan, Record, Records};
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::keep::{KeepFn, Skipped};
-use super::values::{format_datetime, is_missing, parse_datetime};
+use super::values::{is_missing, parse_datetime};
 use crate::kql::time::Nanos;
 
 /// How a source's rows are addressed in messages.
@@ -99,23 +99,30 @@ impl ExtractFilter<'_> {
         let time = text(self.time)
             .filter(|t| !t.eq_ignore_ascii_case("null"))
             .and_then(parse_datetime)?;
+        self.turns_away(&text).then_some(time)
+    }
+
+    /// Whether the test turns a row with a readable event time away: no typed value of it is
+    /// unreadable, and the test fails. `text` gives a request's cell (`None` where missing, or
+    /// where the source already holds it typed).
+    pub fn turns_away<'t>(&self, text: &dyn Fn(usize) -> Option<&'t str>) -> bool {
         let unreadable = |&(r, readable): &(usize, Readable)| {
             text(r).is_some_and(|t| !t.eq_ignore_ascii_case("null") && !readable(t))
         };
         if self.checked.iter().any(unreadable) {
-            return None;
+            return false;
         }
         let mut cells: [Option<&str>; 8] = [None; 8];
         for (slot, &r) in cells.iter_mut().zip(&self.columns) {
             *slot = text(r);
         }
         let n = self.columns.len().min(cells.len());
-        (!(self.keep)(&cells[..n])).then_some(time)
+        !(self.keep)(&cells[..n])
     }
 }
 
 impl<'a> Extracted<'a> {
-    fn empty(width: usize) -> Self {
+    pub(super) fn empty(width: usize) -> Self {
         Extracted {
             columns: vec![Vec::new(); width],
             typed: Vec::new(),
@@ -238,11 +245,11 @@ impl RawSource {
                 }
                 out
             }
-            RawBody::Parquet(bytes) => self.extract_parquet(bytes, requests, table, log),
+            RawBody::Parquet(bytes) => self.extract_parquet(bytes, requests, filter, table, log),
         }
     }
 
-    fn issue(
+    pub(super) fn issue(
         &self,
         table: &str,
         at: Option<Location>,
@@ -446,136 +453,6 @@ impl RawSource {
             ),
         );
         Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
-    }
-}
-
-impl RawSource {
-    /// Reads only the requested Parquet columns, then renders them as text for the shared
-    /// normalisation.
-    fn extract_parquet(
-        &self,
-        bytes: &[u8],
-        requests: &[Vec<usize>],
-        table: &str,
-        log: &mut IssueLog,
-    ) -> Extracted<'static> {
-        let mut wanted: Vec<String> = requests
-            .iter()
-            .flatten()
-            .map(|&i| self.headers[i].clone())
-            .collect();
-        wanted.sort();
-        wanted.dedup();
-        let read = ParquetReader::new(std::io::Cursor::new(bytes))
-            .with_columns(Some(wanted))
-            .finish();
-        match read {
-            Ok(df) => extract_frame(&df, self, requests, table, log),
-            Err(e) => {
-                let msg = format!("cannot read Parquet data: {e}");
-                log.push(
-                    "unreadable",
-                    self.issue(table, None, None, Severity::Error, msg),
-                );
-                Extracted::empty(requests.len())
-            }
-        }
-    }
-}
-
-/// Whether a Parquet column's type can be used without going through text.
-fn natively_typed(dtype: &DataType) -> bool {
-    matches!(
-        dtype,
-        DataType::String | DataType::Boolean | DataType::Datetime(_, _)
-    ) || dtype.is_integer()
-}
-
-/// A datetime column of any unit, with or without a zone, as UTC nanoseconds (Polars stores
-/// zoned datetimes as UTC); `None` for other types.
-pub fn datetime_nanos(col: &Column) -> Option<PolarsResult<Vec<Option<i64>>>> {
-    let DataType::Datetime(unit, _) = col.dtype() else {
-        return None;
-    };
-    let per_unit: i64 = match unit {
-        TimeUnit::Nanoseconds => 1,
-        TimeUnit::Microseconds => 1_000,
-        TimeUnit::Milliseconds => 1_000_000,
-    };
-    let physical = col.to_physical_repr();
-    Some(physical.i64().map(|values| {
-        values
-            .iter()
-            .map(|v| v.map(|t| t.saturating_mul(per_unit)))
-            .collect()
-    }))
-}
-
-/// A Parquet column as text. Datetimes become RFC 3339 UTC so that the shared parser reads
-/// them back exactly; everything else is cast to string.
-pub fn column_text(col: &Column) -> PolarsResult<Vec<Option<String>>> {
-    if let Some(nanos) = datetime_nanos(col) {
-        return Ok(nanos?.into_iter().map(|v| v.map(format_datetime)).collect());
-    }
-    let text = col.cast(&DataType::String)?;
-    Ok(text
-        .str()?
-        .iter()
-        .map(|v| v.filter(|s| !is_missing(s)).map(str::to_string))
-        .collect())
-}
-
-fn extract_frame(
-    df: &DataFrame,
-    source: &RawSource,
-    requests: &[Vec<usize>],
-    table: &str,
-    log: &mut IssueLog,
-) -> Extracted<'static> {
-    let height = df.height();
-    let mut columns = Vec::with_capacity(requests.len());
-    let mut typed = Vec::with_capacity(requests.len());
-    for req in requests {
-        // One source column of a type Polars already holds: hand it over as it is.
-        if let [i] = req.as_slice() {
-            if let Ok(col) = df.column(&source.headers[*i]) {
-                if natively_typed(col.dtype()) {
-                    typed.push(Some(col.clone()));
-                    columns.push(Vec::new());
-                    continue;
-                }
-            }
-        }
-        typed.push(None);
-        let mut out: Vec<Option<String>> = vec![None; height];
-        for &i in req {
-            let name = &source.headers[i];
-            let values = df.column(name).and_then(column_text);
-            let values = match values {
-                Ok(v) => v,
-                Err(e) => {
-                    let msg = format!("cannot read this column: {e}; read as empty");
-                    log.push(
-                        "unreadable-column",
-                        source.issue(table, None, Some(name), Severity::Warning, msg),
-                    );
-                    continue;
-                }
-            };
-            for (slot, v) in out.iter_mut().zip(values) {
-                if slot.is_none() {
-                    *slot = v;
-                }
-            }
-        }
-        columns.push(out.into_iter().map(|v| v.map(Cow::Owned)).collect());
-    }
-    Extracted {
-        columns,
-        typed,
-        positions: (1..=height as u64).collect(),
-        rejected: 0,
-        skipped: Skipped::default(),
     }
 }
 

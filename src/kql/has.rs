@@ -69,6 +69,9 @@ impl HasAny {
 
     /// The earliest term-aligned match of any term (ties: the term listed first).
     pub fn first_match(&self, text: &str) -> Option<HasMatch> {
+        if !self.automaton.is_match(text) {
+            return None;
+        }
         let bytes = text.as_bytes();
         let mut best: Option<HasMatch> = None;
         for m in self.automaton.find_overlapping_iter(text) {
@@ -91,6 +94,11 @@ impl HasAny {
     }
 
     pub fn is_match(&self, text: &str) -> bool {
+        // Most texts hold no term at all: the plain search skips ahead with its prefilter,
+        // where the overlapping walk (needed to test every occurrence's alignment) cannot.
+        if !self.automaton.is_match(text) {
+            return false;
+        }
         let bytes = text.as_bytes();
         self.automaton.find_overlapping_iter(text).any(|m| {
             aligned(

@@ -1,0 +1,316 @@
+//! Parquet sources: only the requested columns are read; columns Polars already holds in the
+//! wanted type are handed over as they are, the rest go through text. With a row filter, the
+//! filter's columns are tested first and only the rows it keeps are converted.
+
+use std::borrow::Cow;
+
+use polars::prelude::*;
+
+use super::issues::{IssueLog, Severity};
+use super::keep::Skipped;
+use super::raw::{ExtractFilter, Extracted, RawSource};
+use super::values::{format_datetime, is_missing, parse_datetime};
+
+impl RawSource {
+    /// Reads only the requested Parquet columns, then renders them as text for the shared
+    /// normalisation.
+    pub(super) fn extract_parquet(
+        &self,
+        bytes: &[u8],
+        requests: &[Vec<usize>],
+        filter: Option<&ExtractFilter>,
+        table: &str,
+        log: &mut IssueLog,
+    ) -> Extracted<'static> {
+        let mut wanted: Vec<String> = requests
+            .iter()
+            .flatten()
+            .map(|&i| self.headers[i].clone())
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let read = match filter {
+            None => ParquetReader::new(std::io::Cursor::new(bytes))
+                .with_columns(Some(wanted))
+                .finish()
+                .map(|df| {
+                    let positions = (1..=df.height() as u64).collect();
+                    (df, positions, Skipped::default())
+                }),
+            Some(f) => self.read_filtered(bytes, wanted, requests, f),
+        };
+        match read {
+            Ok((df, positions, skipped)) => {
+                let mut out = extract_frame(&df, self, requests, positions, table, log);
+                out.skipped = skipped;
+                out
+            }
+            Err(e) => {
+                let msg = format!("cannot read Parquet data: {e}");
+                log.push(
+                    "unreadable",
+                    self.issue(table, None, None, Severity::Error, msg),
+                );
+                Extracted::empty(requests.len())
+            }
+        }
+    }
+
+    /// The rows the filter keeps, with their row numbers, and what it turned away. Read a slice
+    /// of whole row groups at a time, so that memory holds a slice, not the file, and reuses it
+    /// (decoding a whole file into fresh memory cost more in page faults than in decoding).
+    fn read_filtered(
+        &self,
+        bytes: &[u8],
+        wanted: Vec<String>,
+        requests: &[Vec<usize>],
+        filter: &ExtractFilter,
+    ) -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
+        let groups: Vec<usize> = ParquetReader::new(std::io::Cursor::new(bytes))
+            .get_metadata()?
+            .row_groups
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        let mut slices: Vec<(usize, usize)> = Vec::new();
+        let (mut start, mut len) = (0, 0);
+        for n in groups {
+            len += n;
+            if len >= SLICE_ROWS {
+                slices.push((start, len));
+                (start, len) = (start + len, 0);
+            }
+        }
+        if len > 0 || slices.is_empty() {
+            slices.push((start, len));
+        }
+        let mut kept: Option<DataFrame> = None;
+        let mut positions: Vec<u64> = Vec::new();
+        let mut skipped = Skipped::default();
+        for (offset, len) in slices {
+            let df = ParquetReader::new(std::io::Cursor::new(bytes))
+                .with_columns(Some(wanted.clone()))
+                .with_slice(Some((offset, len)))
+                .finish()?;
+            let part = match filter_mask(&df, self, requests, filter) {
+                Ok((mask, s)) => {
+                    skipped.merge(s);
+                    positions.extend(
+                        mask.iter()
+                            .enumerate()
+                            .filter(|(_, k)| *k == Some(true))
+                            .map(|(i, _)| (offset + i) as u64 + 1),
+                    );
+                    df.filter(&mask)?
+                }
+                // The filter only saves work: rows it cannot test are all kept.
+                Err(_) => {
+                    positions.extend((offset..offset + df.height()).map(|i| i as u64 + 1));
+                    df
+                }
+            };
+            match kept.as_mut() {
+                Some(k) => {
+                    k.vstack_mut(&part)?;
+                }
+                None => kept = Some(part),
+            }
+        }
+        let kept = kept.expect("at least one slice");
+        Ok((kept, positions, skipped))
+    }
+}
+
+/// Rows read at once from a filtered Parquet file: whole row groups, up to about this many.
+const SLICE_ROWS: usize = 262_144;
+
+/// Whether a Parquet column's type can be used without going through text.
+fn natively_typed(dtype: &DataType) -> bool {
+    matches!(
+        dtype,
+        DataType::String | DataType::Boolean | DataType::Datetime(_, _)
+    ) || dtype.is_integer()
+}
+
+/// A datetime column of any unit, with or without a zone, as UTC nanoseconds (Polars stores
+/// zoned datetimes as UTC); `None` for other types.
+pub fn datetime_nanos(col: &Column) -> Option<PolarsResult<Vec<Option<i64>>>> {
+    let DataType::Datetime(unit, _) = col.dtype() else {
+        return None;
+    };
+    let per_unit: i64 = match unit {
+        TimeUnit::Nanoseconds => 1,
+        TimeUnit::Microseconds => 1_000,
+        TimeUnit::Milliseconds => 1_000_000,
+    };
+    let physical = col.to_physical_repr();
+    Some(physical.i64().map(|values| {
+        values
+            .iter()
+            .map(|v| v.map(|t| t.saturating_mul(per_unit)))
+            .collect()
+    }))
+}
+
+/// A Parquet column as text. Datetimes become RFC 3339 UTC so that the shared parser reads
+/// them back exactly; everything else is cast to string.
+pub fn column_text(col: &Column) -> PolarsResult<Vec<Option<String>>> {
+    if let Some(nanos) = datetime_nanos(col) {
+        return Ok(nanos?.into_iter().map(|v| v.map(format_datetime)).collect());
+    }
+    let text = col.cast(&DataType::String)?;
+    Ok(text
+        .str()?
+        .iter()
+        .map(|v| v.filter(|s| !is_missing(s)).map(str::to_string))
+        .collect())
+}
+
+/// `positions` are the source row numbers of `df`'s rows.
+fn extract_frame(
+    df: &DataFrame,
+    source: &RawSource,
+    requests: &[Vec<usize>],
+    positions: Vec<u64>,
+    table: &str,
+    log: &mut IssueLog,
+) -> Extracted<'static> {
+    let height = df.height();
+    let mut columns = Vec::with_capacity(requests.len());
+    let mut typed = Vec::with_capacity(requests.len());
+    for req in requests {
+        // One source column of a type Polars already holds: hand it over as it is.
+        if let [i] = req.as_slice() {
+            if let Ok(col) = df.column(&source.headers[*i]) {
+                if natively_typed(col.dtype()) {
+                    typed.push(Some(col.clone()));
+                    columns.push(Vec::new());
+                    continue;
+                }
+            }
+        }
+        typed.push(None);
+        let mut out: Vec<Option<String>> = vec![None; height];
+        for &i in req {
+            let name = &source.headers[i];
+            let values = df.column(name).and_then(column_text);
+            let values = match values {
+                Ok(v) => v,
+                Err(e) => {
+                    let msg = format!("cannot read this column: {e}; read as empty");
+                    log.push(
+                        "unreadable-column",
+                        source.issue(table, None, Some(name), Severity::Warning, msg),
+                    );
+                    continue;
+                }
+            };
+            for (slot, v) in out.iter_mut().zip(values) {
+                if slot.is_none() {
+                    *slot = v;
+                }
+            }
+        }
+        columns.push(out.into_iter().map(|v| v.map(Cow::Owned)).collect());
+    }
+    Extracted {
+        columns,
+        typed,
+        positions,
+        rejected: 0,
+        skipped: Skipped::default(),
+    }
+}
+
+/// One request's column as text for testing rows: the first of its source columns, cast to
+/// text; `None` where the source holds it typed (a typed value is always readable) unless
+/// `typed_too`.
+fn request_text(
+    df: &DataFrame,
+    source: &RawSource,
+    request: &[usize],
+    typed_too: bool,
+) -> PolarsResult<Option<Vec<StringChunked>>> {
+    let mut out = Vec::new();
+    for &i in request {
+        let col = df.column(&source.headers[i])?;
+        if !typed_too && col.dtype() != &DataType::String && natively_typed(col.dtype()) {
+            return Ok(None);
+        }
+        out.push(col.cast(&DataType::String)?.str()?.rechunk().into_owned());
+    }
+    Ok(Some(out))
+}
+
+/// Which rows the filter keeps, and what it turned away (see [`super::keep`]).
+fn filter_mask(
+    df: &DataFrame,
+    source: &RawSource,
+    requests: &[Vec<usize>],
+    filter: &ExtractFilter,
+) -> PolarsResult<(BooleanChunked, Skipped)> {
+    let height = df.height();
+    // The event time: typed (floored to Kusto's 100 ns tick, as normalisation does) or text.
+    let time_request = &requests[filter.time];
+    let times: Vec<Option<i64>> = match time_request.as_slice() {
+        [i] if df
+            .column(&source.headers[*i])
+            .is_ok_and(|c| datetime_nanos(c).is_some()) =>
+        {
+            let col = df.column(&source.headers[*i])?;
+            datetime_nanos(col)
+                .expect("a datetime column")?
+                .into_iter()
+                .map(|v| v.map(|n| n - n.rem_euclid(100)))
+                .collect()
+        }
+        _ => {
+            let text = request_text(df, source, time_request, true)?.unwrap_or_default();
+            (0..height)
+                .map(|row| {
+                    coalesced(&text, row)
+                        .filter(|t| !t.eq_ignore_ascii_case("null"))
+                        .and_then(parse_datetime)
+                })
+                .collect()
+        }
+    };
+    let mut texts: Vec<(usize, Vec<StringChunked>)> = Vec::new();
+    for &r in &filter.columns {
+        if let Some(t) = request_text(df, source, &requests[r], true)? {
+            texts.push((r, t));
+        }
+    }
+    for &(r, _) in &filter.checked {
+        if let Some(t) = request_text(df, source, &requests[r], false)? {
+            texts.push((r, t));
+        }
+    }
+    let mut skipped = Skipped::default();
+    let mut row_text: Vec<Option<&str>> = vec![None; requests.len()];
+    let mask: BooleanChunked = (0..height)
+        .map(|row| {
+            let Some(time) = times[row] else {
+                return Some(true);
+            };
+            row_text.iter_mut().for_each(|t| *t = None);
+            for (r, columns) in &texts {
+                row_text[*r] = coalesced(columns, row);
+            }
+            let away = filter.turns_away(&|r| row_text[r]);
+            if away {
+                skipped.add(time);
+            }
+            Some(!away)
+        })
+        .collect();
+    Ok((mask, skipped))
+}
+
+/// A row's value of a request: its first source column with a value.
+fn coalesced(columns: &[StringChunked], row: usize) -> Option<&str> {
+    columns
+        .iter()
+        .filter_map(|c| c.get(row))
+        .find(|s| !is_missing(s))
+}
