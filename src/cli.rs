@@ -84,6 +84,10 @@ pub struct SharedArgs {
     /// Read the files at or under PATH as TABLE (e.g. DeviceProcessEvents=exports/proc.csv).
     #[arg(long = "table", value_name = "TABLE=PATH")]
     pub tables: Vec<String>,
+    /// Keep a Parquet copy of each parsed export in DIR and read it instead next time (an
+    /// export that changed is parsed again).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -123,4 +127,7 @@ pub struct CheckArgs {
     /// Read the files at or under PATH as TABLE.
     #[arg(long = "table", value_name = "TABLE=PATH")]
     pub tables: Vec<String>,
+    /// Keep a Parquet copy of each parsed export in DIR and read it instead next time.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 }

@@ -14,10 +14,11 @@ use cli::{Cli, Command};
 use proxyhunt::commands::check::write_check;
 use proxyhunt::commands::hunt::{run_hunt, window_text, HuntRequest, Output};
 use proxyhunt::commands::options::{hunt_options, parse_tables, OptionError};
-use proxyhunt::data::load::load;
+use proxyhunt::data::load::{load, LoadOptions};
 use proxyhunt::export::{CsvSafety, Format};
 use proxyhunt::generate::{generate, GenFormat, GenOptions};
 use proxyhunt::tui::ConsoleArgs;
+use std::path::PathBuf;
 
 /// Polars and the loaders allocate and free large buffers from several threads at once; with
 /// the system allocator that churn was a third of a hunt's time, spent by the kernel mapping and
@@ -48,10 +49,18 @@ fn tuning_source(tuning: &Option<std::path::PathBuf>, no_tuning: bool) -> Tuning
     }
 }
 
+/// `--table` and `--cache`, as the loader takes them.
+fn load_options(tables: &[String], cache: &Option<PathBuf>) -> Result<LoadOptions, OptionError> {
+    Ok(LoadOptions {
+        cache: cache.clone(),
+        ..parse_tables(tables)?
+    })
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Check(args)) => {
-            let ds = load(&args.paths, &parse_tables(&args.tables)?);
+            let ds = load(&args.paths, &load_options(&args.tables, &args.cache)?);
             let ok = write_check(&ds, &mut io::stdout().lock())?;
             Ok(if ok {
                 ExitCode::SUCCESS
@@ -113,7 +122,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let request = HuntRequest {
                 paths: args.paths.clone(),
-                load_options: parse_tables(&shared.tables)?,
+                load_options: load_options(&shared.tables, &shared.cache)?,
                 options,
                 explicit: !shared.detections.is_empty(),
                 tuning: tuning_source(&shared.tuning, shared.no_tuning),
@@ -135,7 +144,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let window = format!("window {}", window_text(hunt.lookback));
             proxyhunt::tui::run(ConsoleArgs {
                 paths: cli.paths.clone(),
-                load: parse_tables(&shared.tables)?,
+                load: load_options(&shared.tables, &shared.cache)?,
                 hunt,
                 window,
                 tuning: tuning_source(&shared.tuning, shared.no_tuning),

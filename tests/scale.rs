@@ -55,6 +55,7 @@ fn messy_export(dir: &Path, format: GenFormat) {
 }
 
 fn frames_equal(a: &Dataset, b: &Dataset) {
+    assert_eq!(a.skipped, b.skipped);
     assert_eq!(
         a.tables.keys().collect::<Vec<_>>(),
         b.tables.keys().collect::<Vec<_>>()
@@ -192,4 +193,80 @@ fn parquet_filters_change_nothing() {
         let skipped: usize = filtered.skipped.values().map(|s| s.rows).sum();
         assert!(skipped > 10_000, "as text: {as_text}: rows were left out");
     }
+}
+
+/// What `check` says of each file. Rows read are loaded plus skipped: which rows a filtered load
+/// keeps typed may differ (a cached value already typed needs no keeping to be reported).
+fn reports(ds: &Dataset) -> Vec<String> {
+    ds.files
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {:?} {} {} {:?} {:?} {:?} {:?} {:?}",
+                f.name,
+                f.format,
+                f.table,
+                f.rows_loaded + f.rows_skipped,
+                f.rows_rejected,
+                f.time_range,
+                f.missing_output,
+                f.unparseable,
+                f.notes,
+                f.unusable
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn cache_gives_what_the_export_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    messy_export(dir.path(), GenFormat::Csv);
+    let cache = tempfile::tempdir().unwrap();
+    let paths = [dir.path().to_path_buf()];
+    let plain = LoadOptions::default();
+    let cached = LoadOptions {
+        cache: Some(cache.path().to_path_buf()),
+        ..LoadOptions::default()
+    };
+    let filtered = |o: &LoadOptions| LoadOptions {
+        filters: hunt_filters(&DetectionId::ALL),
+        ..o.clone()
+    };
+    let whole = load(&paths, &plain);
+    let whole_filtered = load(&paths, &filtered(&plain));
+    // The first run parses and keeps a copy; the next ones read the copy.
+    for run in 0..2 {
+        let ds = load(&paths, &cached);
+        frames_equal(&whole, &ds);
+        assert_eq!(ds.issues.lines(), whole.issues.lines(), "run {run}");
+        assert_eq!(reports(&ds), reports(&whole), "run {run}");
+        assert_eq!(ds.file_names, whole.file_names);
+        let ds = load(&paths, &filtered(&cached));
+        let (got, now) = findings(&ds);
+        let (want, want_now) = findings(&whole);
+        assert_eq!(now, want_now);
+        assert!(got.equals_missing(&want), "run {run}: findings differ");
+        assert_eq!(reports(&ds), reports(&whole_filtered), "run {run}");
+        let times = |d: &Dataset| d.skipped.values().map(|s| s.times).collect::<Vec<_>>();
+        assert_eq!(times(&ds), times(&whole_filtered));
+    }
+    let entries = std::fs::read_dir(cache.path()).unwrap().count();
+    assert!(entries >= 8, "a sidecar and a frame per export: {entries}");
+
+    // A changed export is parsed again.
+    let process = dir.path().join("DeviceProcessEvents.csv");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&process)
+        .unwrap();
+    f.write_all(b"2026-05-12T09:59:00Z,ws-9,eve,CONTOSO,tor.exe,C:\\\\t,tor.exe,cmd.exe,cmd,1\n")
+        .unwrap();
+    drop(f);
+    let fresh = load(&paths, &plain);
+    let again = load(&paths, &filtered(&cached));
+    let (got, _) = findings(&again);
+    let (want, _) = findings(&fresh);
+    assert!(got.equals_missing(&want));
+    assert_eq!(want.height(), findings(&whole).0.height() + 1);
 }

@@ -1,11 +1,14 @@
 //! Problems found while reading exports. Every bad row or value is counted; the first few of
 //! each kind are kept verbatim so that a million bad rows give a readable report, not a flood.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// Where in a file something was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Location {
     /// 1-based line of the file (CSV, NDJSON, JSON arrays).
     Line(u64),
@@ -22,7 +25,7 @@ impl fmt::Display for Location {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Severity {
     /// The value or row was kept (possibly as empty) and the run goes on.
     Warning,
@@ -30,7 +33,7 @@ pub enum Severity {
     Error,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Issue {
     pub severity: Severity,
     pub file: String,
@@ -78,45 +81,67 @@ impl fmt::Display for Issue {
 /// How many issues of one kind (file, column, severity, kind) are kept word for word.
 pub const KEPT_PER_KIND: usize = 5;
 
+/// A kind of issue: a literal where the code names it, owned when read back from a cache.
+pub type Kind = Cow<'static, str>;
+
+/// The key issues are capped by: file, column, severity, kind.
+pub type KindKey = (String, Option<String>, Severity, Kind);
+
 /// Collects issues; counts all of them, keeps the first [`KEPT_PER_KIND`] of each kind.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IssueLog {
-    kept: Vec<(&'static str, Issue)>,
-    counts: BTreeMap<(String, Option<String>, Severity, &'static str), usize>,
+    kept: Vec<(Kind, Issue)>,
+    counts: Vec<(KindKey, usize)>,
 }
 
 impl IssueLog {
     /// Records an issue; `kind` groups alike issues (e.g. "bad-datetime") for the cap.
     pub fn push(&mut self, kind: &'static str, issue: Issue) {
-        let key = (
+        let key: KindKey = (
             issue.file.clone(),
             issue.column.clone(),
             issue.severity,
-            kind,
+            Cow::Borrowed(kind),
         );
-        let count = self.counts.entry(key).or_insert(0);
+        let count = self.count_mut(&key);
         *count += 1;
         if *count <= KEPT_PER_KIND {
-            self.kept.push((kind, issue));
+            self.kept.push((Cow::Borrowed(kind), issue));
         }
+    }
+
+    fn count_mut(&mut self, key: &KindKey) -> &mut usize {
+        let at = match self.counts.binary_search_by(|(k, _)| k.cmp(key)) {
+            Ok(at) => at,
+            Err(at) => {
+                self.counts.insert(at, (key.clone(), 0));
+                at
+            }
+        };
+        &mut self.counts[at].1
+    }
+
+    fn count(&self, key: &KindKey) -> usize {
+        self.counts
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .map_or(0, |at| self.counts[at].1)
     }
 
     /// Adds another log after this one, keeping the cap per kind as if both had been one log.
     pub fn extend(&mut self, other: IssueLog) {
         // Issues kept by `other` are the first of their kind there; keep them while this log's
         // cap for the kind has room.
-        let mut room: BTreeMap<(String, Option<String>, Severity, &'static str), usize> =
-            BTreeMap::new();
+        let mut room: BTreeMap<KindKey, usize> = BTreeMap::new();
         for (key, n) in &other.counts {
-            let have = self.counts.get(key).copied().unwrap_or(0);
+            let have = self.count(key);
             room.insert(key.clone(), KEPT_PER_KIND.saturating_sub(have).min(*n));
         }
         for (kind, issue) in other.kept {
-            let key = (
+            let key: KindKey = (
                 issue.file.clone(),
                 issue.column.clone(),
                 issue.severity,
-                kind,
+                kind.clone(),
             );
             if let Some(r) = room.get_mut(&key) {
                 if *r > 0 {
@@ -126,7 +151,7 @@ impl IssueLog {
             }
         }
         for (key, n) in other.counts {
-            *self.counts.entry(key).or_insert(0) += n;
+            *self.count_mut(&key) += n;
         }
     }
 
@@ -135,7 +160,7 @@ impl IssueLog {
     }
 
     pub fn total(&self) -> usize {
-        self.counts.values().sum()
+        self.counts.iter().map(|(_, n)| n).sum()
     }
 
     pub fn errors(&self) -> usize {

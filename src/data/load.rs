@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::blocks::{CsvBlocks, BLOCK_BYTES};
-use super::issues::{Issue, IssueLog};
+use super::cache::{store, Entry};
+use super::issues::{Issue, IssueLog, Severity};
 use super::keep::{widen, RowFilters, Skipped};
 use super::normalize::normalize;
 use super::normalize::Normalized;
@@ -28,7 +29,7 @@ use std::sync::Mutex;
 #[derive(Debug, Clone)]
 pub struct FileReport {
     pub name: String,
-    pub format: &'static str,
+    pub format: String,
     /// The table and how it was recognised; `None` with `not_recognised` otherwise.
     pub table: Option<(TableKind, RecognisedBy)>,
     pub not_recognised: Option<String>,
@@ -47,10 +48,10 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn new(name: &str, format: &'static str) -> Self {
+    fn new(name: &str, format: &str) -> Self {
         Self {
             name: name.to_string(),
-            format,
+            format: format.to_string(),
             table: None,
             not_recognised: None,
             unreadable: false,
@@ -109,6 +110,9 @@ pub struct LoadOptions {
     /// Plain CSV files larger than this are read in blocks of this size (default
     /// [`BLOCK_BYTES`]).
     pub block_bytes: Option<usize>,
+    /// `--cache DIR`: read exports parsed before from their Parquet copies there, and keep a
+    /// copy of the others (see [`super::cache`]).
+    pub cache: Option<PathBuf>,
 }
 
 /// Lists the files under the given paths, recursively and in a stable order.
@@ -264,10 +268,13 @@ fn read_files(
                             may_defer,
                         };
                         let block = options.block_bytes.unwrap_or(BLOCK_BYTES);
-                        let outcome = read_path(file, &display, size, block, &reading)
-                            .unwrap_or_else(|e| {
-                                FileOutcome::unreadable(&display, format!("cannot read: {e}"))
-                            });
+                        let outcome = match &options.cache {
+                            Some(dir) => read_cached(dir, file, &display, size, block, &reading),
+                            None => read_path(file, &display, size, block, &reading),
+                        };
+                        let outcome = outcome.unwrap_or_else(|e| {
+                            FileOutcome::unreadable(&display, format!("cannot read: {e}"))
+                        });
                         done.push((n, outcome));
                     }
                     done
@@ -310,6 +317,8 @@ pub fn load_sample() -> Dataset {
 struct FileOutcome {
     reports: Vec<FileReport>,
     frames: Vec<(TableKind, DataFrame)>,
+    /// For each frame, the report (the source) it belongs to.
+    frame_report: Vec<usize>,
     skipped: Vec<(TableKind, Skipped)>,
     names: Vec<String>,
     issues: IssueLog,
@@ -327,20 +336,124 @@ struct Reading<'a> {
 }
 
 impl FileOutcome {
-    fn unreadable(display: &str, message: String) -> FileOutcome {
-        let mut issues = IssueLog::default();
-        issues.push("unreadable", Issue::file_error(display, message));
-        let mut report = FileReport::new(display, "?");
-        report.unreadable = true;
+    fn empty() -> FileOutcome {
         FileOutcome {
-            reports: vec![report],
+            reports: Vec::new(),
             frames: Vec::new(),
+            frame_report: Vec::new(),
             skipped: Vec::new(),
             names: Vec::new(),
-            issues,
+            issues: IssueLog::default(),
             deferred: false,
         }
     }
+
+    fn unreadable(display: &str, message: String) -> FileOutcome {
+        let mut out = FileOutcome::empty();
+        out.issues
+            .push("unreadable", Issue::file_error(display, message));
+        let mut report = FileReport::new(display, "?");
+        report.unreadable = true;
+        out.reports.push(report);
+        out
+    }
+
+    /// Each report's frame, its pieces stacked (`None` for a report without one).
+    fn frames_by_report(&self) -> Vec<Option<DataFrame>> {
+        (0..self.reports.len())
+            .map(|r| {
+                let mut pieces = self
+                    .frames
+                    .iter()
+                    .zip(&self.frame_report)
+                    .filter(|(_, of)| **of == r)
+                    .map(|((_, f), _)| f);
+                let mut acc = pieces.next()?.clone();
+                for f in pieces {
+                    acc.vstack_mut(f).ok()?;
+                }
+                Some(acc)
+            })
+            .collect()
+    }
+}
+
+/// Reads one file through the cache: from its entry if it has a current one; else parses it
+/// whole, keeps it, and reads it back as any later run will (so both runs give the same).
+fn read_cached(
+    dir: &Path,
+    file: &Path,
+    display: &str,
+    size: u64,
+    block: usize,
+    reading: &Reading,
+) -> std::io::Result<FileOutcome> {
+    if let Some(out) = Entry::find(dir, file, reading.forced).and_then(|e| from_entry(&e, reading))
+    {
+        return Ok(out);
+    }
+    let whole = Reading {
+        forced: reading.forced,
+        filters: &RowFilters::default(),
+        may_defer: false,
+    };
+    let mut outcome = read_path(file, display, size, block, &whole)?;
+    let frames = outcome.frames_by_report();
+    let frames: Vec<Option<&DataFrame>> = frames.iter().map(Option::as_ref).collect();
+    let stored = store(
+        dir,
+        file,
+        reading.forced,
+        &outcome.reports,
+        &frames,
+        &outcome.names,
+        &outcome.issues,
+    );
+    match stored {
+        Ok(()) => {
+            if let Some(out) =
+                Entry::find(dir, file, reading.forced).and_then(|e| from_entry(&e, reading))
+            {
+                return Ok(out);
+            }
+        }
+        Err(e) => {
+            let msg = format!("cannot keep a copy in {}: {e}", dir.display());
+            outcome.issues.push(
+                "cache",
+                Issue {
+                    severity: Severity::Warning,
+                    ..Issue::file_error(display, msg)
+                },
+            );
+        }
+    }
+    // The filters only save work: the whole outcome gives the same findings.
+    Ok(outcome)
+}
+
+/// A file's outcome from its cache entry, filtered as `reading` asks; `None` if the entry
+/// cannot be read.
+fn from_entry(entry: &Entry, reading: &Reading) -> Option<FileOutcome> {
+    let mut out = FileOutcome::empty();
+    if reading.may_defer && entry.tables().any(|t| reading.filters.is_deferred(t)) {
+        out.deferred = true;
+        return Some(out);
+    }
+    let loaded = entry.load(&|t| reading.filters.now.get(&t).cloned())?;
+    out.names = entry.names().to_vec();
+    out.issues = entry.issues().clone();
+    for (i, (report, frame)) in loaded.into_iter().enumerate() {
+        if let Some(f) = frame {
+            if f.skipped.rows > 0 {
+                out.skipped.push((f.table, f.skipped));
+            }
+            out.frames.push((f.table, f.frame));
+            out.frame_report.push(i);
+        }
+        out.reports.push(report);
+    }
+    Some(out)
 }
 
 /// Reads one file from disk: plain CSV larger than a block in blocks, anything else whole.
@@ -371,14 +484,7 @@ fn read_file(
     reading: &Reading,
 ) -> FileOutcome {
     let forced = reading.forced;
-    let mut out = FileOutcome {
-        reports: Vec::new(),
-        frames: Vec::new(),
-        skipped: Vec::new(),
-        names: Vec::new(),
-        issues: IssueLog::default(),
-        deferred: false,
-    };
+    let mut out = FileOutcome::empty();
     let hint = forced.or_else(|| table_from_file_name(display));
     let sources = read_bytes(display, display, bytes, hint, &mut out.issues);
     if sources.is_empty() {
@@ -480,8 +586,11 @@ impl FileOutcome {
         if n.skipped.rows > 0 {
             self.skipped.push((table, n.skipped));
         }
-        if n.frame.height() > 0 || !self.frames.iter().any(|(t, _)| *t == table) {
+        // The report being filled is pushed after its pieces.
+        let of = self.reports.len();
+        if n.frame.height() > 0 || !self.frame_report.contains(&of) {
             self.frames.push((table, n.frame));
+            self.frame_report.push(of);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! [`issues::IssueLog`] and returns plain data.
 
 pub mod blocks;
+pub mod cache;
 pub mod columns;
 pub mod csv;
 pub mod issues;

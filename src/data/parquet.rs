@@ -7,8 +7,9 @@ use std::borrow::Cow;
 use polars::prelude::*;
 
 use super::issues::{IssueLog, Severity};
-use super::keep::Skipped;
-use super::raw::{ExtractFilter, Extracted, RawSource};
+use super::keep::{RowFilter, Skipped};
+use super::raw::{Addressing, ExtractFilter, Extracted, RawBody, RawSource};
+use super::schema::TableKind;
 use super::values::{format_datetime, is_missing, parse_datetime};
 
 impl RawSource {
@@ -313,4 +314,48 @@ fn coalesced(columns: &[StringChunked], row: usize) -> Option<&str> {
         .iter()
         .filter_map(|c| c.get(row))
         .find(|s| !is_missing(s))
+}
+
+/// A frame this program wrote (a cache entry: the table's columns, typed, plus the source
+/// columns), read back whole, or only the rows `filter` keeps with what it turned away.
+pub fn read_frame(
+    bytes: &[u8],
+    table: TableKind,
+    filter: Option<&RowFilter>,
+) -> PolarsResult<(DataFrame, Skipped)> {
+    let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
+    let headers: Vec<String> = reader
+        .schema()?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect();
+    let position = |name: &str| headers.iter().position(|h| h == name);
+    let resolved = filter.and_then(|f| {
+        Some(ExtractFilter {
+            time: position(table.time_column())?,
+            columns: f
+                .columns
+                .iter()
+                .map(|c| position(c))
+                .collect::<Option<_>>()?,
+            keep: &*f.keep,
+            // Every column is already of its type: nothing can be unreadable.
+            checked: Vec::new(),
+        })
+    });
+    let Some(f) = resolved else {
+        return Ok((reader.finish()?, Skipped::default()));
+    };
+    let source = RawSource {
+        name: String::new(),
+        path: String::new(),
+        format: "parquet",
+        headers: headers.clone(),
+        addressing: Addressing::Rows,
+        body: RawBody::Parquet(Vec::new()),
+        rejected: 0,
+    };
+    let requests: Vec<Vec<usize>> = (0..headers.len()).map(|i| vec![i]).collect();
+    let (df, _, skipped) = source.read_filtered(bytes, headers.clone(), &requests, &f)?;
+    Ok((df.select(headers)?, skipped))
 }

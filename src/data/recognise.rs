@@ -6,7 +6,7 @@ use super::raw::RawSource;
 use super::read::base_name;
 use super::schema::TableKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RecognisedBy {
     Forced,
     FileName,

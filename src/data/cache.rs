@@ -1,0 +1,250 @@
+//! `--cache DIR`: a Parquet copy of each parsed export, so that reopening it skips parsing.
+//!
+//! An entry is one file's outcome: its typed frames (one Parquet file each, the frames exactly
+//! as loading made them, `_SourceLine` included) and a JSON sidecar with what `check` reports and
+//! every issue, so that a run from the cache says and finds exactly what a run from the export
+//! does. Entries are keyed by the export's path, size and modification time (and the format
+//! below): a changed export is parsed again. The sidecar is written last, by rename, so a
+//! half-written entry is never read.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::issues::IssueLog;
+use super::keep::Skipped;
+use super::load::FileReport;
+use super::parquet::read_frame;
+use super::recognise::RecognisedBy;
+use super::schema::TableKind;
+use crate::kql::time::Nanos;
+
+/// Bumped whenever frames or sidecars change shape: older entries are then parsed again.
+const FORMAT: u32 = 1;
+
+/// What identifies an export's content without reading it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+struct Identity {
+    format: u32,
+    version: String,
+    path: String,
+    size: u64,
+    modified_ns: u128,
+    forced: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ReportRecord {
+    name: String,
+    format: String,
+    table: Option<(String, RecognisedBy)>,
+    not_recognised: Option<String>,
+    unreadable: bool,
+    unusable: Option<String>,
+    rows_loaded: usize,
+    rows_rejected: usize,
+    time_range: Option<(Nanos, Nanos)>,
+    missing_output: Vec<String>,
+    unparseable: Vec<(String, usize)>,
+    notes: Vec<String>,
+    /// The Parquet file holding this report's frame, if it has one.
+    frame: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Sidecar {
+    identity: Identity,
+    reports: Vec<ReportRecord>,
+    names: Vec<String>,
+    issues: IssueLog,
+}
+
+/// One cached export, read back.
+pub struct Entry {
+    dir: PathBuf,
+    sidecar: Sidecar,
+}
+
+/// A frame of an entry as a run wants it: filtered or whole.
+pub struct CachedFrame {
+    pub table: TableKind,
+    pub frame: DataFrame,
+    pub skipped: Skipped,
+}
+
+fn identity(path: &Path, forced: Option<TableKind>) -> Option<Identity> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(Identity {
+        format: FORMAT,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        path: std::fs::canonicalize(path).ok()?.display().to_string(),
+        size: meta.len(),
+        modified_ns: modified.as_nanos(),
+        forced: forced.map(|t| t.name().to_string()),
+    })
+}
+
+fn key(identity: &Identity) -> String {
+    let mut h = DefaultHasher::new();
+    identity.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// A column name as the table's spec spells it (the report's `&'static str`s).
+fn spec_name(table: Option<TableKind>, name: &str) -> Option<&'static str> {
+    table?.columns().iter().map(|s| s.name).find(|n| *n == name)
+}
+
+impl Entry {
+    /// The cached outcome of `path`, if there is a current one.
+    pub fn find(dir: &Path, path: &Path, forced: Option<TableKind>) -> Option<Entry> {
+        let identity = identity(path, forced)?;
+        let text = std::fs::read(dir.join(format!("{}.json", key(&identity)))).ok()?;
+        let sidecar: Sidecar = serde_json::from_slice(&text).ok()?;
+        (sidecar.identity == identity).then(|| Entry {
+            dir: dir.to_path_buf(),
+            sidecar,
+        })
+    }
+
+    /// The tables the export holds.
+    pub fn tables(&self) -> impl Iterator<Item = TableKind> + '_ {
+        self.sidecar
+            .reports
+            .iter()
+            .filter_map(|r| r.table.as_ref().and_then(|(t, _)| TableKind::from_name(t)))
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.sidecar.names
+    }
+
+    pub fn issues(&self) -> &IssueLog {
+        &self.sidecar.issues
+    }
+
+    /// The reports, with the frames each has (filtered by `filter_for` its table, if it gives
+    /// one). `None` when a frame cannot be read: the export is then parsed again.
+    pub fn load(
+        &self,
+        filter_for: &dyn Fn(TableKind) -> Option<super::keep::RowFilter>,
+    ) -> Option<Vec<(FileReport, Option<CachedFrame>)>> {
+        let mut out = Vec::new();
+        for r in &self.sidecar.reports {
+            let table = r
+                .table
+                .as_ref()
+                .and_then(|(t, by)| Some((TableKind::from_name(t)?, *by)));
+            let kind = table.map(|(t, _)| t);
+            let mut report = FileReport {
+                name: r.name.clone(),
+                format: r.format.clone(),
+                table,
+                not_recognised: r.not_recognised.clone(),
+                unreadable: r.unreadable,
+                unusable: r.unusable.clone(),
+                rows_loaded: r.rows_loaded,
+                rows_rejected: r.rows_rejected,
+                rows_skipped: 0,
+                time_range: r.time_range,
+                missing_output: r
+                    .missing_output
+                    .iter()
+                    .map(|c| spec_name(kind, c))
+                    .collect::<Option<_>>()?,
+                unparseable: r
+                    .unparseable
+                    .iter()
+                    .map(|(c, n)| Some((spec_name(kind, c)?, *n)))
+                    .collect::<Option<_>>()?,
+                notes: r.notes.clone(),
+            };
+            let frame = match (&r.frame, kind) {
+                (Some(file), Some(table)) => {
+                    let bytes = std::fs::read(self.dir.join(file)).ok()?;
+                    let filter = filter_for(table);
+                    let (frame, skipped) = read_frame(&bytes, table, filter.as_ref()).ok()?;
+                    report.rows_loaded = frame.height();
+                    report.rows_skipped = skipped.rows;
+                    Some(CachedFrame {
+                        table,
+                        frame,
+                        skipped,
+                    })
+                }
+                _ => None,
+            };
+            out.push((report, frame));
+        }
+        Some(out)
+    }
+}
+
+/// Writes an export's whole outcome (`frames[i]` belongs to `reports[i]`) to the cache.
+pub fn store(
+    dir: &Path,
+    path: &Path,
+    forced: Option<TableKind>,
+    reports: &[FileReport],
+    frames: &[Option<&DataFrame>],
+    names: &[String],
+    issues: &IssueLog,
+) -> std::io::Result<()> {
+    let Some(identity) = identity(path, forced) else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir)?;
+    let key = key(&identity);
+    let mut records = Vec::new();
+    for (n, (r, frame)) in reports.iter().zip(frames).enumerate() {
+        let file = match frame {
+            Some(df) => {
+                let name = format!("{key}-{n}.parquet");
+                let tmp = dir.join(format!("{name}.tmp"));
+                let mut df = (*df).clone();
+                ParquetWriter::new(std::fs::File::create(&tmp)?)
+                    .finish(&mut df)
+                    .map_err(std::io::Error::other)?;
+                std::fs::rename(&tmp, dir.join(&name))?;
+                Some(name)
+            }
+            None => None,
+        };
+        records.push(ReportRecord {
+            name: r.name.clone(),
+            format: r.format.clone(),
+            table: r.table.map(|(t, by)| (t.name().to_string(), by)),
+            not_recognised: r.not_recognised.clone(),
+            unreadable: r.unreadable,
+            unusable: r.unusable.clone(),
+            rows_loaded: r.rows_loaded,
+            rows_rejected: r.rows_rejected,
+            time_range: r.time_range,
+            missing_output: r.missing_output.iter().map(|c| c.to_string()).collect(),
+            unparseable: r
+                .unparseable
+                .iter()
+                .map(|(c, n)| (c.to_string(), *n))
+                .collect(),
+            notes: r.notes.clone(),
+            frame: file,
+        });
+    }
+    let sidecar = Sidecar {
+        identity,
+        reports: records,
+        names: names.to_vec(),
+        issues: issues.clone(),
+    };
+    let tmp = dir.join(format!("{key}.json.tmp"));
+    std::fs::write(&tmp, serde_json::to_vec(&sidecar)?)?;
+    std::fs::rename(&tmp, dir.join(format!("{key}.json")))
+}
