@@ -23,7 +23,7 @@ use super::schema::TableKind;
 use crate::kql::time::Nanos;
 
 /// Bumped whenever frames or sidecars change shape: older entries are then parsed again.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What identifies an export's content without reading it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -210,7 +210,10 @@ pub fn store(
                 let name = format!("{key}-{n}.parquet");
                 let tmp = dir.join(format!("{name}.tmp"));
                 let mut df = (*df).clone();
+                // LZ4 decompresses several times faster than the default zstd, and reading
+                // back is what the cache is for.
                 ParquetWriter::new(std::fs::File::create(&tmp)?)
+                    .with_compression(ParquetCompression::Lz4Raw)
                     .finish(&mut df)
                     .map_err(std::io::Error::other)?;
                 std::fs::rename(&tmp, dir.join(&name))?;

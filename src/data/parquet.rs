@@ -3,6 +3,7 @@
 //! filter's columns are tested first and only the rows it keeps are converted.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polars::prelude::*;
 
@@ -85,31 +86,62 @@ impl RawSource {
         if len > 0 || slices.is_empty() {
             slices.push((start, len));
         }
+        // Slices are independent: read and test them on every core, then join them in order.
+        let read_slice =
+            |(offset, len): (usize, usize)| -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
+                let df = ParquetReader::new(std::io::Cursor::new(bytes))
+                    .with_columns(Some(wanted.clone()))
+                    .with_slice(Some((offset, len)))
+                    .finish()?;
+                Ok(match filter_mask(&df, self, requests, filter) {
+                    Ok((mask, skipped)) => {
+                        let rows = mask
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, k)| *k == Some(true))
+                            .map(|(i, _)| (offset + i) as u64 + 1)
+                            .collect();
+                        (df.filter(&mask)?, rows, skipped)
+                    }
+                    // The filter only saves work: rows it cannot test are all kept.
+                    Err(_) => {
+                        let rows = (offset..offset + df.height())
+                            .map(|i| i as u64 + 1)
+                            .collect();
+                        (df, rows, Skipped::default())
+                    }
+                })
+            };
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut parts: Vec<(usize, PolarsResult<(DataFrame, Vec<u64>, Skipped)>)> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers.min(slices.len()))
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut done = Vec::new();
+                            while let Some(&slice) =
+                                slices.get(next.fetch_add(1, Ordering::Relaxed))
+                            {
+                                done.push((slice.0, read_slice(slice)));
+                            }
+                            done
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_default())
+                    .collect()
+            });
+        parts.sort_by_key(|(offset, _)| *offset);
         let mut kept: Option<DataFrame> = None;
         let mut positions: Vec<u64> = Vec::new();
         let mut skipped = Skipped::default();
-        for (offset, len) in slices {
-            let df = ParquetReader::new(std::io::Cursor::new(bytes))
-                .with_columns(Some(wanted.clone()))
-                .with_slice(Some((offset, len)))
-                .finish()?;
-            let part = match filter_mask(&df, self, requests, filter) {
-                Ok((mask, s)) => {
-                    skipped.merge(s);
-                    positions.extend(
-                        mask.iter()
-                            .enumerate()
-                            .filter(|(_, k)| *k == Some(true))
-                            .map(|(i, _)| (offset + i) as u64 + 1),
-                    );
-                    df.filter(&mask)?
-                }
-                // The filter only saves work: rows it cannot test are all kept.
-                Err(_) => {
-                    positions.extend((offset..offset + df.height()).map(|i| i as u64 + 1));
-                    df
-                }
-            };
+        for (_, part) in parts {
+            let (part, rows, s) = part?;
+            positions.extend(rows);
+            skipped.merge(s);
             match kept.as_mut() {
                 Some(k) => {
                     k.vstack_mut(&part)?;
