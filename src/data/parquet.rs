@@ -67,7 +67,7 @@ impl RawSource {
         wanted: Vec<String>,
         requests: &[Vec<usize>],
         filter: &ExtractFilter,
-    ) -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
+    ) -> PolarsResult<Kept> {
         let groups: Vec<usize> = ParquetReader::new(std::io::Cursor::new(bytes))
             .get_metadata()?
             .row_groups
@@ -114,26 +114,23 @@ impl RawSource {
             };
         let next = AtomicUsize::new(0);
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut parts: Vec<(usize, PolarsResult<(DataFrame, Vec<u64>, Skipped)>)> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers.min(slices.len()))
-                    .map(|_| {
-                        scope.spawn(|| {
-                            let mut done = Vec::new();
-                            while let Some(&slice) =
-                                slices.get(next.fetch_add(1, Ordering::Relaxed))
-                            {
-                                done.push((slice.0, read_slice(slice)));
-                            }
-                            done
-                        })
+        let mut parts: Vec<(usize, PolarsResult<Kept>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers.min(slices.len()))
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        while let Some(&slice) = slices.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            done.push((slice.0, read_slice(slice)));
+                        }
+                        done
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            });
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
         parts.sort_by_key(|(offset, _)| *offset);
         let mut kept: Option<DataFrame> = None;
         let mut positions: Vec<u64> = Vec::new();
@@ -153,6 +150,9 @@ impl RawSource {
         Ok((kept, positions, skipped))
     }
 }
+
+/// Rows a filter kept, with their row numbers (1-based), and what it turned away.
+type Kept = (DataFrame, Vec<u64>, Skipped);
 
 /// Rows read at once from a filtered Parquet file: whole row groups, up to about this many.
 const SLICE_ROWS: usize = 262_144;

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # proxyhunt vs DuckDB, side by side, on the same generated exports (issue: scale).
 #   bash tools/bench/vs_duckdb.sh            # sizes 1M and 5M rows per event table
-#   SIZES="200000" bash tools/bench/vs_duckdb.sh
+#   SIZES="200000" FORMATS="csv cache" RUNS=5 bash tools/bench/vs_duckdb.sh
 # Generates with `proxyhunt generate` (CSV), converts to typed Parquet and NDJSON with DuckDB, runs
 # `proxyhunt hunt` and the same detections as SQL in DuckDB (installed into a throw-away venv),
 # checks that both find the same number of findings per type, and prints wall time, input MB/s,
-# peak RSS and the proxyhunt/DuckDB ratio. Needs ~12 GB of free disk for the 5M set.
+# peak RSS and the proxyhunt/DuckDB ratio. Each side runs RUNS times (default 3), alternating; the
+# median wall time is shown, with that run's RSS. Format `cache` is the CSV read through
+# `--cache` after one unmeasured run that fills it (DuckDB reads the CSV). Needs ~12 GB of free
+# disk for the 5M set (NDJSON at 5M needs about 20 GB more, and is not in the default FORMATS).
 set -euo pipefail
 trap 'echo "vs_duckdb.sh: failed at line $LINENO" >&2' ERR
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${WORK:-/tmp/proxyhunt-bench}
 SIZES=${SIZES:-"1000000 5000000"}
-FORMATS=${FORMATS:-"csv parquet ndjson"}
+FORMATS=${FORMATS:-"csv cache parquet ndjson"}
+RUNS=${RUNS:-3}
 NOW=2026-05-12T10:00:00Z
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/proxyhunt/target}"
 mkdir -p "$WORK"
@@ -33,17 +37,31 @@ for N in $SIZES; do
     "$PH" generate --out "$D/csv" --signins "$N" --process "$N" --network "$N" --ti 100000 --seed 1 --format csv > /dev/null
   fi
   for F in $FORMATS; do
-    if [ "$F" != csv ] && [ ! -d "$D/$F" ]; then
-      mkdir -p "$D/$F"
+    SRC=$F; EXTRA=()
+    if [ "$F" = cache ]; then
+      SRC=csv; EXTRA=(--cache "$WORK/cache/$N")
+      "$PH" hunt "$D/csv" "${EXTRA[@]}" --now "$NOW" --format ndjson --out - > /dev/null 2>&1
+    fi
+    if [ "$SRC" != csv ] && [ ! -d "$D/$SRC" ]; then
+      mkdir -p "$D/$SRC"
       for T in AADNonInteractiveUserSignInLogs ThreatIntelIndicators DeviceProcessEvents DeviceNetworkEvents; do
-        opt=$([ "$F" = parquet ] && echo "(FORMAT parquet)" || echo "(FORMAT json)")
-        "$PY" -c "import duckdb; duckdb.sql('SET enable_progress_bar=false'); duckdb.sql(\"COPY (SELECT * FROM read_csv('$D/csv/$T.csv')) TO '$D/$F/$T.$F' $opt\")"
+        opt=$([ "$SRC" = parquet ] && echo "(FORMAT parquet)" || echo "(FORMAT json)")
+        "$PY" -c "import duckdb; duckdb.sql('SET enable_progress_bar=false'); duckdb.sql(\"COPY (SELECT * FROM read_csv('$D/csv/$T.csv')) TO '$D/$SRC/$T.$SRC' $opt\")"
       done
     fi
-    MB=$(du -sm --exclude=expected.json "$D/$F" | cut -f1)
-    /usr/bin/time -v "$PH" hunt "$D/$F" --now "$NOW" --format ndjson --out - > /dev/null 2> "$WORK/ph.err"
+    MB=$(du -sm --exclude=expected.json "$D/$SRC" | cut -f1)
+    PHT=(); DKT=()
+    for R in $(seq "$RUNS"); do
+      /usr/bin/time -v "$PH" hunt "$D/$SRC" "${EXTRA[@]}" --now "$NOW" --format ndjson --out - > /dev/null 2> "$WORK/ph.$R.err"
+      PHT+=("$(wall "$WORK/ph.$R.err") $R")
+      /usr/bin/time -v "$PY" "$ROOT/tools/bench/duckdb_hunt.py" "$D/$SRC" "$SRC" "$NOW" > "$WORK/duck.out" 2> "$WORK/duck.$R.err"
+      DKT+=("$(wall "$WORK/duck.$R.err") $R")
+    done
+    # The median run of each side (by wall time).
+    PR=$(printf "%s\n" "${PHT[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p" | cut -d' ' -f2)
+    DR=$(printf "%s\n" "${DKT[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p" | cut -d' ' -f2)
+    cp "$WORK/ph.$PR.err" "$WORK/ph.err"; cp "$WORK/duck.$DR.err" "$WORK/duck.err"
     PHC=$(grep -o 'finding(s): .*' "$WORK/ph.err" | head -1)
-    /usr/bin/time -v "$PY" "$ROOT/tools/bench/duckdb_hunt.py" "$D/$F" "$F" "$NOW" > "$WORK/duck.out" 2> "$WORK/duck.err"
     SAME=$("$PY" - "$WORK/duck.out" "$PHC" <<'PYEOF'
 import json, sys
 duck = json.load(open(sys.argv[1]))["counts"]
