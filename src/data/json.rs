@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::columns::feeds_table;
-use super::issues::{Issue, IssueLog, Location, Severity};
+use super::issues::{Issue, IssueLog, Location};
+use super::lines::read_lines;
 use super::raw::{clean_header, Addressing, RawBody, RawSource};
 use super::schema::TableKind;
 
@@ -201,61 +202,7 @@ fn read_object_or_lines(
             return vec![rows.into_source(name, path, "json", Addressing::Lines)];
         }
     }
-    vec![read_lines(name, path, bytes, hint, log)]
-}
-
-/// NDJSON / JSONL: one object per line; a bad line is reported and skipped.
-pub fn read_lines(
-    name: &str,
-    path: &str,
-    bytes: &[u8],
-    hint: Option<TableKind>,
-    log: &mut IssueLog,
-) -> RawSource {
-    let mut rows = ObjectRows::new(hint);
-    for (i, raw_line) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line_no = i as u64 + 1;
-        let raw_line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
-        if raw_line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let parsed = match serde_json::from_slice::<Value>(raw_line) {
-            Ok(v) => Ok(v),
-            Err(e) if std::str::from_utf8(raw_line).is_err() => {
-                let text = String::from_utf8_lossy(raw_line);
-                let msg = "invalid UTF-8, read with U+FFFD replacement characters".to_string();
-                log.push(
-                    "invalid-utf8",
-                    Issue {
-                        severity: Severity::Warning,
-                        ..file_issue(name, Some(Location::Line(line_no)), msg)
-                    },
-                );
-                serde_json::from_str::<Value>(&text).map_err(|_| e)
-            }
-            Err(e) => Err(e),
-        };
-        match parsed {
-            Ok(Value::Object(obj)) => rows.push(line_no, obj),
-            Ok(_) => {
-                rows.rejected += 1;
-                let msg = "line is JSON but not an object; skipped".to_string();
-                log.push(
-                    "bad-json",
-                    file_issue(name, Some(Location::Line(line_no)), msg),
-                );
-            }
-            Err(e) => {
-                rows.rejected += 1;
-                let msg = format!("invalid JSON at column {} ({e}); line skipped", e.column());
-                log.push(
-                    "bad-json",
-                    file_issue(name, Some(Location::Line(line_no)), msg),
-                );
-            }
-        }
-    }
-    rows.into_source(name, path, "ndjson", Addressing::Lines)
+    vec![read_lines(name, path, bytes.to_vec(), 0, hint, log)]
 }
 
 fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {

@@ -8,6 +8,7 @@ pub mod csv;
 pub mod issues;
 pub mod json;
 pub mod keep;
+pub mod lines;
 pub mod load;
 pub mod normalize;
 pub mod parquet;

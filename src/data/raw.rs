@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::csv::{field_bytes, is_blank, CsvError, FieldSpan, Record, Records};
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::keep::{KeepFn, Skipped};
+use super::lines::LineSpan;
 use super::values::{is_missing, parse_datetime};
 use crate::kql::time::Nanos;
 
@@ -42,6 +43,11 @@ pub enum RawBody {
     Rows(Vec<(u64, Vec<Value>)>),
     /// A Parquet file, read column by column on extraction.
     Parquet(Vec<u8>),
+    /// NDJSON: the file, and where each object line is (see [`super::lines`]).
+    Lines {
+        bytes: Vec<u8>,
+        lines: Vec<LineSpan>,
+    },
 }
 
 /// One table-shaped piece of a file (an API response may hold several).
@@ -94,7 +100,7 @@ pub struct ExtractFilter<'f> {
 
 impl ExtractFilter<'_> {
     /// The event time of a row to skip; `None` keeps it. `row` holds at least the filter's cells.
-    fn skip(&self, row: &[Option<Cell>]) -> Option<Nanos> {
+    pub(super) fn skip(&self, row: &[Option<Cell>]) -> Option<Nanos> {
         let text = |r: usize| row[r].as_ref().and_then(|c| c.as_deref());
         let time = text(self.time)
             .filter(|t| !t.eq_ignore_ascii_case("null"))
@@ -132,7 +138,7 @@ impl<'a> Extracted<'a> {
         }
     }
 
-    fn append(&mut self, other: Extracted<'a>) {
+    pub(super) fn append(&mut self, other: Extracted<'a>) {
         for (mine, theirs) in self.columns.iter_mut().zip(other.columns) {
             mine.extend(theirs);
         }
@@ -246,6 +252,7 @@ impl RawSource {
                 out
             }
             RawBody::Parquet(bytes) => self.extract_parquet(bytes, requests, filter, table, log),
+            RawBody::Lines { bytes, lines } => self.extract_lines(bytes, lines, requests, filter),
         }
     }
 

@@ -8,7 +8,8 @@ use polars::prelude::*;
 
 use super::csv::{field_bytes, CsvError, Record, Records};
 use super::issues::{Issue, IssueLog};
-use super::json::{read_json, read_lines};
+use super::json::read_json;
+use super::lines::read_lines;
 use super::raw::{clean_header, Addressing, RawBody, RawSource};
 use super::schema::TableKind;
 
@@ -101,7 +102,7 @@ pub fn read_bytes(
     match format {
         Format::Csv => read_csv(name, path, owned, bom, log).into_iter().collect(),
         Format::Json => read_json(name, path, bytes, hint, log),
-        Format::Lines => vec![read_lines(name, path, bytes, hint, log)],
+        Format::Lines => vec![read_lines(name, path, owned, bom, hint, log)],
         Format::Parquet => read_parquet(name, path, owned, log).into_iter().collect(),
     }
 }
