@@ -408,8 +408,11 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    /// What the value-tree reader gave for each object line: every column's cell.
-    fn reference(text: &[u8]) -> (Vec<String>, Vec<(u64, Vec<Option<String>>)>) {
+    /// An object line's number and every column's cell.
+    type Row = (u64, Vec<Option<String>>);
+
+    /// What the value-tree reader gave for each object line.
+    fn reference(text: &[u8]) -> (Vec<String>, Vec<Row>) {
         let mut headers: Vec<String> = Vec::new();
         let mut rows = Vec::new();
         for (i, line) in text.split(|&b| b == b'\n').enumerate() {
