@@ -22,6 +22,15 @@ fn short_table(t: TableKind) -> &'static str {
     }
 }
 
+/// A row count that fits the header at 80 columns: exact below 100k, then `512k`, `5.0M`.
+fn compact_count(n: usize) -> String {
+    match n {
+        0..100_000 => n.to_string(),
+        100_000..1_000_000 => format!("{}k", n / 1000),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
 /// The timeline line: one glyph per bucket, blank for none.
 pub fn timeline_text(state: &State, width: usize) -> String {
     let (counts, span) = histogram(&state.rows, &state.visible, width.saturating_sub(2).max(1));
@@ -49,7 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let tables: Vec<String> = state
         .tables
         .iter()
-        .map(|(t, n)| format!("{} {n}", short_table(*t)))
+        .map(|(t, n)| format!("{} {}", short_table(*t), compact_count(*n)))
         .collect();
     let now = state.now.map_or("-".into(), format_datetime);
     let line1 = Line::from(vec![

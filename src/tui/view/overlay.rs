@@ -93,7 +93,7 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
     );
     let lines: Vec<Line> = match &view.events {
         None if state.events_loading.is_some() => vec![Line::from(
-            "waiting for every event to load (the findings came first); this fills in by itself",
+            "waiting for every event to load; this fills in by itself",
         )],
         None => vec![Line::from("querying all loaded tables...")],
         Some(events) if events.is_empty() => {
