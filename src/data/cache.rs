@@ -169,9 +169,9 @@ impl Entry {
             };
             let frame = match (&r.frame, kind) {
                 (Some(file), Some(table)) => {
-                    let bytes = std::fs::read(self.dir.join(file)).ok()?;
                     let filter = filter_for(table);
-                    let (frame, skipped) = read_frame(&bytes, table, filter.as_ref()).ok()?;
+                    let (frame, skipped) =
+                        read_frame(&self.dir.join(file), table, filter.as_ref()).ok()?;
                     report.rows_loaded = frame.height();
                     report.rows_skipped = skipped.rows;
                     Some(CachedFrame {

@@ -14,8 +14,8 @@ use super::keep::{widen, RowFilters, Skipped};
 use super::normalize::normalize;
 use super::normalize::Normalized;
 use super::raw::{RawBody, RawSource};
-use super::read::is_plain_csv;
 use super::read::read_bytes;
+use super::read::{is_plain_csv, read_parquet_file};
 use std::io::Read;
 
 use super::recognise::{recognise, table_from_file_name, RecognisedBy};
@@ -464,13 +464,19 @@ fn read_path(
     block: usize,
     reading: &Reading,
 ) -> std::io::Result<FileOutcome> {
-    if size > block as u64 {
-        let mut head = Vec::with_capacity(8);
-        std::fs::File::open(file)?.take(8).read_to_end(&mut head)?;
-        if is_plain_csv(display, &head) {
-            let (first, rest) = CsvBlocks::open(std::fs::File::open(file)?, block)?;
-            return Ok(read_file(display, first, Some(rest), reading));
-        }
+    let mut head = Vec::with_capacity(8);
+    std::fs::File::open(file)?.take(8).read_to_end(&mut head)?;
+    if head.starts_with(b"PAR1") {
+        // Mapped by Polars rather than read into memory.
+        let mut out = FileOutcome::empty();
+        let sources = read_parquet_file(display, file, &mut out.issues)
+            .into_iter()
+            .collect();
+        return Ok(from_sources(display, sources, None, reading, out));
+    }
+    if size > block as u64 && is_plain_csv(display, &head) {
+        let (first, rest) = CsvBlocks::open(std::fs::File::open(file)?, block)?;
+        return Ok(read_file(display, first, Some(rest), reading));
     }
     Ok(read_file(display, std::fs::read(file)?, None, reading))
 }
@@ -480,13 +486,24 @@ fn read_path(
 fn read_file(
     display: &str,
     bytes: Vec<u8>,
-    mut rest: Option<CsvBlocks>,
+    rest: Option<CsvBlocks>,
     reading: &Reading,
 ) -> FileOutcome {
-    let forced = reading.forced;
     let mut out = FileOutcome::empty();
-    let hint = forced.or_else(|| table_from_file_name(display));
+    let hint = reading.forced.or_else(|| table_from_file_name(display));
     let sources = read_bytes(display, display, bytes, hint, &mut out.issues);
+    from_sources(display, sources, rest, reading, out)
+}
+
+/// Recognises and normalises a file's sources into `out`.
+fn from_sources(
+    display: &str,
+    sources: Vec<RawSource>,
+    mut rest: Option<CsvBlocks>,
+    reading: &Reading,
+    mut out: FileOutcome,
+) -> FileOutcome {
+    let forced = reading.forced;
     if sources.is_empty() {
         let mut report = FileReport::new(display, "?");
         report.unreadable = out.issues.errors() > 0;

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 
 use super::issues::{IssueLog, Severity};
@@ -18,7 +19,7 @@ impl RawSource {
     /// normalisation.
     pub(super) fn extract_parquet(
         &self,
-        bytes: &[u8],
+        input: Input,
         requests: &[Vec<usize>],
         filter: Option<&ExtractFilter>,
         table: &str,
@@ -32,14 +33,14 @@ impl RawSource {
         wanted.sort();
         wanted.dedup();
         let read = match filter {
-            None => ParquetReader::new(std::io::Cursor::new(bytes))
-                .with_columns(Some(wanted))
-                .finish()
+            None => input
+                .reader()
+                .and_then(|r| r.with_columns(Some(wanted)).finish())
                 .map(|df| {
                     let positions = (1..=df.height() as u64).collect();
                     (df, positions, Skipped::default())
                 }),
-            Some(f) => self.read_filtered(bytes, wanted, requests, f),
+            Some(f) => self.read_filtered(input, wanted, requests, f),
         };
         match read {
             Ok((df, positions, skipped)) => {
@@ -63,12 +64,13 @@ impl RawSource {
     /// (decoding a whole file into fresh memory cost more in page faults than in decoding).
     fn read_filtered(
         &self,
-        bytes: &[u8],
+        input: Input,
         wanted: Vec<String>,
         requests: &[Vec<usize>],
         filter: &ExtractFilter,
     ) -> PolarsResult<Kept> {
-        let groups: Vec<usize> = ParquetReader::new(std::io::Cursor::new(bytes))
+        let groups: Vec<usize> = input
+            .reader()?
             .get_metadata()?
             .row_groups
             .iter()
@@ -89,7 +91,8 @@ impl RawSource {
         // Slices are independent: read and test them on every core, then join them in order.
         let read_slice =
             |(offset, len): (usize, usize)| -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
-                let df = ParquetReader::new(std::io::Cursor::new(bytes))
+                let df = input
+                    .reader()?
                     .with_columns(Some(wanted.clone()))
                     .with_slice(Some((offset, len)))
                     .finish()?;
@@ -148,6 +151,24 @@ impl RawSource {
         }
         let kept = kept.expect("at least one slice");
         Ok((kept, positions, skipped))
+    }
+}
+
+/// Where Parquet comes from: bytes in memory, or a file that Polars maps (no copy, no fresh
+/// pages: reading a cache entry into memory first cost more in page faults than decoding it).
+#[derive(Clone, Copy)]
+pub enum Input<'a> {
+    Bytes(&'a [u8]),
+    File(&'a std::path::Path),
+}
+
+impl Input<'_> {
+    fn reader(&self) -> PolarsResult<ParquetReader<Box<dyn MmapBytesReader + '_>>> {
+        let source: Box<dyn MmapBytesReader + '_> = match self {
+            Input::Bytes(b) => Box::new(std::io::Cursor::new(*b)),
+            Input::File(p) => Box::new(std::fs::File::open(p)?),
+        };
+        Ok(ParquetReader::new(source))
     }
 }
 
@@ -351,11 +372,12 @@ fn coalesced(columns: &[StringChunked], row: usize) -> Option<&str> {
 /// A frame this program wrote (a cache entry: the table's columns, typed, plus the source
 /// columns), read back whole, or only the rows `filter` keeps with what it turned away.
 pub fn read_frame(
-    bytes: &[u8],
+    path: &std::path::Path,
     table: TableKind,
     filter: Option<&RowFilter>,
 ) -> PolarsResult<(DataFrame, Skipped)> {
-    let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
+    let input = Input::File(path);
+    let mut reader = input.reader()?;
     let headers: Vec<String> = reader
         .schema()?
         .iter_names()
@@ -388,6 +410,6 @@ pub fn read_frame(
         rejected: 0,
     };
     let requests: Vec<Vec<usize>> = (0..headers.len()).map(|i| vec![i]).collect();
-    let (df, _, skipped) = source.read_filtered(bytes, headers.clone(), &requests, &f)?;
+    let (df, _, skipped) = source.read_filtered(input, headers.clone(), &requests, &f)?;
     Ok((df.select(headers)?, skipped))
 }

@@ -10,6 +10,7 @@ use super::csv::{field_bytes, is_blank, CsvError, FieldSpan, Record, Records};
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::keep::{KeepFn, Skipped};
 use super::lines::LineSpan;
+use super::parquet::Input;
 use super::values::{is_missing, parse_datetime};
 use crate::kql::time::Nanos;
 
@@ -41,8 +42,9 @@ pub enum RawBody {
     },
     /// Rows of JSON values, aligned with the headers, each with its line or row number.
     Rows(Vec<(u64, Vec<Value>)>),
-    /// A Parquet file, read column by column on extraction.
+    /// A Parquet file, read column by column on extraction: in memory, or on disk.
     Parquet(Vec<u8>),
+    ParquetFile(std::path::PathBuf),
     /// NDJSON: the file, and where each object line is (see [`super::lines`]).
     Lines {
         bytes: Vec<u8>,
@@ -251,7 +253,12 @@ impl RawSource {
                 }
                 out
             }
-            RawBody::Parquet(bytes) => self.extract_parquet(bytes, requests, filter, table, log),
+            RawBody::Parquet(bytes) => {
+                self.extract_parquet(Input::Bytes(bytes), requests, filter, table, log)
+            }
+            RawBody::ParquetFile(path) => {
+                self.extract_parquet(Input::File(path), requests, filter, table, log)
+            }
             RawBody::Lines { bytes, lines } => self.extract_lines(bytes, lines, requests, filter),
         }
     }

@@ -163,8 +163,41 @@ fn line_at(bytes: &[u8], offset: usize) -> u64 {
 }
 
 fn read_parquet(name: &str, path: &str, bytes: Vec<u8>, log: &mut IssueLog) -> Option<RawSource> {
-    let mut reader = ParquetReader::new(Cursor::new(bytes.as_slice()));
-    let schema = match reader.schema() {
+    let headers = parquet_headers(ParquetReader::new(Cursor::new(bytes.as_slice())));
+    parquet_source(name, path, headers, RawBody::Parquet(bytes), log)
+}
+
+/// A Parquet file on disk, left there for Polars to map.
+pub fn read_parquet_file(
+    name: &str,
+    path: &std::path::Path,
+    log: &mut IssueLog,
+) -> Option<RawSource> {
+    let headers = std::fs::File::open(path)
+        .map_err(PolarsError::from)
+        .and_then(|f| parquet_headers(ParquetReader::new(f)));
+    let body = RawBody::ParquetFile(path.to_path_buf());
+    parquet_source(name, &path.display().to_string(), headers, body, log)
+}
+
+fn parquet_headers<R: polars::io::mmap::MmapBytesReader>(
+    mut reader: ParquetReader<R>,
+) -> PolarsResult<Vec<String>> {
+    Ok(reader
+        .schema()?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect())
+}
+
+fn parquet_source(
+    name: &str,
+    path: &str,
+    headers: PolarsResult<Vec<String>>,
+    body: RawBody,
+    log: &mut IssueLog,
+) -> Option<RawSource> {
+    let headers = match headers {
         Ok(s) => s,
         Err(e) => {
             log.push(
@@ -174,14 +207,13 @@ fn read_parquet(name: &str, path: &str, bytes: Vec<u8>, log: &mut IssueLog) -> O
             return None;
         }
     };
-    let headers = schema.iter_names().map(|n| n.to_string()).collect();
     Some(RawSource {
         name: name.to_string(),
         path: path.to_string(),
         format: "parquet",
         headers,
         addressing: Addressing::Rows,
-        body: RawBody::Parquet(bytes),
+        body,
         rejected: 0,
     })
 }
