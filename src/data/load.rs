@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 use super::blocks::{CsvBlocks, BLOCK_BYTES};
 use super::cache::{store, Entry};
+use super::cores::map_on_cores;
 use super::issues::{Issue, IssueLog, Severity};
 use super::keep::{widen, RowFilters, Skipped};
 use super::normalize::normalize;
@@ -22,7 +23,6 @@ use super::recognise::{recognise, table_from_file_name, RecognisedBy};
 use super::sample;
 use super::schema::{TableKind, SOURCE_FILE_COLUMN};
 use crate::kql::time::Nanos;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// What `check` says about one file (or one table inside a file).
@@ -240,51 +240,30 @@ fn read_files(
     progress: &Mutex<&mut (dyn FnMut(String) + Send)>,
 ) -> Vec<(usize, FileOutcome)> {
     let total = files.len();
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(which.len().max(1));
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&n) = which.get(k) else { break };
-                        let file = &files[n];
-                        let display = file.display().to_string();
-                        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-                        if let Ok(mut p) = progress.lock() {
-                            p(format!(
-                                "reading {display} ({:.1} MB, file {} of {total})",
-                                size as f64 / 1e6,
-                                n + 1
-                            ));
-                        }
-                        let reading = Reading {
-                            forced: forced_table(file, options),
-                            filters,
-                            may_defer,
-                        };
-                        let block = options.block_bytes.unwrap_or(BLOCK_BYTES);
-                        let outcome = match &options.cache {
-                            Some(dir) => read_cached(dir, file, &display, size, block, &reading),
-                            None => read_path(file, &display, size, block, &reading),
-                        };
-                        let outcome = outcome.unwrap_or_else(|e| {
-                            FileOutcome::unreadable(&display, format!("cannot read: {e}"))
-                        });
-                        done.push((n, outcome));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    map_on_cores(which, |&n| {
+        let file = &files[n];
+        let display = file.display().to_string();
+        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        if let Ok(mut p) = progress.lock() {
+            p(format!(
+                "reading {display} ({:.1} MB, file {} of {total})",
+                size as f64 / 1e6,
+                n + 1
+            ));
+        }
+        let reading = Reading {
+            forced: forced_table(file, options),
+            filters,
+            may_defer,
+        };
+        let block = options.block_bytes.unwrap_or(BLOCK_BYTES);
+        let outcome = match &options.cache {
+            Some(dir) => read_cached(dir, file, &display, size, block, &reading),
+            None => read_path(file, &display, size, block, &reading),
+        };
+        let outcome = outcome
+            .unwrap_or_else(|e| FileOutcome::unreadable(&display, format!("cannot read: {e}")));
+        (n, outcome)
     })
 }
 

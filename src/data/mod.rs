@@ -4,6 +4,7 @@
 pub mod blocks;
 pub mod cache;
 pub mod columns;
+pub mod cores;
 pub mod csv;
 pub mod issues;
 pub mod json;

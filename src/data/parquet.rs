@@ -3,11 +3,11 @@
 //! filter's columns are tested first and only the rows it keeps are converted.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 
+use super::cores::map_on_cores;
 use super::issues::{IssueLog, Severity};
 use super::keep::{RowFilter, Skipped};
 use super::raw::{Addressing, ExtractFilter, Extracted, RawBody, RawSource};
@@ -115,30 +115,11 @@ impl RawSource {
                     }
                 })
             };
-        let next = AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut parts: Vec<(usize, PolarsResult<Kept>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers.min(slices.len()))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        while let Some(&slice) = slices.get(next.fetch_add(1, Ordering::Relaxed)) {
-                            done.push((slice.0, read_slice(slice)));
-                        }
-                        done
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        parts.sort_by_key(|(offset, _)| *offset);
+        let parts = map_on_cores(&slices, |&slice| read_slice(slice));
         let mut kept: Option<DataFrame> = None;
         let mut positions: Vec<u64> = Vec::new();
         let mut skipped = Skipped::default();
-        for (_, part) in parts {
+        for part in parts {
             let (part, rows, s) = part?;
             positions.extend(rows);
             skipped.merge(s);
