@@ -8,7 +8,7 @@
 # peak RSS and the proxyhunt/DuckDB ratio. Each side runs RUNS times (default 3), alternating; the
 # median wall time is shown, with that run's RSS. Format `cache` is the CSV read through
 # `--cache` after one unmeasured run that fills it (DuckDB reads the CSV). Needs ~12 GB of free
-# disk for the 5M set (NDJSON at 5M needs about 20 GB more, and is not in the default FORMATS).
+# disk for the 5M set, about 8 GB more for its NDJSON, and about 10 GB of memory for that row.
 set -euo pipefail
 trap 'echo "vs_duckdb.sh: failed at line $LINENO" >&2' ERR
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
