@@ -6,6 +6,10 @@
 //! does. Entries are keyed by the export's path, size and modification time (and the format
 //! below): a changed export is parsed again. The sidecar is written last, by rename, so a
 //! half-written entry is never read.
+//!
+//! A filtered run (`hunt`) also keeps, per frame, the rows its filter kept and what it turned
+//! away, under the filter's identity (for sign-ins that includes the threat-intel addresses): the
+//! next run with the same filter reads only those rows.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -23,7 +27,7 @@ use super::schema::TableKind;
 use crate::kql::time::Nanos;
 
 /// Bumped whenever frames or sidecars change shape: older entries are then parsed again.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// What identifies an export's content without reading it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -54,17 +58,29 @@ struct ReportRecord {
     frame: Option<String>,
 }
 
+/// The rows of a report's frame that a filter keeps, kept once a run has asked for them: a
+/// later run with the same filter reads only these.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Subset {
+    report: usize,
+    filter: String,
+    file: String,
+    skipped: Skipped,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Sidecar {
     identity: Identity,
     reports: Vec<ReportRecord>,
     names: Vec<String>,
     issues: IssueLog,
+    subsets: Vec<Subset>,
 }
 
 /// One cached export, read back.
 pub struct Entry {
     dir: PathBuf,
+    key: String,
     sidecar: Sidecar,
 }
 
@@ -107,10 +123,12 @@ impl Entry {
     /// The cached outcome of `path`, if there is a current one.
     pub fn find(dir: &Path, path: &Path, forced: Option<TableKind>) -> Option<Entry> {
         let identity = identity(path, forced)?;
-        let text = std::fs::read(dir.join(format!("{}.json", key(&identity)))).ok()?;
+        let key = key(&identity);
+        let text = std::fs::read(dir.join(format!("{key}.json"))).ok()?;
         let sidecar: Sidecar = serde_json::from_slice(&text).ok()?;
         (sidecar.identity == identity).then(|| Entry {
             dir: dir.to_path_buf(),
+            key,
             sidecar,
         })
     }
@@ -138,7 +156,8 @@ impl Entry {
         filter_for: &dyn Fn(TableKind) -> Option<super::keep::RowFilter>,
     ) -> Option<Vec<(FileReport, Option<CachedFrame>)>> {
         let mut out = Vec::new();
-        for r in &self.sidecar.reports {
+        let mut new_subsets = Vec::new();
+        for (i, r) in self.sidecar.reports.iter().enumerate() {
             let table = r
                 .table
                 .as_ref()
@@ -170,8 +189,30 @@ impl Entry {
             let frame = match (&r.frame, kind) {
                 (Some(file), Some(table)) => {
                     let filter = filter_for(table);
-                    let (frame, skipped) =
-                        read_frame(&self.dir.join(file), table, filter.as_ref()).ok()?;
+                    let (frame, skipped) = match &filter {
+                        None => read_frame(&self.dir.join(file), table, None).ok()?,
+                        Some(f) => match self.subset(i, &f.identity) {
+                            Some(s) => {
+                                let path = self.dir.join(&s.file);
+                                (read_frame(&path, table, None).ok()?.0, s.skipped)
+                            }
+                            None => {
+                                let path = self.dir.join(file);
+                                let (frame, skipped) = read_frame(&path, table, Some(f)).ok()?;
+                                let name =
+                                    format!("{}-{i}-{}.parquet", self.key, hashed(&f.identity));
+                                if write_parquet(&self.dir, &name, &frame).is_ok() {
+                                    new_subsets.push(Subset {
+                                        report: i,
+                                        filter: f.identity.clone(),
+                                        file: name,
+                                        skipped,
+                                    });
+                                }
+                                (frame, skipped)
+                            }
+                        },
+                    };
                     report.rows_loaded = frame.height();
                     report.rows_skipped = skipped.rows;
                     Some(CachedFrame {
@@ -184,8 +225,47 @@ impl Entry {
             };
             out.push((report, frame));
         }
+        if !new_subsets.is_empty() {
+            let mut sidecar = self.sidecar.clone();
+            sidecar.subsets.extend(new_subsets);
+            // Only saves later work: a failure here changes nothing of this run.
+            let _ = write_sidecar(&self.dir, &self.key, &sidecar);
+        }
         Some(out)
     }
+
+    fn subset(&self, report: usize, filter: &str) -> Option<&Subset> {
+        self.sidecar
+            .subsets
+            .iter()
+            .find(|s| s.report == report && s.filter == filter)
+    }
+}
+
+fn hashed(text: &str) -> String {
+    let mut h = DefaultHasher::new();
+    text.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// Writes a frame as `dir/name`, by rename from a temporary file.
+fn write_parquet(dir: &Path, name: &str, frame: &DataFrame) -> std::io::Result<()> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    let mut df = frame.clone();
+    // LZ4 decompresses several times faster than the default zstd, and reading back is what
+    // the cache is for.
+    ParquetWriter::new(std::fs::File::create(&tmp)?)
+        .with_compression(ParquetCompression::Lz4Raw)
+        .finish(&mut df)
+        .map_err(std::io::Error::other)?;
+    std::fs::rename(&tmp, dir.join(name))
+}
+
+/// Writes the sidecar last, by rename: its presence says the entry is whole.
+fn write_sidecar(dir: &Path, key: &str, sidecar: &Sidecar) -> std::io::Result<()> {
+    let tmp = dir.join(format!("{key}.json.tmp"));
+    std::fs::write(&tmp, serde_json::to_vec(sidecar)?)?;
+    std::fs::rename(&tmp, dir.join(format!("{key}.json")))
 }
 
 /// Writes an export's whole outcome (`frames[i]` belongs to `reports[i]`) to the cache.
@@ -208,15 +288,7 @@ pub fn store(
         let file = match frame {
             Some(df) => {
                 let name = format!("{key}-{n}.parquet");
-                let tmp = dir.join(format!("{name}.tmp"));
-                let mut df = (*df).clone();
-                // LZ4 decompresses several times faster than the default zstd, and reading
-                // back is what the cache is for.
-                ParquetWriter::new(std::fs::File::create(&tmp)?)
-                    .with_compression(ParquetCompression::Lz4Raw)
-                    .finish(&mut df)
-                    .map_err(std::io::Error::other)?;
-                std::fs::rename(&tmp, dir.join(&name))?;
+                write_parquet(dir, &name, df)?;
                 Some(name)
             }
             None => None,
@@ -246,8 +318,7 @@ pub fn store(
         reports: records,
         names: names.to_vec(),
         issues: issues.clone(),
+        subsets: Vec::new(),
     };
-    let tmp = dir.join(format!("{key}.json.tmp"));
-    std::fs::write(&tmp, serde_json::to_vec(&sidecar)?)?;
-    std::fs::rename(&tmp, dir.join(format!("{key}.json")))
+    write_sidecar(dir, &key, &sidecar)
 }

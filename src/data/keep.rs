@@ -22,6 +22,9 @@ pub type KeepFn = dyn Fn(&[Option<&str>]) -> bool + Send + Sync;
 /// A necessary condition on one table's rows.
 #[derive(Clone)]
 pub struct RowFilter {
+    /// What the test is, for the cache to keep its result under: two filters with the same
+    /// identity must keep the same rows of any table.
+    pub identity: String,
     /// Canonical column names the test reads, in the order it receives them.
     pub columns: Vec<&'static str>,
     pub keep: Arc<KeepFn>,
@@ -29,10 +32,12 @@ pub struct RowFilter {
 
 impl RowFilter {
     pub fn new(
+        identity: impl Into<String>,
         columns: &[&'static str],
         keep: impl Fn(&[Option<&str>]) -> bool + Send + Sync + 'static,
     ) -> Self {
         Self {
+            identity: identity.into(),
             columns: columns.to_vec(),
             keep: Arc::new(keep),
         }
@@ -40,7 +45,7 @@ impl RowFilter {
 
     /// Keeps no row (its times still count towards `now()`).
     pub fn none() -> Self {
-        Self::new(&[], |_| false)
+        Self::new("none", &[], |_| false)
     }
 }
 
@@ -67,7 +72,7 @@ impl RowFilters {
 }
 
 /// Rows a filter turned away: how many, and their event times' range.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Skipped {
     pub rows: usize,
     pub times: Option<(Nanos, Nanos)>,

@@ -6,6 +6,7 @@
 //! `has_any` matchers are the ones the plans use.
 
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use polars::prelude::*;
@@ -26,24 +27,32 @@ static SSH_ARGS: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(SSH_PROXY_ARGS)
 
 /// Query 004's process legs: a proxy tool or argument, or ssh with a forwarding argument.
 pub fn process_filter() -> RowFilter {
-    RowFilter::new(&["FileName", "ProcessCommandLine"], |cells| {
-        let file = cells[0].unwrap_or("");
-        let command = cells[1].unwrap_or("");
-        TOOLS.is_match(file)
-            || ARGS.is_match(command)
-            || (in_ci(file, SSH_FILE_NAMES).is_some() && SSH_ARGS.is_match(command))
-    })
+    RowFilter::new(
+        "query-004 process legs v1",
+        &["FileName", "ProcessCommandLine"],
+        |cells| {
+            let file = cells[0].unwrap_or("");
+            let command = cells[1].unwrap_or("");
+            TOOLS.is_match(file)
+                || ARGS.is_match(command)
+                || (in_ci(file, SSH_FILE_NAMES).is_some() && SSH_ARGS.is_match(command))
+        },
+    )
 }
 
 /// Query 004's network leg: a Tor port on a public address. (A port that cannot be read at all
 /// keeps its row whatever the test says: see [`crate::data::keep`].)
 pub fn network_filter() -> RowFilter {
-    RowFilter::new(&["RemotePort", "RemoteIPType"], |cells| {
-        let port = cells[0].filter(|p| !p.eq_ignore_ascii_case("null"));
-        port.and_then(parse_int)
-            .is_some_and(|p| TOR_PORTS.contains(&p))
-            && cells[1] == Some("Public")
-    })
+    RowFilter::new(
+        "query-004 network leg v1",
+        &["RemotePort", "RemoteIPType"],
+        |cells| {
+            let port = cells[0].filter(|p| !p.eq_ignore_ascii_case("null"));
+            port.and_then(parse_int)
+                .is_some_and(|p| TOR_PORTS.contains(&p))
+                && cells[1] == Some("Public")
+        },
+    )
 }
 
 /// Rule 000's sign-ins: a success from an address some anonymiser indicator names (whatever its
@@ -59,7 +68,17 @@ pub fn signin_filter(ti: Option<&DataFrame>) -> RowFilter {
             Some(ips.iter().flatten().map(str::to_string).collect())
         })
         .unwrap_or_default();
-    RowFilter::new(&["IPAddress", "ResultType"], move |cells| {
+    // The addresses decide the rows kept: they are part of what the filter is.
+    let mut sorted: Vec<&String> = addresses.iter().collect();
+    sorted.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    sorted.hash(&mut h);
+    let identity = format!(
+        "rule-000 sign-ins v1, {} addresses {:016x}",
+        sorted.len(),
+        h.finish()
+    );
+    RowFilter::new(identity, &["IPAddress", "ResultType"], move |cells| {
         cells[1] == Some("0") && cells[0].is_some_and(|ip| addresses.contains(ip))
     })
 }
