@@ -251,8 +251,21 @@ fn cache_gives_what_the_export_gives() {
         let times = |d: &Dataset| d.skipped.values().map(|s| s.times).collect::<Vec<_>>();
         assert_eq!(times(&ds), times(&whole_filtered));
     }
-    let entries = std::fs::read_dir(cache.path()).unwrap().count();
-    assert!(entries >= 8, "a sidecar and a frame per export: {entries}");
+    let names: Vec<String> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.len() >= 8,
+        "a sidecar and a frame per export: {names:?}"
+    );
+    // The filtered runs kept what their filters kept (`KEY-REPORT-FILTER.parquet`), and the
+    // second run above read those.
+    let subsets = names
+        .iter()
+        .filter(|n| n.ends_with(".parquet") && n.matches('-').count() == 2)
+        .count();
+    assert_eq!(subsets, 3, "a kept subset per filtered table: {names:?}");
 
     // A changed export is parsed again.
     let process = dir.path().join("DeviceProcessEvents.csv");

@@ -113,3 +113,43 @@ pub fn hunt_filters(detections: &[DetectionId]) -> RowFilters {
     }
     filters
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ti(patterns: &[&str]) -> DataFrame {
+        let n = patterns.len();
+        df!(
+            "TimeGenerated" => vec![0i64; n],
+            "IsActive" => vec![true; n],
+            "ValidUntil" => vec![None::<i64>; n],
+            "Tags" => vec!["tor"; n],
+            "Pattern" => patterns.to_vec(),
+        )
+        .unwrap()
+    }
+
+    /// The cache keeps a filter's rows under its identity: sign-in filters over different
+    /// addresses must differ, over the same addresses must not.
+    #[test]
+    fn signin_identity_follows_the_addresses() {
+        let a = ti(&[
+            "[ipv4-addr:value = '1.2.3.4']",
+            "[ipv4-addr:value = '5.6.7.8']",
+        ]);
+        let b = ti(&[
+            "[ipv4-addr:value = '5.6.7.8']",
+            "[ipv4-addr:value = '1.2.3.4']",
+        ]);
+        let c = ti(&["[ipv4-addr:value = '1.2.3.4']"]);
+        let id = |t: &DataFrame| signin_filter(Some(t)).identity;
+        assert_eq!(id(&a), id(&b));
+        assert_ne!(id(&a), id(&c));
+        assert_ne!(id(&a), signin_filter(None).identity);
+        let keep = signin_filter(Some(&c)).keep;
+        assert!(keep(&[Some("1.2.3.4"), Some("0")]));
+        assert!(!keep(&[Some("5.6.7.8"), Some("0")]));
+        assert!(!keep(&[Some("1.2.3.4"), Some("50126")]));
+    }
+}
