@@ -62,10 +62,6 @@ pub struct RowFilters {
 }
 
 impl RowFilters {
-    pub fn is_empty(&self) -> bool {
-        self.now.is_empty() && self.deferred.is_empty()
-    }
-
     pub fn is_deferred(&self, table: TableKind) -> bool {
         self.deferred.iter().any(|(t, _, _)| *t == table)
     }

@@ -12,7 +12,7 @@ use super::keep::{widen, RowFilter, Skipped};
 use super::parquet::{column_text, datetime_nanos};
 use super::raw::{Cell, ExtractFilter, RawSource, Readable};
 use super::schema::{ColType, ColumnSpec, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
-use super::values::{is_missing, parse_bool, parse_datetime, parse_int};
+use super::values::{is_missing, is_null_text, parse_bool, parse_datetime, parse_int};
 use crate::kql::time::Nanos;
 use crate::text::quote_value;
 
@@ -46,12 +46,6 @@ impl std::fmt::Display for Unusable {
             self.missing_filter.join(", ")
         )
     }
-}
-
-/// `null` / `NULL` written as text by some tools: missing in a typed column. In a string column
-/// it stays text, since a string column cannot tell it from a value.
-fn is_null_text(text: &str) -> bool {
-    text.eq_ignore_ascii_case("null")
 }
 
 fn type_name(ty: ColType) -> &'static str {

@@ -12,7 +12,7 @@ use super::issues::{IssueLog, Severity};
 use super::keep::{RowFilter, Skipped};
 use super::raw::{Addressing, ExtractFilter, Extracted, RawBody, RawSource};
 use super::schema::TableKind;
-use super::values::{format_datetime, is_missing, parse_datetime};
+use super::values::{format_datetime, is_missing, is_null_text, parse_datetime};
 
 impl RawSource {
     /// Reads only the requested Parquet columns, then renders them as text for the shared
@@ -304,7 +304,7 @@ fn filter_mask(
             (0..height)
                 .map(|row| {
                     coalesced(&text, row)
-                        .filter(|t| !t.eq_ignore_ascii_case("null"))
+                        .filter(|t| !is_null_text(t))
                         .and_then(parse_datetime)
                 })
                 .collect()

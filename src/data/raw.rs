@@ -11,7 +11,7 @@ use super::issues::{Issue, IssueLog, Location, Severity};
 use super::keep::{KeepFn, Skipped};
 use super::lines::LineSpan;
 use super::parquet::Input;
-use super::values::{is_missing, parse_datetime};
+use super::values::{is_missing, is_null_text, parse_datetime};
 use crate::kql::time::Nanos;
 
 /// How a source's rows are addressed in messages.
@@ -105,7 +105,7 @@ impl ExtractFilter<'_> {
     pub(super) fn skip(&self, row: &[Option<Cell>]) -> Option<Nanos> {
         let text = |r: usize| row[r].as_ref().and_then(|c| c.as_deref());
         let time = text(self.time)
-            .filter(|t| !t.eq_ignore_ascii_case("null"))
+            .filter(|t| !is_null_text(t))
             .and_then(parse_datetime)?;
         self.turns_away(&text).then_some(time)
     }
@@ -115,7 +115,7 @@ impl ExtractFilter<'_> {
     /// where the source already holds it typed).
     pub fn turns_away<'t>(&self, text: &dyn Fn(usize) -> Option<&'t str>) -> bool {
         let unreadable = |&(r, readable): &(usize, Readable)| {
-            text(r).is_some_and(|t| !t.eq_ignore_ascii_case("null") && !readable(t))
+            text(r).is_some_and(|t| !is_null_text(t) && !readable(t))
         };
         if self.checked.iter().any(unreadable) {
             return false;

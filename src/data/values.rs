@@ -9,6 +9,12 @@ use chrono::NaiveDate;
 
 use crate::kql::time::Nanos;
 
+/// `null` / `NULL` written as text by some tools: missing in a typed column. In a string column
+/// it stays text, since a string column cannot tell it from a value.
+pub fn is_null_text(text: &str) -> bool {
+    text.eq_ignore_ascii_case("null")
+}
+
 /// Text that means "no value" in every column type (the az CLI writes `None`).
 pub fn is_missing(text: &str) -> bool {
     text.is_empty() || text == "None"

@@ -106,10 +106,14 @@ pub fn ssh_multi_hop_proxy(process: LazyFrame, since: Option<Nanos>) -> LazyFram
     process_projection(lf, DetectionType::SshMultiHopProxy)
 }
 
-/// The lists compiled once per process: reasons are written for every finding.
-static TOOLS_MATCHER: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(KNOWN_PROXY_TOOLS));
-static ARGS_MATCHER: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(SUSPICIOUS_PROXY_ARGS));
-static SSH_ARGS_MATCHER: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(SSH_PROXY_ARGS));
+/// The lists compiled once per process: reasons are written for every finding, and `hunt`'s
+/// row filter ([`super::prefilter`]) tests every process event.
+pub(crate) static TOOLS_MATCHER: LazyLock<HasAny> =
+    LazyLock::new(|| HasAny::new(KNOWN_PROXY_TOOLS));
+pub(crate) static ARGS_MATCHER: LazyLock<HasAny> =
+    LazyLock::new(|| HasAny::new(SUSPICIOUS_PROXY_ARGS));
+pub(crate) static SSH_ARGS_MATCHER: LazyLock<HasAny> =
+    LazyLock::new(|| HasAny::new(SSH_PROXY_ARGS));
 
 fn describe_has(column: &str, text: &str, matcher: &HasAny) -> Option<String> {
     let m = matcher.first_match(text)?;

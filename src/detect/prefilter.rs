@@ -7,23 +7,19 @@
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use polars::prelude::*;
 
 use super::anonymized_signin::anonymizer_indicators;
 use super::multihop_proxy::{
-    KNOWN_PROXY_TOOLS, SSH_FILE_NAMES, SSH_PROXY_ARGS, SUSPICIOUS_PROXY_ARGS, TOR_PORTS,
+    ARGS_MATCHER, SSH_ARGS_MATCHER, SSH_FILE_NAMES, TOOLS_MATCHER, TOR_PORTS,
 };
 use super::registry::DetectionId;
 use crate::data::keep::{RowFilter, RowFilters};
 use crate::data::schema::TableKind;
-use crate::data::values::parse_int;
-use crate::kql::has::{in_ci, HasAny};
-
-static TOOLS: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(KNOWN_PROXY_TOOLS));
-static ARGS: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(SUSPICIOUS_PROXY_ARGS));
-static SSH_ARGS: LazyLock<HasAny> = LazyLock::new(|| HasAny::new(SSH_PROXY_ARGS));
+use crate::data::values::{is_null_text, parse_int};
+use crate::kql::has::in_ci;
 
 /// Query 004's process legs: a proxy tool or argument, or ssh with a forwarding argument.
 pub fn process_filter() -> RowFilter {
@@ -33,9 +29,9 @@ pub fn process_filter() -> RowFilter {
         |cells| {
             let file = cells[0].unwrap_or("");
             let command = cells[1].unwrap_or("");
-            TOOLS.is_match(file)
-                || ARGS.is_match(command)
-                || (in_ci(file, SSH_FILE_NAMES).is_some() && SSH_ARGS.is_match(command))
+            TOOLS_MATCHER.is_match(file)
+                || ARGS_MATCHER.is_match(command)
+                || (in_ci(file, SSH_FILE_NAMES).is_some() && SSH_ARGS_MATCHER.is_match(command))
         },
     )
 }
@@ -47,7 +43,7 @@ pub fn network_filter() -> RowFilter {
         "query-004 network leg v1",
         &["RemotePort", "RemoteIPType"],
         |cells| {
-            let port = cells[0].filter(|p| !p.eq_ignore_ascii_case("null"));
+            let port = cells[0].filter(|p| !is_null_text(p));
             port.and_then(parse_int)
                 .is_some_and(|p| TOR_PORTS.contains(&p))
                 && cells[1] == Some("Public")

@@ -62,11 +62,6 @@ impl RowIndex {
         index
     }
 
-    /// Whether the index was built for `rows` rows.
-    pub fn covers(&self, rows: usize) -> bool {
-        self.ids.first().is_some_and(|ids| ids.len() == rows)
-    }
-
     /// Each row's value id for `key`, and the values.
     pub fn ids(&self, key: PivotKey) -> (&[u32], &[String]) {
         let k = position(&PivotKey::ALL, &key);
