@@ -1,13 +1,15 @@
 //! Reading a large CSV file block by block, each block a run of whole records, so that memory
 //! holds one block at a time rather than the file (a `hunt` keeps only the rows that can match).
 //!
-//! Blocks end after a newline outside any quoted field, found by quote parity as the parallel
-//! split of a body is ([`super::raw`]): well-formed CSV quotes every field holding a quote.
+//! Blocks end after a newline outside any quoted field ([`RecordEnds`], as the parallel split of
+//! a body in [`super::raw`]).
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::sync::mpsc::{channel, sync_channel};
 use std::sync::Mutex;
+
+use super::csv::RecordEnds;
 
 /// Blocks hold at least this many bytes (and whole records).
 pub const BLOCK_BYTES: usize = 64 << 20;
@@ -59,7 +61,8 @@ impl CsvBlocks {
         buf.reserve(self.carry.len() + self.block);
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
-        let mut scanned = ParityScan::default();
+        let mut ends = RecordEnds::default();
+        let mut last = None;
         loop {
             if !self.done {
                 buf.reserve(self.block);
@@ -70,11 +73,14 @@ impl CsvBlocks {
                     self.done = true;
                 }
             }
-            let end = scanned.last_record_end(&buf);
-            match end {
+            ends.scan(&buf, |end, newlines| {
+                last = Some((end, newlines));
+                true
+            });
+            match last {
                 _ if self.done => {
                     let line = self.line;
-                    self.line += memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    self.line += ends.newlines();
                     return Ok((!buf.is_empty()).then_some((buf, line)));
                 }
                 Some((at, newlines)) => {
@@ -148,34 +154,6 @@ impl CsvBlocks {
         done.extend(done_rx.try_iter().map(|(i, r, _)| (i, r)));
         done.sort_by_key(|(i, _)| *i);
         (done.into_iter().map(|(_, r)| r).collect(), error)
-    }
-}
-
-/// A quote-parity scan that resumes where it stopped when the buffer grows.
-#[derive(Default)]
-struct ParityScan {
-    pos: usize,
-    in_quotes: bool,
-    newlines: u64,
-    last: Option<(usize, u64)>,
-}
-
-impl ParityScan {
-    /// The offset just after the last newline outside quotes in `buf`, and the newlines before it.
-    fn last_record_end(&mut self, buf: &[u8]) -> Option<(usize, u64)> {
-        for i in memchr::memchr2_iter(b'"', b'\n', &buf[self.pos..]) {
-            let i = self.pos + i;
-            if buf[i] == b'"' {
-                self.in_quotes = !self.in_quotes;
-            } else {
-                self.newlines += 1;
-                if !self.in_quotes {
-                    self.last = Some((i + 1, self.newlines));
-                }
-            }
-        }
-        self.pos = buf.len();
-        self.last
     }
 }
 

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use polars::prelude::*;
 use serde_json::Value;
 
-use super::csv::{field_bytes, is_blank, CsvError, FieldSpan, Record, Records};
+use super::csv::{field_bytes, is_blank, CsvError, FieldSpan, Record, RecordEnds, Records};
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::keep::{KeepFn, Skipped};
 use super::lines::LineSpan;
@@ -184,22 +184,13 @@ fn record_splits(body: &[u8], parts: usize) -> Vec<(usize, u64)> {
     }
     let step = body.len() / parts;
     let mut target = step;
-    let mut in_quotes = false;
-    let mut newlines = 0u64;
-    for i in memchr::memchr2_iter(b'"', b'\n', body) {
-        if body[i] == b'"' {
-            in_quotes = !in_quotes;
-            continue;
+    RecordEnds::default().scan(body, |end, newlines| {
+        if end >= target && end < body.len() {
+            splits.push((end, newlines));
+            target = end + step;
         }
-        newlines += 1;
-        if !in_quotes && i + 1 >= target && i + 1 < body.len() {
-            splits.push((i + 1, newlines));
-            if splits.len() == parts {
-                break;
-            }
-            target = (i + 1) + step;
-        }
-    }
+        splits.len() < parts
+    });
     splits
 }
 
