@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::columns::feeds_table;
+use super::cores::map_on_cores;
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::raw::{
     clean_header, value_text, Addressing, Cell, ExtractFilter, Extracted, RawBody, RawSource,
@@ -153,20 +154,16 @@ fn in_pieces<T: Send>(bytes: &[u8], work: impl Fn(usize, &[u8], u64) -> T + Sync
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let parts = if bytes.len() >= 8 << 20 { threads } else { 1 };
     let splits = line_splits(bytes, parts);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = splits
-            .iter()
-            .enumerate()
-            .map(|(k, &(start, lines_before))| {
-                let end = splits.get(k + 1).map_or(bytes.len(), |s| s.0);
-                let work = &work;
-                scope.spawn(move || work(start, &bytes[start..end], lines_before))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a piece does not panic"))
-            .collect()
+    let bounds: Vec<(usize, usize, u64)> = splits
+        .iter()
+        .enumerate()
+        .map(|(k, &(start, lines_before))| {
+            let end = splits.get(k + 1).map_or(bytes.len(), |s| s.0);
+            (start, end, lines_before)
+        })
+        .collect();
+    map_on_cores(&bounds, |&(start, end, lines_before)| {
+        work(start, &bytes[start..end], lines_before)
     })
 }
 
@@ -334,66 +331,51 @@ impl RawSource {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let parts = if lines.len() >= 100_000 { threads } else { 1 };
         let chunk = lines.len().div_ceil(parts.max(1)).max(1);
-        let pieces: Vec<Extracted<'a>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = lines
-                .chunks(chunk)
-                .map(|piece| {
-                    let capture = &capture;
-                    scope.spawn(move || {
-                        let mut out = Extracted::empty(requests.len());
-                        let mut values: Vec<Option<Cell<'a>>> = vec![None; self.headers.len()];
-                        let mut row: Vec<Option<Cell<'a>>> = vec![None; requests.len()];
-                        for span in piece {
-                            let text = &bytes[span.start..span.end];
-                            let captured: Vec<(usize, Cell<'a>)> = if span.lossy {
-                                let owned = String::from_utf8_lossy(text).into_owned();
-                                let mut de = serde_json::Deserializer::from_str(&owned);
-                                de.deserialize_map(capture())
-                                    .map(|v| {
-                                        v.into_iter()
-                                            .map(|(i, r)| {
-                                                (i, raw_text(r).map(|c| Cow::Owned(c.into_owned())))
-                                            })
-                                            .collect()
-                                    })
-                                    .unwrap_or_default()
-                            } else {
-                                let mut de = serde_json::Deserializer::from_slice(text);
-                                de.deserialize_map(capture())
-                                    .map(|v| v.into_iter().map(|(i, r)| (i, raw_text(r))).collect())
-                                    .unwrap_or_default()
-                            };
-                            let touched: Vec<usize> = captured.iter().map(|(i, _)| *i).collect();
-                            for (i, cell) in captured {
-                                values[i] = Some(cell);
-                            }
-                            for (slot, req) in row.iter_mut().zip(requests) {
-                                *slot = Some(
-                                    req.iter()
-                                        .filter_map(|&i| values[i].clone().flatten())
-                                        .find(|s| !is_missing(s)),
-                                );
-                            }
-                            for i in touched {
-                                values[i] = None;
-                            }
-                            if let Some(time) = filter.and_then(|f| f.skip(&row)) {
-                                out.skipped.add(time);
-                                continue;
-                            }
-                            for (column, slot) in out.columns.iter_mut().zip(row.iter_mut()) {
-                                column.push(slot.take().flatten());
-                            }
-                            out.positions.push(span.line);
-                        }
-                        out
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a piece does not panic"))
-                .collect()
+        let chunks: Vec<&[LineSpan]> = lines.chunks(chunk).collect();
+        let pieces = map_on_cores(&chunks, |&piece| {
+            let mut out = Extracted::empty(requests.len());
+            let mut values: Vec<Option<Cell<'a>>> = vec![None; self.headers.len()];
+            let mut row: Vec<Option<Cell<'a>>> = vec![None; requests.len()];
+            for span in piece {
+                let text = &bytes[span.start..span.end];
+                let captured: Vec<(usize, Cell<'a>)> = if span.lossy {
+                    let owned = String::from_utf8_lossy(text).into_owned();
+                    let mut de = serde_json::Deserializer::from_str(&owned);
+                    de.deserialize_map(capture())
+                        .map(|v| {
+                            v.into_iter()
+                                .map(|(i, r)| (i, raw_text(r).map(|c| Cow::Owned(c.into_owned()))))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                } else {
+                    let mut de = serde_json::Deserializer::from_slice(text);
+                    de.deserialize_map(capture())
+                        .map(|v| v.into_iter().map(|(i, r)| (i, raw_text(r))).collect())
+                        .unwrap_or_default()
+                };
+                values.iter_mut().for_each(|v| *v = None);
+                for (i, cell) in captured {
+                    values[i] = Some(cell);
+                }
+                for (slot, req) in row.iter_mut().zip(requests) {
+                    *slot = Some(
+                        req.iter()
+                            .filter_map(|&i| values[i].as_ref()?.as_ref())
+                            .find(|s| !is_missing(s))
+                            .cloned(),
+                    );
+                }
+                if let Some(time) = filter.and_then(|f| f.skip(&row)) {
+                    out.skipped.add(time);
+                    continue;
+                }
+                for (column, slot) in out.columns.iter_mut().zip(row.iter_mut()) {
+                    column.push(slot.take().flatten());
+                }
+                out.positions.push(span.line);
+            }
+            out
         });
         let mut out = Extracted::empty(requests.len());
         for p in pieces {

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use polars::prelude::*;
 use serde_json::Value;
 
+use super::cores::map_on_cores;
 use super::csv::{field_bytes, is_blank, CsvError, FieldSpan, Record, RecordEnds, Records};
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::keep::{KeepFn, Skipped};
@@ -287,27 +288,25 @@ impl RawSource {
         if splits.len() == 1 {
             return self.extract_csv_piece(body, body_line, requests, filter, table, log);
         }
-        let pieces: Vec<(Extracted<'a>, IssueLog)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = splits
-                .iter()
-                .enumerate()
-                .map(|(k, &(start, lines_before))| {
-                    let end = splits.get(k + 1).map_or(body.len(), |s| s.0);
-                    scope.spawn(move || {
-                        let mut piece_log = IssueLog::default();
-                        let e = self.extract_csv_piece(
-                            &body[start..end],
-                            body_line + lines_before,
-                            requests,
-                            filter,
-                            table,
-                            &mut piece_log,
-                        );
-                        (e, piece_log)
-                    })
-                })
-                .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        let bounds: Vec<(usize, usize, u64)> = splits
+            .iter()
+            .enumerate()
+            .map(|(k, &(start, lines_before))| {
+                let end = splits.get(k + 1).map_or(body.len(), |s| s.0);
+                (start, end, lines_before)
+            })
+            .collect();
+        let pieces = map_on_cores(&bounds, |&(start, end, lines_before)| {
+            let mut piece_log = IssueLog::default();
+            let e = self.extract_csv_piece(
+                &body[start..end],
+                body_line + lines_before,
+                requests,
+                filter,
+                table,
+                &mut piece_log,
+            );
+            (e, piece_log)
         });
         let mut out = Extracted::empty(requests.len());
         for (e, piece_log) in pieces {
