@@ -10,7 +10,7 @@ use polars::prelude::*;
 use super::cores::map_on_cores;
 use super::issues::{IssueLog, Severity};
 use super::keep::{RowFilter, Skipped};
-use super::raw::{Addressing, ExtractFilter, Extracted, RawBody, RawSource};
+use super::raw::{ExtractFilter, Extracted, RawSource};
 use super::schema::TableKind;
 use super::values::{format_datetime, is_missing, is_null_text, parse_datetime};
 
@@ -40,7 +40,7 @@ impl RawSource {
                     let positions = (1..=df.height() as u64).collect();
                     (df, positions, Skipped::default())
                 }),
-            Some(f) => self.read_filtered(input, wanted, requests, f),
+            Some(f) => read_filtered(input, &self.headers, wanted, requests, f),
         };
         match read {
             Ok((df, positions, skipped)) => {
@@ -58,81 +58,81 @@ impl RawSource {
             }
         }
     }
+}
 
-    /// The rows the filter keeps, with their row numbers, and what it turned away. Read a slice
-    /// of whole row groups at a time, so that memory holds a slice, not the file, and reuses it
-    /// (decoding a whole file into fresh memory cost more in page faults than in decoding).
-    fn read_filtered(
-        &self,
-        input: Input,
-        wanted: Vec<String>,
-        requests: &[Vec<usize>],
-        filter: &ExtractFilter,
-    ) -> PolarsResult<Kept> {
-        let groups: Vec<usize> = input
-            .reader()?
-            .get_metadata()?
-            .row_groups
-            .iter()
-            .map(|g| g.num_rows())
-            .collect();
-        let mut slices: Vec<(usize, usize)> = Vec::new();
-        let (mut start, mut len) = (0, 0);
-        for n in groups {
-            len += n;
-            if len >= SLICE_ROWS {
-                slices.push((start, len));
-                (start, len) = (start + len, 0);
-            }
-        }
-        if len > 0 || slices.is_empty() {
+/// The rows the filter keeps, with their row numbers, and what it turned away. Read a slice
+/// of whole row groups at a time, so that memory holds a slice, not the file, and reuses it
+/// (decoding a whole file into fresh memory cost more in page faults than in decoding).
+fn read_filtered(
+    input: Input,
+    headers: &[String],
+    wanted: Vec<String>,
+    requests: &[Vec<usize>],
+    filter: &ExtractFilter,
+) -> PolarsResult<Kept> {
+    let groups: Vec<usize> = input
+        .reader()?
+        .get_metadata()?
+        .row_groups
+        .iter()
+        .map(|g| g.num_rows())
+        .collect();
+    let mut slices: Vec<(usize, usize)> = Vec::new();
+    let (mut start, mut len) = (0, 0);
+    for n in groups {
+        len += n;
+        if len >= SLICE_ROWS {
             slices.push((start, len));
+            (start, len) = (start + len, 0);
         }
-        // Slices are independent: read and test them on every core, then join them in order.
-        let read_slice =
-            |(offset, len): (usize, usize)| -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
-                let df = input
-                    .reader()?
-                    .with_columns(Some(wanted.clone()))
-                    .with_slice(Some((offset, len)))
-                    .finish()?;
-                Ok(match filter_mask(&df, self, requests, filter) {
-                    Ok((mask, skipped)) => {
-                        let rows = mask
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, k)| *k == Some(true))
-                            .map(|(i, _)| (offset + i) as u64 + 1)
-                            .collect();
-                        (df.filter(&mask)?, rows, skipped)
-                    }
-                    // The filter only saves work: rows it cannot test are all kept.
-                    Err(_) => {
-                        let rows = (offset..offset + df.height())
-                            .map(|i| i as u64 + 1)
-                            .collect();
-                        (df, rows, Skipped::default())
-                    }
-                })
-            };
-        let parts = map_on_cores(&slices, |&slice| read_slice(slice));
-        let mut kept: Option<DataFrame> = None;
-        let mut positions: Vec<u64> = Vec::new();
-        let mut skipped = Skipped::default();
-        for part in parts {
-            let (part, rows, s) = part?;
-            positions.extend(rows);
-            skipped.merge(s);
-            match kept.as_mut() {
-                Some(k) => {
-                    k.vstack_mut(&part)?;
-                }
-                None => kept = Some(part),
-            }
-        }
-        let kept = kept.expect("at least one slice");
-        Ok((kept, positions, skipped))
     }
+    if len > 0 || slices.is_empty() {
+        slices.push((start, len));
+    }
+    // Slices are independent: read and test them on every core, then join them in order.
+    let read_slice =
+        |(offset, len): (usize, usize)| -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
+            let df = input
+                .reader()?
+                .with_columns(Some(wanted.clone()))
+                .with_slice(Some((offset, len)))
+                .finish()?;
+            Ok(match filter_mask(&df, headers, requests, filter) {
+                Ok((mask, skipped)) => {
+                    let rows = mask
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, k)| *k == Some(true))
+                        .map(|(i, _)| (offset + i) as u64 + 1)
+                        .collect();
+                    (df.filter(&mask)?, rows, skipped)
+                }
+                // The filter only saves work: rows it cannot test are all kept.
+                Err(_) => {
+                    let rows = (offset..offset + df.height())
+                        .map(|i| i as u64 + 1)
+                        .collect();
+                    (df, rows, Skipped::default())
+                }
+            })
+        };
+    let parts = map_on_cores(&slices, |&slice| read_slice(slice));
+    let mut kept: Option<DataFrame> = None;
+    let mut positions: Vec<u64> = Vec::new();
+    let mut skipped = Skipped::default();
+    for part in parts {
+        let (part, rows, s) = part?;
+        positions.extend(rows);
+        skipped.merge(s);
+        match kept.as_mut() {
+            Some(k) => {
+                k.vstack_mut(&part)?;
+            }
+            None => kept = Some(part),
+        }
+    }
+    let kept = kept.expect("at least one slice");
+    Ok((kept, positions, skipped))
 }
 
 /// Where Parquet comes from: bytes in memory, or a file that Polars maps (no copy, no fresh
@@ -262,13 +262,13 @@ fn extract_frame(
 /// `typed_too`.
 fn request_text(
     df: &DataFrame,
-    source: &RawSource,
+    headers: &[String],
     request: &[usize],
     typed_too: bool,
 ) -> PolarsResult<Option<Vec<StringChunked>>> {
     let mut out = Vec::new();
     for &i in request {
-        let col = df.column(&source.headers[i])?;
+        let col = df.column(&headers[i])?;
         if !typed_too && col.dtype() != &DataType::String && natively_typed(col.dtype()) {
             return Ok(None);
         }
@@ -280,7 +280,7 @@ fn request_text(
 /// Which rows the filter keeps, and what it turned away (see [`super::keep`]).
 fn filter_mask(
     df: &DataFrame,
-    source: &RawSource,
+    headers: &[String],
     requests: &[Vec<usize>],
     filter: &ExtractFilter,
 ) -> PolarsResult<(BooleanChunked, Skipped)> {
@@ -289,10 +289,10 @@ fn filter_mask(
     let time_request = &requests[filter.time];
     let times: Vec<Option<i64>> = match time_request.as_slice() {
         [i] if df
-            .column(&source.headers[*i])
+            .column(&headers[*i])
             .is_ok_and(|c| datetime_nanos(c).is_some()) =>
         {
-            let col = df.column(&source.headers[*i])?;
+            let col = df.column(&headers[*i])?;
             datetime_nanos(col)
                 .expect("a datetime column")?
                 .into_iter()
@@ -300,7 +300,7 @@ fn filter_mask(
                 .collect()
         }
         _ => {
-            let text = request_text(df, source, time_request, true)?.unwrap_or_default();
+            let text = request_text(df, headers, time_request, true)?.unwrap_or_default();
             (0..height)
                 .map(|row| {
                     coalesced(&text, row)
@@ -312,12 +312,12 @@ fn filter_mask(
     };
     let mut texts: Vec<(usize, Vec<StringChunked>)> = Vec::new();
     for &r in &filter.columns {
-        if let Some(t) = request_text(df, source, &requests[r], true)? {
+        if let Some(t) = request_text(df, headers, &requests[r], true)? {
             texts.push((r, t));
         }
     }
     for &(r, _) in &filter.checked {
-        if let Some(t) = request_text(df, source, &requests[r], false)? {
+        if let Some(t) = request_text(df, headers, &requests[r], false)? {
             texts.push((r, t));
         }
     }
@@ -350,6 +350,17 @@ fn coalesced(columns: &[StringChunked], row: usize) -> Option<&str> {
         .find(|s| !is_missing(s))
 }
 
+/// A Parquet file's column names.
+pub fn parquet_headers<R: MmapBytesReader>(
+    reader: &mut ParquetReader<R>,
+) -> PolarsResult<Vec<String>> {
+    Ok(reader
+        .schema()?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect())
+}
+
 /// A frame this program wrote (a cache entry: the table's columns, typed, plus the source
 /// columns), read back whole, or only the rows `filter` keeps with what it turned away.
 pub fn read_frame(
@@ -359,11 +370,7 @@ pub fn read_frame(
 ) -> PolarsResult<(DataFrame, Skipped)> {
     let input = Input::File(path);
     let mut reader = input.reader()?;
-    let headers: Vec<String> = reader
-        .schema()?
-        .iter_names()
-        .map(|n| n.to_string())
-        .collect();
+    let headers = parquet_headers(&mut reader)?;
     let position = |name: &str| headers.iter().position(|h| h == name);
     let resolved = filter.and_then(|f| {
         Some(ExtractFilter {
@@ -381,16 +388,7 @@ pub fn read_frame(
     let Some(f) = resolved else {
         return Ok((reader.finish()?, Skipped::default()));
     };
-    let source = RawSource {
-        name: String::new(),
-        path: String::new(),
-        format: "parquet",
-        headers: headers.clone(),
-        addressing: Addressing::Rows,
-        body: RawBody::Parquet(Vec::new()),
-        rejected: 0,
-    };
     let requests: Vec<Vec<usize>> = (0..headers.len()).map(|i| vec![i]).collect();
-    let (df, _, skipped) = source.read_filtered(input, headers.clone(), &requests, &f)?;
+    let (df, _, skipped) = read_filtered(input, &headers, headers.clone(), &requests, &f)?;
     Ok((df.select(headers)?, skipped))
 }

@@ -10,6 +10,7 @@ use super::csv::{field_bytes, CsvError, Record, Records};
 use super::issues::{Issue, IssueLog};
 use super::json::read_json;
 use super::lines::read_lines;
+use super::parquet::parquet_headers;
 use super::raw::{clean_header, Addressing, RawBody, RawSource};
 use super::schema::TableKind;
 
@@ -163,7 +164,7 @@ fn line_at(bytes: &[u8], offset: usize) -> u64 {
 }
 
 fn read_parquet(name: &str, path: &str, bytes: Vec<u8>, log: &mut IssueLog) -> Option<RawSource> {
-    let headers = parquet_headers(ParquetReader::new(Cursor::new(bytes.as_slice())));
+    let headers = parquet_headers(&mut ParquetReader::new(Cursor::new(bytes.as_slice())));
     parquet_source(name, path, headers, RawBody::Parquet(bytes), log)
 }
 
@@ -175,19 +176,9 @@ pub fn read_parquet_file(
 ) -> Option<RawSource> {
     let headers = std::fs::File::open(path)
         .map_err(PolarsError::from)
-        .and_then(|f| parquet_headers(ParquetReader::new(f)));
+        .and_then(|f| parquet_headers(&mut ParquetReader::new(f)));
     let body = RawBody::ParquetFile(path.to_path_buf());
     parquet_source(name, &path.display().to_string(), headers, body, log)
-}
-
-fn parquet_headers<R: polars::io::mmap::MmapBytesReader>(
-    mut reader: ParquetReader<R>,
-) -> PolarsResult<Vec<String>> {
-    Ok(reader
-        .schema()?
-        .iter_names()
-        .map(|n| n.to_string())
-        .collect())
 }
 
 fn parquet_source(
