@@ -268,7 +268,8 @@ fn write_sidecar(dir: &Path, key: &str, sidecar: &Sidecar) -> std::io::Result<()
     std::fs::rename(&tmp, dir.join(format!("{key}.json")))
 }
 
-/// Writes an export's whole outcome (`frames[i]` belongs to `reports[i]`) to the cache.
+/// Writes an export's whole outcome (`frames[i]` belongs to `reports[i]`) to the cache, and
+/// returns the entry (`None` when the export cannot be identified, so cannot be cached).
 pub fn store(
     dir: &Path,
     path: &Path,
@@ -277,9 +278,9 @@ pub fn store(
     frames: &[Option<&DataFrame>],
     names: &[String],
     issues: &IssueLog,
-) -> std::io::Result<()> {
+) -> std::io::Result<Option<Entry>> {
     let Some(identity) = identity(path, forced) else {
-        return Ok(());
+        return Ok(None);
     };
     std::fs::create_dir_all(dir)?;
     let key = key(&identity);
@@ -320,5 +321,10 @@ pub fn store(
         issues: issues.clone(),
         subsets: Vec::new(),
     };
-    write_sidecar(dir, &key, &sidecar)
+    write_sidecar(dir, &key, &sidecar)?;
+    Ok(Some(Entry {
+        dir: dir.to_path_buf(),
+        key,
+        sidecar,
+    }))
 }

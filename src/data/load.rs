@@ -389,10 +389,8 @@ fn read_cached(
         &outcome.issues,
     );
     match stored {
-        Ok(()) => {
-            if let Some(out) =
-                Entry::find(dir, file, reading.forced).and_then(|e| from_entry(&e, reading))
-            {
+        Ok(entry) => {
+            if let Some(out) = entry.and_then(|e| from_entry(&e, reading)) {
                 return Ok(out);
             }
         }
