@@ -41,9 +41,8 @@ pub struct ConsoleArgs {
 pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
     match reply {
         Reply::Progress(step) => {
+            // Once the findings are shown, the header gives only the time every event takes.
             if let Phase::Loading { step: s, .. } = &mut state.phase {
-                *s = step;
-            } else if let Some((s, _)) = &mut state.events_loading {
                 *s = step;
             }
         }

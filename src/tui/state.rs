@@ -143,7 +143,7 @@ pub struct Loaded {
 pub struct State {
     pub phase: Phase,
     /// While the findings are shown: loading every event for go hunt (`None` once in).
-    pub events_loading: Option<(String, Instant)>,
+    pub events_loading: Option<Instant>,
     pub is_sample: bool,
     pub window: String,
     pub now: Option<Nanos>,
@@ -254,8 +254,7 @@ impl State {
             self.message = Some(format!("tuning: {}", loaded.tuning_issues.join("; ")));
         }
         self.phase = Phase::Ready;
-        self.events_loading =
-            (!loaded.complete).then(|| ("loading every event".to_string(), Instant::now()));
+        self.events_loading = (!loaded.complete).then(Instant::now);
         self.retune();
     }
 

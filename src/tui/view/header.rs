@@ -86,7 +86,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         )
     };
     let mut line2 = format!("{} | {tuning}", tables.join(" "));
-    if let Some((_, started)) = &state.events_loading {
+    if let Some(started) = &state.events_loading {
         line2.push_str(&format!(
             " | loading all events ({:.0}s)",
             started.elapsed().as_secs_f64()
