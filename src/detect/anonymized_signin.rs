@@ -25,6 +25,7 @@
 use polars::prelude::*;
 use regex::Regex;
 
+use super::findings::{leg_columns, within};
 use super::registry::DetectionType;
 use crate::kql::expr::{extract, has, has_any};
 use crate::kql::time::{after, ago, Nanos, DAY};
@@ -78,22 +79,12 @@ pub fn anonymized_signins(
     now: Nanos,
     since: Option<Nanos>,
 ) -> LazyFrame {
-    let signins = match since {
-        Some(bound) => signins.filter(after(col("TimeGenerated"), bound)),
-        None => signins,
-    };
-    let mut exprs: Vec<Expr> =
-        vec![lit(DetectionType::AnonymizedSignIn.name()).alias("DetectionType")];
-    exprs.extend(
-        DetectionType::AnonymizedSignIn
-            .projected()
-            .iter()
-            .map(|c| col(*c)),
+    let exprs = leg_columns(
+        DetectionType::AnonymizedSignIn,
+        "UserPrincipalName",
+        &["_Indicators"],
     );
-    exprs.push(col("UserPrincipalName").alias("_Account"));
-    exprs.push(col("_Indicators"));
-    exprs.extend(super::findings::source_columns());
-    signins
+    within(signins, "TimeGenerated", since)
         .filter(col("ResultType").eq(lit("0")))
         .inner_join(tor_exit_ips(ti, now), col("IPAddress"), col("NetworkIP"))
         .select(exprs)

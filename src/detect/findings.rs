@@ -42,8 +42,23 @@ const INTERNAL: &[(&str, DataType)] = &[
     (SOURCE_LINE_COLUMN, DataType::Int64),
 ];
 
-pub fn source_columns() -> [Expr; 2] {
-    [col(SOURCE_FILE_COLUMN), col(SOURCE_LINE_COLUMN)]
+/// What every leg selects: its DetectionType, the KQL's projected columns, the column that
+/// names its account (as `_Account`), any `extra` internal columns, and where the row came from.
+pub fn leg_columns(kind: DetectionType, account: &str, extra: &[&str]) -> Vec<Expr> {
+    let mut exprs: Vec<Expr> = vec![lit(kind.name()).alias("DetectionType")];
+    exprs.extend(kind.projected().iter().map(|c| col(*c)));
+    exprs.push(col(account).alias("_Account"));
+    exprs.extend(extra.iter().map(|c| col(*c)));
+    exprs.extend([col(SOURCE_FILE_COLUMN), col(SOURCE_LINE_COLUMN)]);
+    exprs
+}
+
+/// The event window: rows whose `time` is after `since` (all rows without a bound).
+pub fn within(lf: LazyFrame, time: &str, since: Option<crate::kql::time::Nanos>) -> LazyFrame {
+    match since {
+        Some(bound) => lf.filter(crate::kql::time::after(col(time), bound)),
+        None => lf,
+    }
 }
 
 /// Brings a leg to the union schema: its own columns, typed nulls for the others.

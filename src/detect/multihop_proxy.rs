@@ -20,10 +20,11 @@ use std::sync::LazyLock;
 
 use polars::prelude::*;
 
+use super::findings::{leg_columns, within};
 use super::registry::DetectionType;
 use crate::kql::expr::{has_any, in_ci_expr, in_ints};
 use crate::kql::has::{in_ci, HasAny};
-use crate::kql::time::{after, Nanos};
+use crate::kql::time::Nanos;
 
 pub const TOR_PORTS: &[i64] = &[9001, 9030, 9040, 9050, 9051, 9150, 9151];
 pub const KNOWN_PROXY_TOOLS: &[&str] = &[
@@ -56,24 +57,13 @@ pub const SSH_PROXY_ARGS: &[&str] = &[
     "DynamicForward",
 ];
 
-fn time_filter(lf: LazyFrame, since: Option<Nanos>) -> LazyFrame {
-    match since {
-        Some(bound) => lf.filter(after(col("Timestamp"), bound)),
-        None => lf,
-    }
-}
-
 fn process_projection(lf: LazyFrame, kind: DetectionType) -> LazyFrame {
-    let mut exprs: Vec<Expr> = vec![lit(kind.name()).alias("DetectionType")];
-    exprs.extend(kind.projected().iter().map(|c| col(*c)));
-    exprs.push(col("AccountName").alias("_Account"));
-    exprs.extend(super::findings::source_columns());
-    lf.select(exprs)
+    lf.select(leg_columns(kind, "AccountName", &[]))
 }
 
 /// Leg 1: known proxy tools by file name, or proxy arguments on the command line.
 pub fn proxy_tool_launch(process: LazyFrame, since: Option<Nanos>) -> LazyFrame {
-    let lf = time_filter(process, since).filter(
+    let lf = within(process, "Timestamp", since).filter(
         has_any(col("FileName"), KNOWN_PROXY_TOOLS)
             .or(has_any(col("ProcessCommandLine"), SUSPICIOUS_PROXY_ARGS)),
     );
@@ -82,25 +72,19 @@ pub fn proxy_tool_launch(process: LazyFrame, since: Option<Nanos>) -> LazyFrame 
 
 /// Leg 2: connections to Tor's well-known ports on public addresses.
 pub fn tor_port_connection(network: LazyFrame, since: Option<Nanos>) -> LazyFrame {
-    let lf = time_filter(network, since)
+    let lf = within(network, "Timestamp", since)
         .filter(in_ints(col("RemotePort"), TOR_PORTS))
         .filter(col("RemoteIPType").eq(lit("Public")));
-    let mut exprs: Vec<Expr> =
-        vec![lit(DetectionType::TorPortConnection.name()).alias("DetectionType")];
-    exprs.extend(
-        DetectionType::TorPortConnection
-            .projected()
-            .iter()
-            .map(|c| col(*c)),
-    );
-    exprs.push(col("InitiatingProcessAccountName").alias("_Account"));
-    exprs.extend(super::findings::source_columns());
-    lf.select(exprs)
+    lf.select(leg_columns(
+        DetectionType::TorPortConnection,
+        "InitiatingProcessAccountName",
+        &[],
+    ))
 }
 
 /// Leg 3: ssh / plink with dynamic forwarding, tunnels or jump hosts.
 pub fn ssh_multi_hop_proxy(process: LazyFrame, since: Option<Nanos>) -> LazyFrame {
-    let lf = time_filter(process, since)
+    let lf = within(process, "Timestamp", since)
         .filter(in_ci_expr(col("FileName"), SSH_FILE_NAMES))
         .filter(has_any(col("ProcessCommandLine"), SSH_PROXY_ARGS));
     process_projection(lf, DetectionType::SshMultiHopProxy)
