@@ -13,12 +13,11 @@ use clap::Parser;
 use cli::{Cli, Command};
 use proxyhunt::commands::check::write_check;
 use proxyhunt::commands::hunt::{run_hunt, window_text, HuntRequest, Output};
-use proxyhunt::commands::options::{hunt_options, parse_tables, OptionError};
-use proxyhunt::data::load::{load, LoadOptions};
+use proxyhunt::commands::options::{hunt_options, load_options, OptionError};
+use proxyhunt::data::load::load;
 use proxyhunt::export::{CsvSafety, Format};
 use proxyhunt::generate::{generate, GenFormat, GenOptions};
 use proxyhunt::tui::ConsoleArgs;
-use std::path::PathBuf;
 
 /// Polars and the loaders allocate and free large buffers from several threads at once; with
 /// the system allocator that churn was a third of a hunt's time, spent by the kernel mapping and
@@ -47,14 +46,6 @@ fn tuning_source(tuning: &Option<std::path::PathBuf>, no_tuning: bool) -> Tuning
         Some(p) => TuningSource::File(p.clone()),
         None => TuningSource::None,
     }
-}
-
-/// `--table` and `--cache`, as the loader takes them.
-fn load_options(tables: &[String], cache: &Option<PathBuf>) -> Result<LoadOptions, OptionError> {
-    Ok(LoadOptions {
-        cache: cache.clone(),
-        ..parse_tables(tables)?
-    })
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {

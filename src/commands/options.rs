@@ -61,7 +61,8 @@ pub fn parse_detections(ids: &[String]) -> Result<Vec<DetectionId>, OptionError>
     Ok(out)
 }
 
-pub fn parse_tables(specs: &[String]) -> Result<LoadOptions, OptionError> {
+/// `--table` specs and `--cache`, as the loader takes them.
+pub fn load_options(specs: &[String], cache: &Option<PathBuf>) -> Result<LoadOptions, OptionError> {
     let mut forced = Vec::new();
     for spec in specs {
         let (name, path) = spec
@@ -73,6 +74,7 @@ pub fn parse_tables(specs: &[String]) -> Result<LoadOptions, OptionError> {
     }
     Ok(LoadOptions {
         forced,
+        cache: cache.clone(),
         ..LoadOptions::default()
     })
 }
