@@ -32,6 +32,19 @@ pub fn map_on_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Pieces `(start, end, lines before start)` of a body of `len` bytes cut at `splits` (each
+/// a start offset and the lines before it), for [`map_on_cores`].
+pub fn pieces(splits: &[(usize, u64)], len: usize) -> Vec<(usize, usize, u64)> {
+    splits
+        .iter()
+        .enumerate()
+        .map(|(k, &(start, lines_before))| {
+            let end = splits.get(k + 1).map_or(len, |s| s.0);
+            (start, end, lines_before)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

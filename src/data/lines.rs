@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::columns::feeds_table;
-use super::cores::map_on_cores;
+use super::cores::{map_on_cores, pieces};
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::raw::{
     clean_header, value_text, Addressing, Cell, ExtractFilter, Extracted, RawBody, RawSource,
@@ -154,17 +154,10 @@ fn in_pieces<T: Send>(bytes: &[u8], work: impl Fn(usize, &[u8], u64) -> T + Sync
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let parts = if bytes.len() >= 8 << 20 { threads } else { 1 };
     let splits = line_splits(bytes, parts);
-    let bounds: Vec<(usize, usize, u64)> = splits
-        .iter()
-        .enumerate()
-        .map(|(k, &(start, lines_before))| {
-            let end = splits.get(k + 1).map_or(bytes.len(), |s| s.0);
-            (start, end, lines_before)
-        })
-        .collect();
-    map_on_cores(&bounds, |&(start, end, lines_before)| {
-        work(start, &bytes[start..end], lines_before)
-    })
+    map_on_cores(
+        &pieces(&splits, bytes.len()),
+        |&(start, end, lines_before)| work(start, &bytes[start..end], lines_before),
+    )
 }
 
 /// What the first pass found in one piece.

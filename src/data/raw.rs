@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use polars::prelude::*;
 use serde_json::Value;
 
-use super::cores::map_on_cores;
+use super::cores::{map_on_cores, pieces};
 use super::csv::{field_bytes, is_blank, CsvError, FieldSpan, Record, RecordEnds, Records};
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::keep::{KeepFn, Skipped};
@@ -288,28 +288,23 @@ impl RawSource {
         if splits.len() == 1 {
             return self.extract_csv_piece(body, body_line, requests, filter, table, log);
         }
-        let bounds: Vec<(usize, usize, u64)> = splits
-            .iter()
-            .enumerate()
-            .map(|(k, &(start, lines_before))| {
-                let end = splits.get(k + 1).map_or(body.len(), |s| s.0);
-                (start, end, lines_before)
-            })
-            .collect();
-        let pieces = map_on_cores(&bounds, |&(start, end, lines_before)| {
-            let mut piece_log = IssueLog::default();
-            let e = self.extract_csv_piece(
-                &body[start..end],
-                body_line + lines_before,
-                requests,
-                filter,
-                table,
-                &mut piece_log,
-            );
-            (e, piece_log)
-        });
+        let parsed = map_on_cores(
+            &pieces(&splits, body.len()),
+            |&(start, end, lines_before)| {
+                let mut piece_log = IssueLog::default();
+                let e = self.extract_csv_piece(
+                    &body[start..end],
+                    body_line + lines_before,
+                    requests,
+                    filter,
+                    table,
+                    &mut piece_log,
+                );
+                (e, piece_log)
+            },
+        );
         let mut out = Extracted::empty(requests.len());
-        for (e, piece_log) in pieces {
+        for (e, piece_log) in parsed {
             out.append(e);
             log.extend(piece_log);
         }
