@@ -17,7 +17,7 @@ use super::normalize::Normalized;
 use super::raw::{RawBody, RawSource};
 use super::read::read_bytes;
 use super::read::{is_plain_csv, read_parquet_file};
-use std::io::Read;
+use std::io::{Read, Seek};
 
 use super::recognise::{recognise, table_from_file_name, RecognisedBy};
 use super::sample;
@@ -243,6 +243,15 @@ fn read_files(
     map_on_cores(which, |&n| {
         let file = &files[n];
         let display = file.display().to_string();
+        let reading = Reading {
+            forced: forced_table(file, options),
+            filters,
+            may_defer,
+        };
+        // A file its name (or `--table`) says holds a deferred table is not read until then.
+        if reading.defers(reading.forced.or_else(|| table_from_file_name(&display))) {
+            return (n, FileOutcome::deferred());
+        }
         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         if let Ok(mut p) = progress.lock() {
             p(format!(
@@ -251,11 +260,6 @@ fn read_files(
                 n + 1
             ));
         }
-        let reading = Reading {
-            forced: forced_table(file, options),
-            filters,
-            may_defer,
-        };
         let block = options.block_bytes.unwrap_or(BLOCK_BYTES);
         let outcome = match &options.cache {
             Some(dir) => read_cached(dir, file, &display, size, block, &reading),
@@ -327,6 +331,14 @@ impl FileOutcome {
         }
     }
 
+    /// Holds a table whose filter waits on another: read again later, nothing kept now.
+    fn deferred() -> FileOutcome {
+        FileOutcome {
+            deferred: true,
+            ..FileOutcome::empty()
+        }
+    }
+
     fn unreadable(display: &str, message: String) -> FileOutcome {
         let mut out = FileOutcome::empty();
         out.issues
@@ -354,6 +366,13 @@ impl FileOutcome {
                 Some(acc)
             })
             .collect()
+    }
+}
+
+impl Reading<'_> {
+    /// Whether a file holding `table` waits for the second pass.
+    fn defers(&self, table: Option<TableKind>) -> bool {
+        self.may_defer && table.is_some_and(|t| self.filters.is_deferred(t))
     }
 }
 
@@ -412,11 +431,10 @@ fn read_cached(
 /// A file's outcome from its cache entry, filtered as `reading` asks; `None` if the entry
 /// cannot be read.
 fn from_entry(entry: &Entry, reading: &Reading) -> Option<FileOutcome> {
-    let mut out = FileOutcome::empty();
-    if reading.may_defer && entry.tables().any(|t| reading.filters.is_deferred(t)) {
-        out.deferred = true;
-        return Some(out);
+    if entry.tables().any(|t| reading.defers(Some(t))) {
+        return Some(FileOutcome::deferred());
     }
+    let mut out = FileOutcome::empty();
     let loaded = entry.load(&|t| reading.filters.now.get(&t).cloned())?;
     out.names = entry.names().to_vec();
     out.issues = entry.issues().clone();
@@ -441,8 +459,10 @@ fn read_path(
     block: usize,
     reading: &Reading,
 ) -> std::io::Result<FileOutcome> {
+    let mut handle = std::fs::File::open(file)?;
     let mut head = Vec::with_capacity(8);
-    std::fs::File::open(file)?.take(8).read_to_end(&mut head)?;
+    (&mut handle).take(8).read_to_end(&mut head)?;
+    handle.seek(std::io::SeekFrom::Start(0))?;
     if head.starts_with(b"PAR1") {
         // Mapped by Polars rather than read into memory.
         let mut out = FileOutcome::empty();
@@ -452,10 +472,12 @@ fn read_path(
         return Ok(from_sources(display, sources, None, reading, out));
     }
     if size > block as u64 && is_plain_csv(display, &head) {
-        let (first, rest) = CsvBlocks::open(std::fs::File::open(file)?, block)?;
+        let (first, rest) = CsvBlocks::open(handle, block)?;
         return Ok(read_file(display, first, Some(rest), reading));
     }
-    Ok(read_file(display, std::fs::read(file)?, None, reading))
+    let mut bytes = Vec::with_capacity(size as usize);
+    handle.read_to_end(&mut bytes)?;
+    Ok(read_file(display, bytes, None, reading))
 }
 
 /// Reads, recognises and normalises one file (whose later blocks are in `rest`, when it is
@@ -492,10 +514,7 @@ fn from_sources(
         let mut report = FileReport::new(&source.name, source.format);
         match recognise(&source, forced) {
             Err(why) => report.not_recognised = Some(why),
-            Ok((table, _)) if reading.may_defer && reading.filters.is_deferred(table) => {
-                out.deferred = true;
-                return out;
-            }
+            Ok((table, _)) if reading.defers(Some(table)) => return FileOutcome::deferred(),
             Ok((table, by)) => {
                 report.table = Some((table, by));
                 let local = out.names.len() as u32;
