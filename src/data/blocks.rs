@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use super::csv::RecordEnds;
 
 /// Blocks hold at least this many bytes (and whole records).
-pub const BLOCK_BYTES: usize = 64 << 20;
+pub const BLOCK_BYTES: usize = 32 << 20;
 
 /// The part of a file not yet handed out.
 pub struct CsvBlocks {
