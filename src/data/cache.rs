@@ -19,7 +19,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::issues::IssueLog;
-use super::keep::Skipped;
+use super::keep::{RowFilter, Skipped};
 use super::load::FileReport;
 use super::parquet::read_frame;
 use super::recognise::RecognisedBy;
@@ -114,6 +114,62 @@ fn key(identity: &Identity) -> String {
     format!("{:016x}", h.finish())
 }
 
+impl ReportRecord {
+    fn of(r: &FileReport, frame: Option<String>) -> ReportRecord {
+        ReportRecord {
+            name: r.name.clone(),
+            format: r.format.clone(),
+            table: r.table.map(|(t, by)| (t.name().to_string(), by)),
+            not_recognised: r.not_recognised.clone(),
+            unreadable: r.unreadable,
+            unusable: r.unusable.clone(),
+            rows_loaded: r.rows_loaded,
+            rows_rejected: r.rows_rejected,
+            time_range: r.time_range,
+            missing_output: r.missing_output.iter().map(|c| c.to_string()).collect(),
+            unparseable: r
+                .unparseable
+                .iter()
+                .map(|(c, n)| (c.to_string(), *n))
+                .collect(),
+            notes: r.notes.clone(),
+            frame,
+        }
+    }
+
+    /// The report as `check` has it; `None` if a name no longer reads (the entry is stale).
+    fn to_report(&self) -> Option<FileReport> {
+        let table = self
+            .table
+            .as_ref()
+            .and_then(|(t, by)| Some((TableKind::from_name(t)?, *by)));
+        let kind = table.map(|(t, _)| t);
+        Some(FileReport {
+            name: self.name.clone(),
+            format: self.format.clone(),
+            table,
+            not_recognised: self.not_recognised.clone(),
+            unreadable: self.unreadable,
+            unusable: self.unusable.clone(),
+            rows_loaded: self.rows_loaded,
+            rows_rejected: self.rows_rejected,
+            rows_skipped: 0,
+            time_range: self.time_range,
+            missing_output: self
+                .missing_output
+                .iter()
+                .map(|c| spec_name(kind, c))
+                .collect::<Option<_>>()?,
+            unparseable: self
+                .unparseable
+                .iter()
+                .map(|(c, n)| Some((spec_name(kind, c)?, *n)))
+                .collect::<Option<_>>()?,
+            notes: self.notes.clone(),
+        })
+    }
+}
+
 /// A column name as the table's spec spells it (the report's `&'static str`s).
 fn spec_name(table: Option<TableKind>, name: &str) -> Option<&'static str> {
     table?.columns().iter().map(|s| s.name).find(|n| *n == name)
@@ -153,66 +209,18 @@ impl Entry {
     /// one). `None` when a frame cannot be read: the export is then parsed again.
     pub fn load(
         &self,
-        filter_for: &dyn Fn(TableKind) -> Option<super::keep::RowFilter>,
+        filter_for: &dyn Fn(TableKind) -> Option<RowFilter>,
     ) -> Option<Vec<(FileReport, Option<CachedFrame>)>> {
         let mut out = Vec::new();
         let mut new_subsets = Vec::new();
         for (i, r) in self.sidecar.reports.iter().enumerate() {
-            let table = r
-                .table
-                .as_ref()
-                .and_then(|(t, by)| Some((TableKind::from_name(t)?, *by)));
-            let kind = table.map(|(t, _)| t);
-            let mut report = FileReport {
-                name: r.name.clone(),
-                format: r.format.clone(),
-                table,
-                not_recognised: r.not_recognised.clone(),
-                unreadable: r.unreadable,
-                unusable: r.unusable.clone(),
-                rows_loaded: r.rows_loaded,
-                rows_rejected: r.rows_rejected,
-                rows_skipped: 0,
-                time_range: r.time_range,
-                missing_output: r
-                    .missing_output
-                    .iter()
-                    .map(|c| spec_name(kind, c))
-                    .collect::<Option<_>>()?,
-                unparseable: r
-                    .unparseable
-                    .iter()
-                    .map(|(c, n)| Some((spec_name(kind, c)?, *n)))
-                    .collect::<Option<_>>()?,
-                notes: r.notes.clone(),
-            };
+            let mut report = r.to_report()?;
+            let kind = report.table.map(|(t, _)| t);
             let frame = match (&r.frame, kind) {
                 (Some(file), Some(table)) => {
                     let filter = filter_for(table);
-                    let (frame, skipped) = match &filter {
-                        None => read_frame(&self.dir.join(file), table, None).ok()?,
-                        Some(f) => match self.subset(i, &f.identity) {
-                            Some(s) => {
-                                let path = self.dir.join(&s.file);
-                                (read_frame(&path, table, None).ok()?.0, s.skipped)
-                            }
-                            None => {
-                                let path = self.dir.join(file);
-                                let (frame, skipped) = read_frame(&path, table, Some(f)).ok()?;
-                                let name =
-                                    format!("{}-{i}-{}.parquet", self.key, hashed(&f.identity));
-                                if write_parquet(&self.dir, &name, &frame).is_ok() {
-                                    new_subsets.push(Subset {
-                                        report: i,
-                                        filter: f.identity.clone(),
-                                        file: name,
-                                        skipped,
-                                    });
-                                }
-                                (frame, skipped)
-                            }
-                        },
-                    };
+                    let (frame, skipped) =
+                        self.frame(i, file, table, filter.as_ref(), &mut new_subsets)?;
                     report.rows_loaded = frame.height();
                     report.rows_skipped = skipped.rows;
                     Some(CachedFrame {
@@ -232,6 +240,36 @@ impl Entry {
             let _ = write_sidecar(&self.dir, &self.key, &sidecar);
         }
         Some(out)
+    }
+
+    /// Report `i`'s frame, from `file`: whole, or the rows `filter` keeps (from its kept subset
+    /// if a run kept one; else filtered now, and the subset kept in `new_subsets`).
+    fn frame(
+        &self,
+        i: usize,
+        file: &str,
+        table: TableKind,
+        filter: Option<&RowFilter>,
+        new_subsets: &mut Vec<Subset>,
+    ) -> Option<(DataFrame, Skipped)> {
+        let Some(f) = filter else {
+            return read_frame(&self.dir.join(file), table, None).ok();
+        };
+        if let Some(s) = self.subset(i, &f.identity) {
+            let (frame, _) = read_frame(&self.dir.join(&s.file), table, None).ok()?;
+            return Some((frame, s.skipped));
+        }
+        let (frame, skipped) = read_frame(&self.dir.join(file), table, Some(f)).ok()?;
+        let name = format!("{}-{i}-{}.parquet", self.key, hashed(&f.identity));
+        if write_parquet(&self.dir, &name, &frame).is_ok() {
+            new_subsets.push(Subset {
+                report: i,
+                filter: f.identity.clone(),
+                file: name,
+                skipped,
+            });
+        }
+        Some((frame, skipped))
     }
 
     fn subset(&self, report: usize, filter: &str) -> Option<&Subset> {
@@ -294,25 +332,7 @@ pub fn store(
             }
             None => None,
         };
-        records.push(ReportRecord {
-            name: r.name.clone(),
-            format: r.format.clone(),
-            table: r.table.map(|(t, by)| (t.name().to_string(), by)),
-            not_recognised: r.not_recognised.clone(),
-            unreadable: r.unreadable,
-            unusable: r.unusable.clone(),
-            rows_loaded: r.rows_loaded,
-            rows_rejected: r.rows_rejected,
-            time_range: r.time_range,
-            missing_output: r.missing_output.iter().map(|c| c.to_string()).collect(),
-            unparseable: r
-                .unparseable
-                .iter()
-                .map(|(c, n)| (c.to_string(), *n))
-                .collect(),
-            notes: r.notes.clone(),
-            frame: file,
-        });
+        records.push(ReportRecord::of(r, file));
     }
     let sidecar = Sidecar {
         identity,

@@ -77,9 +77,10 @@ pub fn spawn() -> (Sender<Request>, Receiver<Reply>) {
     let (rep_tx, rep_rx) = channel::<Reply>();
     thread::spawn(move || {
         for req in req_rx {
-            let reply = handle(req, &rep_tx);
-            if rep_tx.send(reply).is_err() {
-                break;
+            if let Some(reply) = handle(req, &rep_tx) {
+                if rep_tx.send(reply).is_err() {
+                    break;
+                }
             }
         }
     });
@@ -119,7 +120,8 @@ pub fn loaded_from(
     })
 }
 
-fn handle(req: Request, tx: &Sender<Reply>) -> Reply {
+/// Does one request; returns its last reply (a load sends its findings on the way).
+fn handle(req: Request, tx: &Sender<Reply>) -> Option<Reply> {
     match req {
         Request::Load {
             paths,
@@ -143,14 +145,15 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Reply {
             match loaded_from(ds, &hunt, window, &tuning) {
                 Ok(mut l) => {
                     l.complete = !in_two;
-                    if tx.send(Reply::Loaded(Box::new(l))).is_err() || !in_two {
-                        return Reply::Progress(String::new());
+                    if !in_two {
+                        return Some(Reply::Loaded(Box::new(l)));
                     }
+                    tx.send(Reply::Loaded(Box::new(l))).ok()?;
                 }
-                Err(e) => return Reply::LoadFailed(e),
+                Err(e) => return Some(Reply::LoadFailed(e)),
             }
             let all = load_with_progress(&paths, &load, &mut progress);
-            Reply::EventsLoaded(Arc::new(all))
+            Some(Reply::EventsLoaded(Arc::new(all)))
         }
         Request::Context {
             dataset,
@@ -160,11 +163,11 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Reply {
         } => {
             let events =
                 context_events(&dataset, &entity, center, half_window).map_err(|e| e.to_string());
-            Reply::Context {
+            Some(Reply::Context {
                 entity,
                 half_window,
                 events,
-            }
+            })
         }
         Request::Export {
             findings,
@@ -175,7 +178,7 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Reply {
             let rows = findings.height();
             let result = write_file(&findings, format, CsvSafety::Neutralise, &path, force)
                 .map_err(|e| e.to_string());
-            Reply::Exported { path, rows, result }
+            Some(Reply::Exported { path, rows, result })
         }
         Request::SaveFilter {
             path,
@@ -183,11 +186,11 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Reply {
             filter,
         } => {
             let result = append_filter(&path, &block).map_err(|e| e.to_string());
-            Reply::Saved {
+            Some(Reply::Saved {
                 path,
                 filter,
                 result,
-            }
+            })
         }
     }
 }
