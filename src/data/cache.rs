@@ -18,16 +18,14 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::formats::parquet::read_frame;
 use super::issues::IssueLog;
-use super::keep::{RowFilter, Skipped};
-use super::load::FileReport;
-use super::parquet::read_frame;
-use super::recognise::RecognisedBy;
-use super::schema::TableKind;
-use crate::kql::time::Nanos;
+use super::report::FileReport;
+use super::row_filter::{RowFilter, Skipped};
+use super::table::schema::TableKind;
 
 /// Bumped whenever frames or sidecars change shape: older entries are then parsed again.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// What identifies an export's content without reading it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -40,21 +38,10 @@ struct Identity {
     forced: Option<String>,
 }
 
+/// A report as `check` has it, and the Parquet file holding its frame (if it has one).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ReportRecord {
-    name: String,
-    format: String,
-    table: Option<(String, RecognisedBy)>,
-    not_recognised: Option<String>,
-    unreadable: bool,
-    unusable: Option<String>,
-    rows_loaded: usize,
-    rows_rejected: usize,
-    time_range: Option<(Nanos, Nanos)>,
-    missing_output: Vec<String>,
-    unparseable: Vec<(String, usize)>,
-    notes: Vec<String>,
-    /// The Parquet file holding this report's frame, if it has one.
+    report: FileReport,
     frame: Option<String>,
 }
 
@@ -114,67 +101,6 @@ fn key(identity: &Identity) -> String {
     format!("{:016x}", h.finish())
 }
 
-impl ReportRecord {
-    fn of(r: &FileReport, frame: Option<String>) -> ReportRecord {
-        ReportRecord {
-            name: r.name.clone(),
-            format: r.format.clone(),
-            table: r.table.map(|(t, by)| (t.name().to_string(), by)),
-            not_recognised: r.not_recognised.clone(),
-            unreadable: r.unreadable,
-            unusable: r.unusable.clone(),
-            rows_loaded: r.rows_loaded,
-            rows_rejected: r.rows_rejected,
-            time_range: r.time_range,
-            missing_output: r.missing_output.iter().map(|c| c.to_string()).collect(),
-            unparseable: r
-                .unparseable
-                .iter()
-                .map(|(c, n)| (c.to_string(), *n))
-                .collect(),
-            notes: r.notes.clone(),
-            frame,
-        }
-    }
-
-    /// The report as `check` has it; `None` if a name no longer reads (the entry is stale).
-    fn to_report(&self) -> Option<FileReport> {
-        let table = self
-            .table
-            .as_ref()
-            .and_then(|(t, by)| Some((TableKind::from_name(t)?, *by)));
-        let kind = table.map(|(t, _)| t);
-        Some(FileReport {
-            name: self.name.clone(),
-            format: self.format.clone(),
-            table,
-            not_recognised: self.not_recognised.clone(),
-            unreadable: self.unreadable,
-            unusable: self.unusable.clone(),
-            rows_loaded: self.rows_loaded,
-            rows_rejected: self.rows_rejected,
-            rows_skipped: 0,
-            time_range: self.time_range,
-            missing_output: self
-                .missing_output
-                .iter()
-                .map(|c| spec_name(kind, c))
-                .collect::<Option<_>>()?,
-            unparseable: self
-                .unparseable
-                .iter()
-                .map(|(c, n)| Some((spec_name(kind, c)?, *n)))
-                .collect::<Option<_>>()?,
-            notes: self.notes.clone(),
-        })
-    }
-}
-
-/// A column name as the table's spec spells it (the report's `&'static str`s).
-fn spec_name(table: Option<TableKind>, name: &str) -> Option<&'static str> {
-    table?.columns().iter().map(|s| s.name).find(|n| *n == name)
-}
-
 impl Entry {
     /// The cached outcome of `path`, if there is a current one.
     pub fn find(dir: &Path, path: &Path, forced: Option<TableKind>) -> Option<Entry> {
@@ -194,7 +120,7 @@ impl Entry {
         self.sidecar
             .reports
             .iter()
-            .filter_map(|r| r.table.as_ref().and_then(|(t, _)| TableKind::from_name(t)))
+            .filter_map(|r| r.report.table_kind())
     }
 
     pub fn names(&self) -> &[String] {
@@ -214,8 +140,8 @@ impl Entry {
         let mut out = Vec::new();
         let mut new_subsets = Vec::new();
         for (i, r) in self.sidecar.reports.iter().enumerate() {
-            let mut report = r.to_report()?;
-            let kind = report.table.map(|(t, _)| t);
+            let mut report = r.report.clone();
+            let kind = report.table_kind();
             let frame = match (&r.frame, kind) {
                 (Some(file), Some(table)) => {
                     let filter = filter_for(table);
@@ -332,7 +258,10 @@ pub fn store(
             }
             None => None,
         };
-        records.push(ReportRecord::of(r, file));
+        records.push(ReportRecord {
+            report: r.clone(),
+            frame: file,
+        });
     }
     let sidecar = Sidecar {
         identity,

@@ -1,6 +1,6 @@
 //! The row filters of a `hunt`: for each table, a necessary condition for a row to reach a
 //! finding of the selected detections, tested on the cell text as it is read, so that millions
-//! of rows that cannot match are never typed (see [`crate::data::keep`]).
+//! of rows that cannot match are never typed (see [`crate::data::row_filter`]).
 //!
 //! Each test is the detection's own filter on the columns it reads, with nothing narrowed: the
 //! `has_any` matchers are the ones the plans use.
@@ -16,7 +16,7 @@ use super::multihop_proxy::{
     ARGS_MATCHER, SSH_ARGS_MATCHER, SSH_FILE_NAMES, TOOLS_MATCHER, TOR_PORTS,
 };
 use super::registry::DetectionId;
-use crate::data::keep::{RowFilter, RowFilters};
+use crate::data::row_filter::{RowFilter, RowFilters};
 use crate::data::schema::TableKind;
 use crate::data::values::{is_null_text, parse_int};
 use crate::kql::has::in_ci;
@@ -37,7 +37,7 @@ pub fn process_filter() -> RowFilter {
 }
 
 /// Query 004's network leg: a Tor port on a public address. (A port that cannot be read at all
-/// keeps its row whatever the test says: see [`crate::data::keep`].)
+/// keeps its row whatever the test says: see [`crate::data::row_filter`].)
 pub fn network_filter() -> RowFilter {
     RowFilter::new(
         "query-004 network leg v1",

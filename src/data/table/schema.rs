@@ -4,7 +4,9 @@
 use std::fmt;
 
 /// A table the detections read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum TableKind {
     SignIn,
     ThreatIntel,
@@ -63,8 +65,19 @@ const SIGN_IN: &[ColumnSpec] = &[
     col("UserPrincipalName", Str, Output),
     col("AppDisplayName", Str, Output),
     col("IPAddress", Str, Filter),
-    col("Location", Str, Output),
-    col("ResultType", Str, Filter),
+    // Graph `/auditLogs/signIns` nests these (see the README's column mapping).
+    ColumnSpec {
+        name: "Location",
+        ty: Str,
+        need: Output,
+        fallbacks: &["location.countryOrRegion"],
+    },
+    ColumnSpec {
+        name: "ResultType",
+        ty: Str,
+        need: Filter,
+        fallbacks: &["status.errorCode"],
+    },
     col("ConditionalAccessStatus", Str, Output),
     col("AuthenticationRequirement", Str, Output),
     col("CorrelationId", Str, Output),

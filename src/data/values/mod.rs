@@ -28,7 +28,7 @@ pub fn parse_datetime(text: &str) -> Option<Nanos> {
     } else {
         parse_iso_datetime(text)?
     };
-    Some(nanos - nanos.rem_euclid(100))
+    Some((nanos - nanos.rem_euclid(100)).clamp(EARLIEST, LATEST))
 }
 
 struct Cursor<'a> {
@@ -79,9 +79,24 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The earliest and latest instants a frame holds (nanoseconds in an `i64`: 1677-09-21 to
+/// 2262-04-11), on Kusto's 100 ns tick. A datetime outside is held as the nearer of these, so
+/// that it keeps its order against every event: `0001-01-01` (.NET's "unset") is earlier than
+/// all of them, `9999-12-31` ("never expires") later. [`is_clamped`] tells the caller to say so.
+pub const EARLIEST: Nanos = i64::MIN - i64::MIN % 100 + 100;
+pub const LATEST: Nanos = i64::MAX - i64::MAX % 100;
+
+/// Whether a parsed datetime stands for one outside the range a frame holds.
+pub fn is_clamped(nanos: Nanos) -> bool {
+    nanos == EARLIEST || nanos == LATEST
+}
+
 fn to_nanos(date: NaiveDate, h: u32, m: u32, s: u32, frac_nanos: u32) -> Option<Nanos> {
-    let dt = date.and_hms_nano_opt(h, m, s, frac_nanos)?;
-    dt.and_utc().timestamp_nanos_opt()
+    let dt = date.and_hms_nano_opt(h, m, s, frac_nanos)?.and_utc();
+    Some(
+        dt.timestamp_nanos_opt()
+            .unwrap_or(if dt.timestamp() < 0 { EARLIEST } else { LATEST }),
+    )
 }
 
 /// Reads `.fffffffff` (1 to 9 digits; further digits are below Kusto's resolution and ignored).
@@ -143,7 +158,14 @@ fn parse_iso_datetime(text: &str) -> Option<Nanos> {
         return None;
     }
     let local = to_nanos(date, hour, minute, second, frac)?;
-    local.checked_sub(offset_seconds * 1_000_000_000)
+    if is_clamped(local) {
+        return Some(local);
+    }
+    Some(
+        local
+            .checked_sub(offset_seconds * 1_000_000_000)
+            .unwrap_or(if offset_seconds > 0 { EARLIEST } else { LATEST }),
+    )
 }
 
 /// `4/28/2021, 2:08:45.221 PM` (Log Analytics portal export), the comma optional.
@@ -269,6 +291,27 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(parse_datetime(text), expected.map(iso), "{text:?}");
         }
+    }
+
+    #[test]
+    fn datetimes_outside_the_range_keep_their_order() {
+        let unset = parse_datetime("0001-01-01T00:00:00Z").unwrap();
+        let never = parse_datetime("9999-12-31T23:59:59.9999999Z").unwrap();
+        assert_eq!((unset, never), (EARLIEST, LATEST));
+        assert!(is_clamped(unset) && is_clamped(never));
+        let in_range = [
+            parse_datetime("1677-09-22T00:00:00Z").unwrap(),
+            parse_datetime("2024-01-01T00:00:00Z").unwrap(),
+            parse_datetime("2262-04-10T00:00:00Z").unwrap(),
+        ];
+        for t in in_range {
+            assert!(unset < t && t < never && !is_clamped(t));
+        }
+        assert_eq!(parse_datetime("1/1/0001, 12:00:00 AM"), Some(EARLIEST));
+        assert_eq!(
+            parse_datetime("2262-04-11T23:00:00+05:00"),
+            parse_datetime("2262-04-11T18:00:00Z")
+        );
     }
 
     #[test]

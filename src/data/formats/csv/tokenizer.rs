@@ -35,15 +35,24 @@ pub struct Records<'a> {
     bytes: &'a [u8],
     pos: usize,
     line: u64,
+    /// The byte that ends a line: `\n` (LF or CRLF files), or `\r` (old Mac files).
+    newline: u8,
 }
 
 impl<'a> Records<'a> {
-    /// Starts at the beginning of `bytes` (after any BOM, which the caller strips).
+    /// Starts at the beginning of `bytes` (after any BOM, which the caller strips), with lines
+    /// ending in LF or CRLF.
     pub fn new(bytes: &'a [u8]) -> Self {
+        Self::with_newline(bytes, b'\n')
+    }
+
+    /// Lines end in `newline` (`\r` for CR-only files).
+    pub fn with_newline(bytes: &'a [u8], newline: u8) -> Self {
         Self {
             bytes,
             pos: 0,
             line: 1,
+            newline,
         }
     }
 
@@ -61,14 +70,19 @@ impl<'a> Records<'a> {
         rec.fields.clear();
         rec.line = self.line;
         loop {
+            let nl = self.newline;
             let span = if b.get(self.pos) == Some(&b'"') {
                 self.quoted_field(rec.line)?
             } else {
                 let start = self.pos;
-                let stop = field_end(b, start);
+                let stop = field_end(b, start, nl);
                 self.pos = stop;
                 let mut end = stop;
-                if end > start && b[end - 1] == b'\r' && (stop == b.len() || b[stop] == b'\n') {
+                if nl == b'\n'
+                    && end > start
+                    && b[end - 1] == b'\r'
+                    && (stop == b.len() || b[stop] == b'\n')
+                {
                     end -= 1;
                 }
                 FieldSpan {
@@ -80,7 +94,7 @@ impl<'a> Records<'a> {
             rec.fields.push(span);
             match b.get(self.pos) {
                 Some(b',') => self.pos += 1,
-                Some(b'\n') => {
+                Some(&c) if c == nl => {
                     self.pos += 1;
                     self.line += 1;
                     return Ok(true);
@@ -97,11 +111,11 @@ impl<'a> Records<'a> {
         let mut escaped = false;
         let end = loop {
             let Some(q) = memchr(b'"', &b[at..]).map(|i| at + i) else {
-                self.line += count_newlines(&b[at..]);
+                self.line += count_newlines(&b[at..], self.newline);
                 self.pos = b.len();
                 return Err(CsvError::UnterminatedQuote { line: record_line });
             };
-            self.line += count_newlines(&b[at..q]);
+            self.line += count_newlines(&b[at..q], self.newline);
             if b.get(q + 1) == Some(&b'"') {
                 escaped = true;
                 at = q + 2;
@@ -111,7 +125,7 @@ impl<'a> Records<'a> {
         };
         // After the closing quote: tolerate stray text up to the delimiter, and CR before LF.
         let after = end + 1;
-        let stop = field_end(b, after);
+        let stop = field_end(b, after, self.newline);
         self.pos = stop;
         Ok(FieldSpan {
             start,
@@ -126,9 +140,9 @@ impl<'a> Records<'a> {
     }
 }
 
-/// The first `,` or `\n` at or after `from`, or the end. Most fields are short, where a
+/// The first `,` or `newline` at or after `from`, or the end. Most fields are short, where a
 /// word-at-a-time test beats setting up a vector search; long ones go on with `memchr2`.
-fn field_end(b: &[u8], from: usize) -> usize {
+fn field_end(b: &[u8], from: usize, newline: u8) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut at = from;
@@ -139,35 +153,66 @@ fn field_end(b: &[u8], from: usize) -> usize {
         let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
         let hits = zero_byte(word ^ (ONES * u64::from(b',')))
-            | zero_byte(word ^ (ONES * u64::from(b'\n')));
+            | zero_byte(word ^ (ONES * u64::from(newline)));
         if hits != 0 {
             return at + (hits.trailing_zeros() / 8) as usize;
         }
         at += 8;
     }
-    memchr2(b',', b'\n', &b[at..]).map_or(b.len(), |i| at + i)
+    memchr2(b',', newline, &b[at..]).map_or(b.len(), |i| at + i)
 }
 
-fn count_newlines(bytes: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', bytes).count() as u64
+fn count_newlines(bytes: &[u8], newline: u8) -> u64 {
+    memchr::memchr_iter(newline, bytes).count() as u64
+}
+
+/// The byte that ends the lines of CSV text: `\r` when the first line ends in a CR that no LF
+/// follows (old Mac exports), else `\n` (LF and CRLF).
+pub fn newline_of(bytes: &[u8]) -> u8 {
+    let mut quoted = false;
+    for i in memchr::memchr3_iter(b'"', b'\n', b'\r', bytes) {
+        match bytes[i] {
+            b'"' => quoted = !quoted,
+            _ if quoted => {}
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => return b'\r',
+            _ => return b'\n',
+        }
+    }
+    b'\n'
 }
 
 /// Where records end, found by quote parity (a newline outside quotes ends a record), without
 /// tokenising: how a body is cut into pieces or blocks that each start on a record. Exact for
 /// well-formed CSV, which quotes every field holding a quote. It resumes where it stopped when
 /// the buffer grows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RecordEnds {
     pos: usize,
     in_quotes: bool,
     newlines: u64,
+    newline: u8,
+}
+
+impl Default for RecordEnds {
+    fn default() -> Self {
+        Self::with_newline(b'\n')
+    }
 }
 
 impl RecordEnds {
+    pub fn with_newline(newline: u8) -> Self {
+        RecordEnds {
+            pos: 0,
+            in_quotes: false,
+            newlines: 0,
+            newline,
+        }
+    }
+
     /// Calls `at` with each record end past where the last call stopped, in `buf`: the offset
     /// just after its newline, and the newlines up to it. `at` returns whether to go on.
     pub fn scan(&mut self, buf: &[u8], mut at: impl FnMut(usize, u64) -> bool) {
-        for i in memchr2_iter(b'"', b'\n', &buf[self.pos..]) {
+        for i in memchr2_iter(b'"', self.newline, &buf[self.pos..]) {
             let i = self.pos + i;
             if buf[i] == b'"' {
                 self.in_quotes = !self.in_quotes;
@@ -225,14 +270,14 @@ mod tests {
         let text = b"a,bb,\n,0123456789abcdef0123456789abcdef0123456789,x\xff\x80,\n\n,,tail";
         for from in 0..text.len() {
             let want = memchr2(b',', b'\n', &text[from..]).map_or(text.len(), |i| from + i);
-            assert_eq!(field_end(text, from), want, "from {from}");
+            assert_eq!(field_end(text, from, b'\n'), want, "from {from}");
         }
         // Every byte value next to the delimiters, so that no borrow in the word test misleads.
         for v in 0..=255u8 {
             let t = [v, v, b',', v, v, v, v, v, v, v, b'\n', v];
             for from in 0..t.len() {
                 let want = memchr2(b',', b'\n', &t[from..]).map_or(t.len(), |i| from + i);
-                assert_eq!(field_end(&t, from), want, "byte {v} from {from}");
+                assert_eq!(field_end(&t, from, b'\n'), want, "byte {v} from {from}");
             }
         }
     }
@@ -270,6 +315,33 @@ mod tests {
                 (2, vec!["1".into(), "x\r\ny".into()]),
                 (4, vec!["q\"q".into(), "".into()]),
                 (5, vec!["3".into(), "4".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn cr_only_lines() {
+        let text = "a,b\r1,\"x\ry\"\r3,4\r";
+        assert_eq!(newline_of(text.as_bytes()), b'\r');
+        assert_eq!(newline_of(b"a,b\r\n1,2"), b'\n');
+        assert_eq!(newline_of(b"\"a\rb\",c\n1,2"), b'\n');
+        let mut r = Records::with_newline(text.as_bytes(), b'\r');
+        let mut rec = Record::default();
+        let mut rows = Vec::new();
+        while r.next_into(&mut rec).unwrap() {
+            let cells: Vec<String> = rec
+                .fields
+                .iter()
+                .map(|f| String::from_utf8(field_bytes(text.as_bytes(), *f).into_owned()).unwrap())
+                .collect();
+            rows.push((rec.line, cells));
+        }
+        assert_eq!(
+            rows,
+            vec![
+                (1, vec!["a".to_string(), "b".to_string()]),
+                (2, vec!["1".to_string(), "x\ry".to_string()]),
+                (4, vec!["3".to_string(), "4".to_string()]),
             ]
         );
     }

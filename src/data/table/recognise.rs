@@ -2,15 +2,16 @@
 //! the columns. A union of several tables is refused rather than guessed.
 
 use super::columns::locate;
-use super::raw::RawSource;
-use super::read::base_name;
 use super::schema::TableKind;
+use crate::data::file_name::base_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RecognisedBy {
     Forced,
     FileName,
     Columns,
+    /// A Defender streaming-API record's `category`.
+    Category,
 }
 
 impl RecognisedBy {
@@ -19,6 +20,7 @@ impl RecognisedBy {
             RecognisedBy::Forced => "by --table",
             RecognisedBy::FileName => "by file name",
             RecognisedBy::Columns => "by columns",
+            RecognisedBy::Category => "by its streaming-API category",
         }
     }
 }
@@ -29,7 +31,7 @@ fn signature(table: TableKind) -> &'static [&'static [&'static str]] {
         TableKind::SignIn => &[
             &["UserPrincipalName"],
             &["IPAddress"],
-            &["ResultType"],
+            &["ResultType", "status.errorCode"],
             &["TimeGenerated", "CreatedDateTime"],
         ],
         TableKind::ThreatIntel => &[&["Pattern"], &["Tags"], &["IsActive"]],
@@ -61,16 +63,17 @@ pub fn table_from_file_name(path: &str) -> Option<TableKind> {
 
 /// Recognises a source, or says why it is none of the four tables.
 pub fn recognise(
-    source: &RawSource,
+    path: &str,
+    headers: &[String],
     forced: Option<TableKind>,
 ) -> Result<(TableKind, RecognisedBy), String> {
     if let Some(t) = forced {
         return Ok((t, RecognisedBy::Forced));
     }
-    if let Some(t) = table_from_file_name(&source.path) {
+    if let Some(t) = table_from_file_name(path) {
         return Ok((t, RecognisedBy::FileName));
     }
-    let has = |name: &str| locate(&source.headers, name).is_some();
+    let has = |name: &str| locate(headers, name).is_some();
     let signed: Vec<TableKind> = TableKind::ALL
         .into_iter()
         .filter(|t| signature(*t).iter().all(|alts| alts.iter().any(|c| has(c))))
@@ -82,10 +85,7 @@ pub fn recognise(
         .collect();
     match (matching.as_slice(), signed.as_slice()) {
         ([t], _) => Ok((*t, RecognisedBy::Columns)),
-        ([], []) => Err(format!(
-            "not one of the four tables ({} column(s), matching none of them); use --table NAME=PATH to force",
-            source.headers.len()
-        )),
+        ([], []) => Err(not_one_of_them(headers)),
         _ => {
             let names: Vec<&str> = signed.iter().map(|t| t.name()).collect();
             Err(format!(
@@ -94,6 +94,45 @@ pub fn recognise(
             ))
         }
     }
+}
+
+/// Why a file is none of the four tables, saying what it looks like when that is known.
+fn not_one_of_them(headers: &[String]) -> String {
+    let has = |name: &str| locate(headers, name).is_some();
+    if has("NetworkIP") && (has("ExpirationDateTime") || has("Active")) {
+        return "this is the legacy ThreatIntelligenceIndicator table (NetworkIP, Active, ExpirationDateTime); rule 000 reads ThreatIntelIndicators (Pattern, Tags, IsActive, ValidUntil): export that table instead".to_string();
+    }
+    let values = headers.iter().filter(|h| looks_like_a_value(h)).count();
+    if !headers.is_empty() && values * 2 >= headers.len() {
+        return format!(
+            "the first row holds values, not column names ({values} of {} look like data): an ADX `.export to csv` without headers? Export with `with (includeHeaders=\"all\")`, or give the file a header row",
+            headers.len()
+        );
+    }
+    format!(
+        "not one of the four tables ({} column(s), matching none of them); use --table NAME=PATH to force",
+        headers.len()
+    )
+}
+
+/// A datetime, a number, a GUID or an IP address: what a cell holds, not what a column is named.
+fn looks_like_a_value(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() {
+        return false;
+    }
+    let guid = t.len() == 36
+        && t.char_indices().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    crate::data::values::parse_datetime(t).is_some()
+        || t.parse::<f64>().is_ok()
+        || guid
+        || t.parse::<std::net::IpAddr>().is_ok()
 }
 
 #[cfg(test)]
@@ -120,5 +159,39 @@ mod tests {
         );
         assert_eq!(table_from_file_name("DeviceProcessEventsX.csv"), None);
         assert_eq!(table_from_file_name("sign-in_adelete.csv"), None);
+    }
+
+    fn h(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn says_what_an_unknown_file_looks_like() {
+        let legacy = h(&[
+            "TimeGenerated",
+            "NetworkIP",
+            "Active",
+            "ExpirationDateTime",
+            "Tags",
+        ]);
+        let why = recognise("x.csv", &legacy, None).unwrap_err();
+        assert!(
+            why.contains("legacy ThreatIntelligenceIndicator")
+                && why.contains("ThreatIntelIndicators"),
+            "{why}"
+        );
+        let headerless = h(&[
+            "2024-05-01T10:00:00Z",
+            "host-1",
+            "tor.exe",
+            "9001",
+            "0f8fad5b-d9cb-469f-a165-70867728950e",
+        ]);
+        let why = recognise("export.csv", &headerless, None).unwrap_err();
+        assert!(why.contains("includeHeaders"), "{why}");
+        let other = h(&["A", "B"]);
+        assert!(recognise("x.csv", &other, None)
+            .unwrap_err()
+            .contains("not one of the four tables"));
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use polars::prelude::DataFrame;
 
-use super::schema::TableKind;
+use super::table::schema::TableKind;
 use crate::kql::time::Nanos;
 
 /// The test: the cells of [`RowFilter::columns`] for one row, `None` where missing.

@@ -7,28 +7,99 @@ use std::borrow::Cow;
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 
-use super::cores::map_on_cores;
-use super::issues::{IssueLog, Severity};
-use super::keep::{RowFilter, Skipped};
-use super::raw::{ExtractFilter, Extracted, RawSource};
-use super::schema::TableKind;
-use super::values::{format_datetime, is_missing, is_null_text, parse_datetime};
+use crate::data::issues::{Issue, IssueLog, Severity};
+use crate::data::pool;
+use crate::data::row_filter::{RowFilter, Skipped};
+use crate::data::source::{Addressing, ExtractFilter, Extracted, Request, Source, SourceMeta};
+use crate::data::table::schema::TableKind;
+use crate::data::values::{format_datetime, is_missing, is_null_text, parse_datetime};
 
-impl RawSource {
+/// Where a Parquet source's data is: in memory (a decompressed or piped file), or on disk,
+/// where Polars maps it.
+enum Data {
+    Bytes(Vec<u8>),
+    File(std::path::PathBuf),
+}
+
+/// A Parquet file: only the requested columns are read; columns already of the wanted type are
+/// handed over typed.
+pub struct ParquetSource {
+    meta: SourceMeta,
+    data: Data,
+}
+
+fn source(
+    name: &str,
+    path: &str,
+    headers: PolarsResult<Vec<String>>,
+    data: Data,
+    log: &mut IssueLog,
+) -> Option<ParquetSource> {
+    let headers = match headers {
+        Ok(s) => s,
+        Err(e) => {
+            log.push(
+                "unreadable",
+                Issue::file_error(name, format!("not a readable Parquet file: {e}")),
+            );
+            return None;
+        }
+    };
+    let mut meta = SourceMeta::new(name, path, "parquet", Addressing::Rows);
+    meta.headers = headers;
+    Some(ParquetSource { meta, data })
+}
+
+/// A Parquet file held in memory.
+pub fn open_bytes(
+    name: &str,
+    path: &str,
+    bytes: Vec<u8>,
+    log: &mut IssueLog,
+) -> Option<ParquetSource> {
+    let headers = parquet_headers(&mut ParquetReader::new(std::io::Cursor::new(
+        bytes.as_slice(),
+    )));
+    source(name, path, headers, Data::Bytes(bytes), log)
+}
+
+/// A Parquet file on disk, left there for Polars to map.
+pub fn open_file(name: &str, path: &std::path::Path, log: &mut IssueLog) -> Option<ParquetSource> {
+    let headers = std::fs::File::open(path)
+        .map_err(PolarsError::from)
+        .and_then(|f| parquet_headers(&mut ParquetReader::new(f)));
+    let data = Data::File(path.to_path_buf());
+    source(name, &path.display().to_string(), headers, data, log)
+}
+
+impl Source for ParquetSource {
+    fn meta(&self) -> &SourceMeta {
+        &self.meta
+    }
+
+    fn extract(&self, request: &Request, log: &mut IssueLog) -> Extracted<'_> {
+        let input = match &self.data {
+            Data::Bytes(b) => Input::Bytes(b),
+            Data::File(p) => Input::File(p),
+        };
+        self.extract_parquet(input, request, log)
+    }
+}
+
+impl ParquetSource {
     /// Reads only the requested Parquet columns, then renders them as text for the shared
     /// normalisation.
-    pub(super) fn extract_parquet(
+    fn extract_parquet(
         &self,
         input: Input,
-        requests: &[Vec<usize>],
-        filter: Option<&ExtractFilter>,
-        table: &str,
+        request: &Request,
         log: &mut IssueLog,
     ) -> Extracted<'static> {
+        let (requests, filter, table) = (request.columns, request.filter, request.table);
         let mut wanted: Vec<String> = requests
             .iter()
             .flatten()
-            .map(|&i| self.headers[i].clone())
+            .map(|&i| self.meta.headers[i].clone())
             .collect();
         wanted.sort();
         wanted.dedup();
@@ -40,7 +111,7 @@ impl RawSource {
                     let positions = (1..=df.height() as u64).collect();
                     (df, positions, Skipped::default())
                 }),
-            Some(f) => read_filtered(input, &self.headers, wanted, requests, f),
+            Some(f) => read_filtered(input, &self.meta.headers, wanted, requests, f),
         };
         match read {
             Ok((df, positions, skipped)) => {
@@ -52,7 +123,7 @@ impl RawSource {
                 let msg = format!("cannot read Parquet data: {e}");
                 log.push(
                     "unreadable",
-                    self.issue(table, None, None, Severity::Error, msg),
+                    self.meta.issue(table, None, None, Severity::Error, msg),
                 );
                 Extracted::empty(requests.len())
             }
@@ -116,7 +187,7 @@ fn read_filtered(
                 }
             })
         };
-    let parts = map_on_cores(&slices, |&slice| read_slice(slice));
+    let parts = pool::map(&slices, |&slice| read_slice(slice));
     let mut kept: Option<DataFrame> = None;
     let mut positions: Vec<u64> = Vec::new();
     let mut skipped = Skipped::default();
@@ -204,7 +275,7 @@ pub fn column_text(col: &Column) -> PolarsResult<Vec<Option<String>>> {
 /// `positions` are the source row numbers of `df`'s rows.
 fn extract_frame(
     df: &DataFrame,
-    source: &RawSource,
+    source: &ParquetSource,
     requests: &[Vec<usize>],
     positions: Vec<u64>,
     table: &str,
@@ -216,7 +287,7 @@ fn extract_frame(
     for req in requests {
         // One source column of a type Polars already holds: hand it over as it is.
         if let [i] = req.as_slice() {
-            if let Ok(col) = df.column(&source.headers[*i]) {
+            if let Ok(col) = df.column(&source.meta.headers[*i]) {
                 if natively_typed(col.dtype()) {
                     typed.push(Some(col.clone()));
                     columns.push(Vec::new());
@@ -227,7 +298,7 @@ fn extract_frame(
         typed.push(None);
         let mut out: Vec<Option<String>> = vec![None; height];
         for &i in req {
-            let name = &source.headers[i];
+            let name = &source.meta.headers[i];
             let values = df.column(name).and_then(column_text);
             let values = match values {
                 Ok(v) => v,
@@ -235,7 +306,9 @@ fn extract_frame(
                     let msg = format!("cannot read this column: {e}; read as empty");
                     log.push(
                         "unreadable-column",
-                        source.issue(table, None, Some(name), Severity::Warning, msg),
+                        source
+                            .meta
+                            .issue(table, None, Some(name), Severity::Warning, msg),
                     );
                     continue;
                 }
@@ -277,7 +350,7 @@ fn request_text(
     Ok(Some(out))
 }
 
-/// Which rows the filter keeps, and what it turned away (see [`super::keep`]).
+/// Which rows the filter keeps, and what it turned away (see [`crate::data::row_filter`]).
 fn filter_mask(
     df: &DataFrame,
     headers: &[String],

@@ -1,0 +1,51 @@
+//! Log Analytics API rows: arrays of values aligned with the table's declared columns.
+
+use std::sync::Arc;
+
+use super::objects::{row_cells, ObjectSpan};
+use super::skim::{elements, Kind};
+use crate::data::issues::IssueLog;
+use crate::data::source::{Extracted, Request, Source, SourceMeta};
+
+/// Positional rows of a document, read in place (each row was checked to hold one value per
+/// column when the document was read).
+pub struct RowsSource {
+    pub meta: SourceMeta,
+    pub bytes: Arc<Vec<u8>>,
+    pub rows: Vec<ObjectSpan>,
+}
+
+impl Source for RowsSource {
+    fn meta(&self) -> &SourceMeta {
+        &self.meta
+    }
+
+    fn extract(&self, request: &Request, log: &mut IssueLog) -> Extracted<'_> {
+        let b = self.bytes.as_slice();
+        let width = self.meta.headers.len();
+        let mut wanted = vec![false; width];
+        for &i in request.columns.iter().flatten() {
+            wanted[i] = true;
+        }
+        let mut values: Vec<Option<(&[u8], Kind)>> = vec![None; width];
+        let mut row = vec![None; request.columns.len()];
+        let mut out = Extracted::empty(request.columns.len());
+        for span in &self.rows {
+            let mut i = 0;
+            let walked = elements(b, span.start, |v, kind| {
+                if i < width && wanted[i] {
+                    values[i] = Some((v, kind));
+                }
+                i += 1;
+            });
+            if walked.is_err() {
+                values.iter_mut().for_each(|v| *v = None);
+                continue;
+            }
+            let at = self.meta.addressing.at(span.position);
+            row_cells(&mut values, request, &mut row, &self.meta, at, log);
+            out.push_row(&mut row, span.position, request.filter);
+        }
+        out
+    }
+}

@@ -1,0 +1,263 @@
+//! Turning a recognised source into a typed frame with the table's canonical columns.
+//!
+//! Strings are never null (Kusto has no null string: a missing value is `""`); datetimes,
+//! booleans and integers are null when missing, and reported when present but unreadable. A row
+//! without a readable event time cannot be placed in any window and is rejected, with its line.
+//!
+//! A [`Plan`] is made once per source from its headers (which columns feed which, what is
+//! missing); every piece of the source (the whole of it, or each block of a large file) is then
+//! typed with it.
+
+mod convert;
+
+use polars::prelude::*;
+
+use super::issues::IssueLog;
+use super::pool;
+use super::row_filter::{widen, RowFilter, Skipped};
+use super::source::{Cell, ExtractFilter, Readable, Request, Source};
+use super::table::columns::resolve;
+use super::table::schema::{
+    ColType, ColumnSpec, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN,
+};
+use super::values::{parse_bool, parse_datetime, parse_int};
+use crate::kql::time::Nanos;
+use convert::convert_any;
+
+/// A file's rows as a typed table, with what `check` reports about it.
+pub struct Normalized {
+    pub frame: DataFrame,
+    pub rows_rejected: usize,
+    /// Rows a filter left out.
+    pub skipped: Skipped,
+    /// Event times of every readable row, filtered out or not.
+    pub time_range: Option<(Nanos, Nanos)>,
+    /// Per column: how many present values could not be parsed.
+    pub unparseable: Vec<(&'static str, usize)>,
+}
+
+/// Why a recognised file cannot serve its table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    pub missing_filter: Vec<&'static str>,
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "missing column(s) the detections test: {}",
+            self.missing_filter.join(", ")
+        )
+    }
+}
+
+/// How a source's headers feed a table's columns, and the rows to leave out.
+pub struct Plan<'f> {
+    pub table: TableKind,
+    /// Per table column, the header indices to coalesce.
+    pub requests: Vec<Vec<usize>>,
+    /// Output columns the source lacks (shown empty in findings).
+    pub missing_output: Vec<&'static str>,
+    /// How columns were found when not under their own name.
+    pub notes: Vec<String>,
+    filter: Option<ExtractFilter<'f>>,
+}
+
+impl<'f> Plan<'f> {
+    /// Resolves `table`'s columns among `headers`; `Err` when a column the detections test is
+    /// missing. With a `filter`, rows that fail it are counted and left out (see
+    /// [`super::row_filter`]).
+    pub fn new(
+        headers: &[String],
+        table: TableKind,
+        filter: Option<&'f RowFilter>,
+    ) -> Result<Plan<'f>, Unusable> {
+        let specs = table.columns();
+        let resolved: Vec<_> = specs.iter().map(|s| resolve(headers, s)).collect();
+        let missing_filter: Vec<&'static str> = specs
+            .iter()
+            .zip(&resolved)
+            .filter(|(s, r)| s.need == Need::Filter && r.is_none())
+            .map(|(s, _)| s.name)
+            .collect();
+        if !missing_filter.is_empty() {
+            return Err(Unusable { missing_filter });
+        }
+        let missing_output = specs
+            .iter()
+            .zip(&resolved)
+            .filter(|(s, r)| s.need == Need::Output && r.is_none())
+            .map(|(s, _)| s.name)
+            .collect();
+        let notes = resolved
+            .iter()
+            .flatten()
+            .filter_map(|r| r.note.clone())
+            .collect();
+        let requests = resolved
+            .iter()
+            .map(|r| r.as_ref().map(|r| r.indices.clone()).unwrap_or_default())
+            .collect();
+        Ok(Plan {
+            table,
+            requests,
+            missing_output,
+            notes,
+            filter: filter.and_then(|f| extract_filter(specs, f)),
+        })
+    }
+}
+
+/// A row filter resolved to the table's column positions (`None` if it reads a column the
+/// table does not have: the rows are then all kept).
+fn extract_filter<'f>(specs: &[ColumnSpec], f: &'f RowFilter) -> Option<ExtractFilter<'f>> {
+    let columns = f
+        .columns
+        .iter()
+        .map(|name| specs.iter().position(|s| s.name == *name))
+        .collect::<Option<Vec<usize>>>()?;
+    let checked = specs
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter_map(|(i, s)| {
+            let readable: Readable = match s.ty {
+                ColType::Str => return None,
+                ColType::DateTime => |t| parse_datetime(t).is_some(),
+                ColType::Bool => |t| parse_bool(t).is_some(),
+                ColType::Int => |t| parse_int(t).is_some(),
+            };
+            Some((i, readable))
+        })
+        .collect();
+    Some(ExtractFilter {
+        time: 0,
+        columns,
+        keep: &*f.keep,
+        checked,
+    })
+}
+
+/// Tables at least this tall have their columns converted in parallel.
+const PARALLEL_ROWS: usize = 50_000;
+
+/// Types one piece of `source` with `plan`; `file_index` is the source's index among the
+/// file's sources (the frames' `_SourceFile`).
+pub fn normalize(
+    source: &dyn Source,
+    plan: &Plan,
+    file_index: u32,
+    log: &mut IssueLog,
+) -> Normalized {
+    let table = plan.table;
+    let specs = table.columns();
+    let meta = source.meta();
+    let request = Request {
+        columns: &plan.requests,
+        filter: plan.filter.as_ref(),
+        table: table.name(),
+    };
+    let extracted = source.extract(&request, log);
+    let skipped = extracted.skipped;
+    let height = extracted.positions.len();
+    let positions = &extracted.positions;
+    let mut typed = extracted.typed;
+    typed.resize(specs.len(), None);
+    let work: Vec<(usize, &ColumnSpec, Vec<Cell>, Option<Column>)> = specs
+        .iter()
+        .zip(extracted.columns)
+        .zip(typed)
+        .enumerate()
+        .map(|(ci, ((spec, cells), typed))| (ci, spec, cells, typed))
+        .collect();
+    // Columns are independent: convert them on every core when the table is large. Logs are
+    // merged in column order, as a single pass would write them.
+    let convert = |(ci, spec, cells, typed): (usize, &ColumnSpec, Vec<Cell>, Option<Column>)| {
+        let mut column_log = IssueLog::default();
+        let (c, bad) = convert_any(
+            meta,
+            table,
+            spec,
+            ci == 0,
+            cells,
+            typed,
+            positions,
+            &mut column_log,
+        );
+        (c, bad, column_log)
+    };
+    let converted: Vec<(Column, usize, IssueLog)> = if height >= PARALLEL_ROWS {
+        let work: Vec<std::sync::Mutex<Option<_>>> = work
+            .into_iter()
+            .map(|w| std::sync::Mutex::new(Some(w)))
+            .collect();
+        pool::map(&work, |w| {
+            let item = w.lock().ok().and_then(|mut w| w.take());
+            convert(item.expect("each column is converted once"))
+        })
+    } else {
+        work.into_iter().map(convert).collect()
+    };
+    let mut columns: Vec<Column> = Vec::with_capacity(specs.len() + 2);
+    let mut unparseable = Vec::new();
+    for (spec, (column, bad, column_log)) in specs.iter().zip(converted) {
+        log.extend(column_log);
+        if bad > 0 {
+            unparseable.push((spec.name, bad));
+        }
+        columns.push(column);
+    }
+    finish(
+        columns,
+        extracted.positions,
+        extracted.rejected,
+        skipped,
+        unparseable,
+        file_index,
+        height,
+    )
+}
+
+/// Adds the source columns, drops the rows without an event time, and measures what is left.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    mut columns: Vec<Column>,
+    positions: Vec<u64>,
+    rejected: usize,
+    skipped: Skipped,
+    unparseable: Vec<(&'static str, usize)>,
+    file_index: u32,
+    height: usize,
+) -> Normalized {
+    // A row without a readable event time can never pass a window: it is rejected.
+    let times = columns[0]
+        .cast(&DataType::Int64)
+        .expect("datetime casts to i64");
+    let times = times.i64().expect("just cast");
+    let keep: Vec<bool> = times.iter().map(|t| t.is_some()).collect();
+    let time_range = times.min().zip(times.max());
+    columns.push(Column::new(
+        SOURCE_FILE_COLUMN.into(),
+        vec![file_index; height],
+    ));
+    columns.push(Column::new(
+        SOURCE_LINE_COLUMN.into(),
+        positions.iter().map(|&p| p as i64).collect::<Vec<_>>(),
+    ));
+    let frame = DataFrame::new(height, columns).expect("columns of equal length");
+    let rejected_here = keep.iter().filter(|k| !**k).count();
+    let frame = if rejected_here > 0 {
+        let mask: BooleanChunked = keep.into_iter().map(Some).collect();
+        frame.filter(&mask).expect("mask matches height")
+    } else {
+        frame
+    };
+    Normalized {
+        frame,
+        rows_rejected: rejected + rejected_here,
+        skipped,
+        time_range: widen(time_range, skipped.times),
+        unparseable,
+    }
+}
