@@ -22,9 +22,12 @@
 //! The threat-intel window (30 days, `ValidUntil`) is the rule's own and is kept whatever the
 //! event window; `ResultType == 0` is read as the string `"0"` (see the README).
 
+use std::sync::LazyLock;
+
 use polars::prelude::*;
 use regex::Regex;
 
+use super::condition::{Condition, Literal};
 use super::findings::{leg_columns, within};
 use super::registry::DetectionType;
 use crate::kql::expr::{extract, has, has_any};
@@ -33,6 +36,11 @@ use crate::kql::time::{after, ago, Nanos, DAY};
 pub const ANONYMIZER_TAGS: &[&str] = &["tor", "proxy", "anonymizer", "vpn", "anonymity"];
 pub const IPV4_PATTERN_TERM: &str = "ipv4-addr:value";
 pub const NETWORK_IP_REGEX: &str = r"ipv4-addr:value = '([^']+)'";
+
+/// The sign-in side's own `where` (before the join with `TorExitIPs`): a success. The plan and
+/// `hunt`'s row filter ([`super::prefilter`]) both derive from it.
+pub static SUCCESSFUL_SIGNIN: LazyLock<Condition> =
+    LazyLock::new(|| Condition::eq("ResultType", Literal::Int(0)));
 
 /// The rule's indicator filters that do not depend on `now()`, with the extracted `NetworkIP`.
 pub fn anonymizer_indicators(ti: LazyFrame) -> LazyFrame {
@@ -84,8 +92,8 @@ pub fn anonymized_signins(
         "UserPrincipalName",
         &["_Indicators"],
     );
-    within(signins, "TimeGenerated", since)
-        .filter(col("ResultType").eq(lit("0")))
+    SUCCESSFUL_SIGNIN
+        .filter(within(signins, "TimeGenerated", since))
         .inner_join(tor_exit_ips(ti, now), col("IPAddress"), col("NetworkIP"))
         .select(exprs)
 }

@@ -14,16 +14,17 @@
 //! ProxyProcesses | union TorConnections | union SSHProxyChain | sort by Timestamp desc
 //! ```
 //! The lists below are the query's, word for word; `union` keeps duplicates, so an `ssh -D`
-//! launch is both a ProxyToolLaunch and an SSHMultiHopProxy finding.
+//! launch is both a ProxyToolLaunch and an SSHMultiHopProxy finding. Each leg's `where` lines
+//! are written once, as a [`Condition`]: the plans, `hunt`'s row filters
+//! ([`super::prefilter`]) and the findings' reasons derive from it.
 
 use std::sync::LazyLock;
 
 use polars::prelude::*;
 
+use super::condition::{Condition, List, Literal};
 use super::findings::{leg_columns, within};
 use super::registry::DetectionType;
-use crate::kql::expr::{has_any, in_ci_expr, in_ints};
-use crate::kql::has::{in_ci, HasAny};
 use crate::kql::time::Nanos;
 
 pub const TOR_PORTS: &[i64] = &[9001, 9030, 9040, 9050, 9051, 9150, 9151];
@@ -57,24 +58,60 @@ pub const SSH_PROXY_ARGS: &[&str] = &[
     "DynamicForward",
 ];
 
+/// Leg 1 (`ProxyProcesses`): known proxy tools by file name, or proxy arguments on the command
+/// line.
+pub static PROXY_TOOL_LAUNCH: LazyLock<Condition> = LazyLock::new(|| {
+    Condition::any([
+        Condition::has_any(
+            "FileName",
+            List::named("KnownProxyTools", KNOWN_PROXY_TOOLS),
+        ),
+        Condition::has_any(
+            "ProcessCommandLine",
+            List::named("SuspiciousProxyArgs", SUSPICIOUS_PROXY_ARGS),
+        ),
+    ])
+});
+
+/// Leg 2 (`TorConnections`): connections to Tor's well-known ports on public addresses.
+pub static TOR_PORT_CONNECTION: LazyLock<Condition> = LazyLock::new(|| {
+    Condition::all([
+        Condition::in_ints("RemotePort", List::named("TorPorts", TOR_PORTS)),
+        Condition::eq("RemoteIPType", Literal::Str("Public")),
+    ])
+});
+
+/// Leg 3 (`SSHProxyChain`): ssh / plink with dynamic forwarding, tunnels or jump hosts.
+pub static SSH_MULTI_HOP_PROXY: LazyLock<Condition> = LazyLock::new(|| {
+    Condition::all([
+        Condition::in_ci("FileName", List::inline(SSH_FILE_NAMES)),
+        Condition::has_any("ProcessCommandLine", List::inline(SSH_PROXY_ARGS)),
+    ])
+});
+
+/// The condition of a leg of this query (`None` for a type another detection produces).
+pub fn condition(kind: DetectionType) -> Option<&'static Condition> {
+    match kind {
+        DetectionType::ProxyToolLaunch => Some(&PROXY_TOOL_LAUNCH),
+        DetectionType::TorPortConnection => Some(&TOR_PORT_CONNECTION),
+        DetectionType::SshMultiHopProxy => Some(&SSH_MULTI_HOP_PROXY),
+        DetectionType::AnonymizedSignIn => None,
+    }
+}
+
 fn process_projection(lf: LazyFrame, kind: DetectionType) -> LazyFrame {
     lf.select(leg_columns(kind, "AccountName", &[]))
 }
 
-/// Leg 1: known proxy tools by file name, or proxy arguments on the command line.
+/// Leg 1 as a plan.
 pub fn proxy_tool_launch(process: LazyFrame, since: Option<Nanos>) -> LazyFrame {
-    let lf = within(process, "Timestamp", since).filter(
-        has_any(col("FileName"), KNOWN_PROXY_TOOLS)
-            .or(has_any(col("ProcessCommandLine"), SUSPICIOUS_PROXY_ARGS)),
-    );
+    let lf = PROXY_TOOL_LAUNCH.filter(within(process, "Timestamp", since));
     process_projection(lf, DetectionType::ProxyToolLaunch)
 }
 
-/// Leg 2: connections to Tor's well-known ports on public addresses.
+/// Leg 2 as a plan.
 pub fn tor_port_connection(network: LazyFrame, since: Option<Nanos>) -> LazyFrame {
-    let lf = within(network, "Timestamp", since)
-        .filter(in_ints(col("RemotePort"), TOR_PORTS))
-        .filter(col("RemoteIPType").eq(lit("Public")));
+    let lf = TOR_PORT_CONNECTION.filter(within(network, "Timestamp", since));
     lf.select(leg_columns(
         DetectionType::TorPortConnection,
         "InitiatingProcessAccountName",
@@ -82,49 +119,31 @@ pub fn tor_port_connection(network: LazyFrame, since: Option<Nanos>) -> LazyFram
     ))
 }
 
-/// Leg 3: ssh / plink with dynamic forwarding, tunnels or jump hosts.
+/// Leg 3 as a plan.
 pub fn ssh_multi_hop_proxy(process: LazyFrame, since: Option<Nanos>) -> LazyFrame {
-    let lf = within(process, "Timestamp", since)
-        .filter(in_ci_expr(col("FileName"), SSH_FILE_NAMES))
-        .filter(has_any(col("ProcessCommandLine"), SSH_PROXY_ARGS));
+    let lf = SSH_MULTI_HOP_PROXY.filter(within(process, "Timestamp", since));
     process_projection(lf, DetectionType::SshMultiHopProxy)
-}
-
-/// The lists compiled once per process: reasons are written for every finding, and `hunt`'s
-/// row filter ([`super::prefilter`]) tests every process event.
-pub(crate) static TOOLS_MATCHER: LazyLock<HasAny> =
-    LazyLock::new(|| HasAny::new(KNOWN_PROXY_TOOLS));
-pub(crate) static ARGS_MATCHER: LazyLock<HasAny> =
-    LazyLock::new(|| HasAny::new(SUSPICIOUS_PROXY_ARGS));
-pub(crate) static SSH_ARGS_MATCHER: LazyLock<HasAny> =
-    LazyLock::new(|| HasAny::new(SSH_PROXY_ARGS));
-
-fn describe_has(column: &str, text: &str, matcher: &HasAny) -> Option<String> {
-    let m = matcher.first_match(text)?;
-    Some(format!(
-        "{column} has \"{}\" at offset {}",
-        matcher.terms()[m.term],
-        m.offset
-    ))
 }
 
 /// Why a process finding fired, naming the list entry, the column and the offset.
 pub fn process_reason(kind: DetectionType, file_name: &str, command_line: &str) -> String {
-    match kind {
-        DetectionType::SshMultiHopProxy => {
-            let name = in_ci(file_name, SSH_FILE_NAMES).map_or("?", |i| SSH_FILE_NAMES[i]);
-            let args = describe_has("ProcessCommandLine", command_line, &SSH_ARGS_MATCHER)
-                .unwrap_or_default();
-            format!("FileName in~ \"{name}\"; {args}")
-        }
-        _ => describe_has("FileName", file_name, &TOOLS_MATCHER)
-            .or_else(|| describe_has("ProcessCommandLine", command_line, &ARGS_MATCHER))
-            .unwrap_or_default(),
-    }
+    let leg: &Condition = match kind {
+        DetectionType::SshMultiHopProxy => &SSH_MULTI_HOP_PROXY,
+        _ => &PROXY_TOOL_LAUNCH,
+    };
+    leg.reason(&|column| match column {
+        "FileName" => Some(file_name),
+        "ProcessCommandLine" => Some(command_line),
+        _ => None,
+    })
 }
 
-/// Why a Tor-port finding fired.
+/// Why a Tor-port finding fired (`RemoteIPType` is not among the finding's columns; the leg
+/// requires it to be `"Public"`).
 pub fn network_reason(port: Option<i64>) -> String {
-    let port = port.map_or("?".to_string(), |p| p.to_string());
-    format!("RemotePort {port} in TorPorts; RemoteIPType == \"Public\"")
+    let port = port.map(|p| p.to_string());
+    TOR_PORT_CONNECTION.reason(&|column| match column {
+        "RemotePort" => port.as_deref(),
+        _ => None,
+    })
 }

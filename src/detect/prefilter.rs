@@ -2,81 +2,56 @@
 //! finding of the selected detections, tested on the cell text as it is read, so that millions
 //! of rows that cannot match are never typed (see [`crate::data::row_filter`]).
 //!
-//! Each test is the detection's own filter on the columns it reads, with nothing narrowed: the
-//! `has_any` matchers are the ones the plans use.
+//! Each is the detections' own [`Condition`] on the columns it reads, with nothing narrowed,
+//! derived as a row test ([`Condition::row_filter`]): the same compiled matchers as the plans.
 
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::anonymized_signin::anonymizer_indicators;
-use super::multihop_proxy::{
-    ARGS_MATCHER, SSH_ARGS_MATCHER, SSH_FILE_NAMES, TOOLS_MATCHER, TOR_PORTS,
-};
+use super::anonymized_signin::{anonymizer_indicators, SUCCESSFUL_SIGNIN};
+use super::condition::Condition;
+use super::multihop_proxy::{PROXY_TOOL_LAUNCH, SSH_MULTI_HOP_PROXY, TOR_PORT_CONNECTION};
 use super::registry::DetectionId;
 use crate::data::row_filter::{RowFilter, RowFilters};
 use crate::data::schema::TableKind;
-use crate::data::values::{is_null_text, parse_int};
-use crate::kql::has::in_ci;
 
 /// Query 004's process legs: a proxy tool or argument, or ssh with a forwarding argument.
 pub fn process_filter() -> RowFilter {
-    RowFilter::new(
-        "query-004 process legs v1",
-        &["FileName", "ProcessCommandLine"],
-        |cells| {
-            let file = cells[0].unwrap_or("");
-            let command = cells[1].unwrap_or("");
-            TOOLS_MATCHER.is_match(file)
-                || ARGS_MATCHER.is_match(command)
-                || (in_ci(file, SSH_FILE_NAMES).is_some() && SSH_ARGS_MATCHER.is_match(command))
-        },
-    )
+    Condition::any([PROXY_TOOL_LAUNCH.clone(), SSH_MULTI_HOP_PROXY.clone()])
+        .row_filter("query-004 process legs")
 }
 
 /// Query 004's network leg: a Tor port on a public address. (A port that cannot be read at all
 /// keeps its row whatever the test says: see [`crate::data::row_filter`].)
 pub fn network_filter() -> RowFilter {
-    RowFilter::new(
-        "query-004 network leg v1",
-        &["RemotePort", "RemoteIPType"],
-        |cells| {
-            let port = cells[0].filter(|p| !is_null_text(p));
-            port.and_then(parse_int)
-                .is_some_and(|p| TOR_PORTS.contains(&p))
-                && cells[1] == Some("Public")
-        },
-    )
+    TOR_PORT_CONNECTION.row_filter("query-004 network leg")
 }
 
-/// Rule 000's sign-ins: a success from an address some anonymiser indicator names (whatever its
-/// dates: `now()` is not known until every event is read).
-pub fn signin_filter(ti: Option<&DataFrame>) -> RowFilter {
-    let addresses: HashSet<String> = ti
-        .and_then(|ti| {
-            let ips = anonymizer_indicators(ti.clone().lazy())
-                .select([col("NetworkIP")])
-                .collect()
-                .ok()?;
-            let ips = ips.column("NetworkIP").ok()?.str().ok()?.clone();
-            Some(ips.iter().flatten().map(str::to_string).collect())
-        })
-        .unwrap_or_default();
-    // The addresses decide the rows kept: they are part of what the filter is.
-    let mut sorted: Vec<&String> = addresses.iter().collect();
-    sorted.sort();
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    sorted.hash(&mut h);
-    let identity = format!(
-        "rule-000 sign-ins v1, {} addresses {:016x}",
-        sorted.len(),
-        h.finish()
-    );
-    RowFilter::new(identity, &["IPAddress", "ResultType"], move |cells| {
-        cells[1] == Some("0") && cells[0].is_some_and(|ip| addresses.contains(ip))
+/// The addresses some anonymiser indicator of `ti` names, whatever its dates: `now()` is not
+/// known until every event is read.
+fn anonymiser_addresses(ti: Option<&DataFrame>) -> HashSet<String> {
+    ti.and_then(|ti| {
+        let ips = anonymizer_indicators(ti.clone().lazy())
+            .select([col("NetworkIP")])
+            .collect()
+            .ok()?;
+        let ips = ips.column("NetworkIP").ok()?.str().ok()?.clone();
+        Some(ips.iter().flatten().map(str::to_string).collect())
     })
+    .unwrap_or_default()
+}
+
+/// Rule 000's sign-ins: a success from an address some anonymiser indicator names. The join
+/// with `TorExitIPs` becomes `IPAddress` in the set of those addresses, which are part of the
+/// filter's identity.
+pub fn signin_filter(ti: Option<&DataFrame>) -> RowFilter {
+    Condition::all([
+        SUCCESSFUL_SIGNIN.clone(),
+        Condition::in_set("IPAddress", "addresses", anonymiser_addresses(ti)),
+    ])
+    .row_filter("rule-000 sign-ins")
 }
 
 /// The filters for a hunt running `detections`: tables no selected detection reads keep no rows
@@ -143,9 +118,12 @@ mod tests {
         assert_eq!(id(&a), id(&b));
         assert_ne!(id(&a), id(&c));
         assert_ne!(id(&a), signin_filter(None).identity);
-        let keep = signin_filter(Some(&c)).keep;
-        assert!(keep(&[Some("1.2.3.4"), Some("0")]));
-        assert!(!keep(&[Some("5.6.7.8"), Some("0")]));
-        assert!(!keep(&[Some("1.2.3.4"), Some("50126")]));
+        let filter = signin_filter(Some(&c));
+        assert_eq!(filter.columns, ["ResultType", "IPAddress"]);
+        let keep = filter.keep;
+        assert!(keep(&[Some("0"), Some("1.2.3.4")]));
+        assert!(!keep(&[Some("0"), Some("5.6.7.8")]));
+        assert!(!keep(&[Some("50126"), Some("1.2.3.4")]));
+        assert!(!keep(&[Some("0"), None]));
     }
 }

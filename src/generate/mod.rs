@@ -11,6 +11,7 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use crate::data::values::format_datetime;
+use crate::detect::multihop_proxy::TOR_PORTS;
 use crate::kql::time::{Nanos, DAY};
 use rng::Rng;
 
@@ -134,7 +135,6 @@ const PLANTED: &[(&str, &str, bool, bool)] = &[
         true,
     ),
 ];
-const TOR_PORTS: &[i64] = &[9001, 9030, 9040, 9050, 9051, 9150, 9151];
 
 fn anchor() -> Nanos {
     crate::data::values::parse_datetime(ANCHOR).unwrap_or(0)
@@ -413,18 +413,20 @@ pub fn generate(dir: &Path, options: &GenOptions) -> std::io::Result<Expected> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::multihop_proxy::*;
-    use crate::kql::has::{in_ci, HasAny};
+    use crate::detect::condition::Condition;
+    use crate::detect::multihop_proxy::{PROXY_TOOL_LAUNCH, SSH_MULTI_HOP_PROXY};
 
     #[test]
     fn background_commands_match_nothing_and_planted_ones_match_as_labelled() {
-        let ptl = |f: &str, c: &str| {
-            HasAny::new(KNOWN_PROXY_TOOLS).is_match(f)
-                || HasAny::new(SUSPICIOUS_PROXY_ARGS).is_match(c)
+        let holds = |leg: &Condition, f: &str, c: &str| {
+            leg.holds(&|column| match column {
+                "FileName" => Some(f),
+                "ProcessCommandLine" => Some(c),
+                _ => None,
+            })
         };
-        let ssh = |f: &str, c: &str| {
-            in_ci(f, SSH_FILE_NAMES).is_some() && HasAny::new(SSH_PROXY_ARGS).is_match(c)
-        };
+        let ptl = |f: &str, c: &str| holds(&PROXY_TOOL_LAUNCH, f, c);
+        let ssh = |f: &str, c: &str| holds(&SSH_MULTI_HOP_PROXY, f, c);
         for (f, c) in BENIGN {
             assert!(!ptl(f, c) && !ssh(f, c), "{f} {c}");
         }

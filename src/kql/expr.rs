@@ -3,6 +3,7 @@
 //! Each wrapper compiles its pattern once and applies a plain Rust function per row; the Kusto
 //! semantics live in [`super::has`] and are tested there as tables.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use polars::prelude::*;
@@ -20,7 +21,11 @@ fn string_field(_: &Schema, f: &Field) -> PolarsResult<Field> {
 
 /// `expr has_any (terms)`. A null string (never produced by the loaders) does not match.
 pub fn has_any(expr: Expr, terms: &[&str]) -> Expr {
-    let matcher = Arc::new(HasAny::new(terms));
+    has_any_with(expr, Arc::new(HasAny::new(terms)))
+}
+
+/// `expr has_any (terms)` with the terms already compiled (shared with a row filter).
+pub fn has_any_with(expr: Expr, matcher: Arc<HasAny>) -> Expr {
     expr.map(
         move |c: Column| {
             let ca = c.str()?;
@@ -40,14 +45,30 @@ pub fn has(expr: Expr, rhs: &str) -> Expr {
 }
 
 /// `expr in~ (list)`: ASCII case-insensitive whole-string membership.
-pub fn in_ci_expr(expr: Expr, list: &[&str]) -> Expr {
-    let list: Arc<Vec<String>> = Arc::new(list.iter().map(|s| s.to_string()).collect());
+pub fn in_ci_expr<S: AsRef<str>>(expr: Expr, list: &[S]) -> Expr {
+    let list: Arc<Vec<String>> = Arc::new(list.iter().map(|s| s.as_ref().to_string()).collect());
     expr.map(
         move |c: Column| {
             let ca = c.str()?;
             let out: BooleanChunked = ca
                 .iter()
                 .map(|v| Some(v.is_some_and(|s| in_ci(s, &list).is_some())))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        bool_field,
+    )
+}
+
+/// `expr in (values)` on a string column: case-sensitive whole-string membership in a set
+/// known at run time.
+pub fn in_set(expr: Expr, values: Arc<HashSet<String>>) -> Expr {
+    expr.map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let out: BooleanChunked = ca
+                .iter()
+                .map(|v| Some(v.is_some_and(|s| values.contains(s))))
                 .collect();
             Ok(out.with_name(c.name().clone()).into_column())
         },
