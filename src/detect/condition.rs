@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use crate::data::keep::RowFilter;
+use crate::data::row_filter::RowFilter;
 use crate::data::values::{is_null_text, parse_int};
 use crate::kql::expr::{has_any_with, in_ci_expr, in_ints, in_set};
 use crate::kql::has::{in_ci, HasAny};
@@ -181,7 +181,7 @@ impl Condition {
     /// columns it reads, in the order the test receives their cells, and the test. For every
     /// row it gives what [`Self::to_expr`] gives on the typed row: a missing string is `""`, an
     /// integer is read by [`parse_int`] (`null` text is missing; text that is neither is
-    /// unreadable, which keeps the row whatever the test says: see [`crate::data::keep`]).
+    /// unreadable, which keeps the row whatever the test says: see [`crate::data::row_filter`]).
     pub fn row_test(
         &self,
     ) -> (
@@ -404,7 +404,7 @@ impl Test {
 }
 
 /// An integer cell as the loader types it: `null` text and a missing cell are null, text
-/// [`parse_int`] cannot read is null too (and keeps its row, see [`crate::data::keep`]).
+/// [`parse_int`] cannot read is null too (and keeps its row, see [`crate::data::row_filter`]).
 fn read_int(cell: Option<&str>) -> Option<i64> {
     cell.filter(|t| !is_null_text(t)).and_then(parse_int)
 }

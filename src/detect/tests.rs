@@ -179,7 +179,7 @@ const NETWORK_ROWS: &[(Cell, Option<i64>, Cell, bool)] = &[
     (None, None, Some("Public"), false),
     (Some("null"), None, Some("Public"), false),
     (Some("NULL"), None, Some("Public"), false),
-    // Unreadable: typed as null (and the row is kept whatever the test says, see data::keep).
+    // Unreadable: typed as null (and the row is kept whatever the test says, see data::row_filter).
     (Some("9050.5"), None, Some("Public"), false),
     (Some("tor"), None, Some("Public"), false),
 ];
