@@ -320,3 +320,136 @@ fn duplicate_files_double_the_findings() {
         .count();
     assert_eq!(doubled.len(), 2 * single);
 }
+
+/// The rows as Defender streaming-API records of `table` (one JSON object per line, the row
+/// in `properties`), as a Storage account blob (`PT1H.json`) holds them.
+fn to_streaming(rows: &[Map<String, Value>], table: &str) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            serde_json::to_string(&json!({
+                "time": r.get("Timestamp").cloned().unwrap_or(Value::Null),
+                "tenantId": "00000000-0000-0000-0000-000000000000",
+                "operationName": "Publish",
+                "category": format!("AdvancedHunting-{table}"),
+                "properties": r,
+            }))
+            .unwrap()
+        })
+        .collect()
+}
+
+fn cr_only(bytes: Vec<u8>) -> Vec<u8> {
+    String::from_utf8(bytes)
+        .unwrap()
+        .replace("\r\n", "\r")
+        .replace('\n', "\r")
+        .into_bytes()
+}
+
+#[test]
+fn more_shapes_give_the_same_findings() {
+    let want = baseline();
+    let (p, n) = objects();
+    let concat = |a: Vec<u8>, b: Vec<u8>| [a, b"\n".to_vec(), b].concat();
+    // PowerShell 5.1 `Export-Csv`: a #TYPE line, every field quoted, CRLF.
+    let powershell = [
+        b"#TYPE System.Management.Automation.PSCustomObject\r\n".to_vec(),
+        to_csv(&p, true)[3..].to_vec(),
+    ]
+    .concat();
+    type File<'a> = (&'a str, Vec<u8>);
+    let cases: Vec<(&str, File, File)> = vec![
+        (
+            "cr-only csv",
+            ("DeviceProcessEvents.csv", cr_only(to_csv(&p, false))),
+            ("DeviceNetworkEvents.csv", cr_only(to_csv(&n, true))),
+        ),
+        (
+            "powershell",
+            ("DeviceProcessEvents.csv", powershell),
+            ("DeviceNetworkEvents.csv", to_csv(&n, true)),
+        ),
+        (
+            "concatenated documents",
+            (
+                "DeviceProcessEvents.json",
+                concat(to_array(&p[..90]), to_array(&p[90..])),
+            ),
+            (
+                "DeviceNetworkEvents.json",
+                concat(to_api(&n[..100]), to_api(&n[100..])),
+            ),
+        ),
+        (
+            "odata pages",
+            (
+                "DeviceProcessEvents.json",
+                concat(
+                    serde_json::to_vec(&json!({"@odata.context": "x", "value": &p[..50]})).unwrap(),
+                    serde_json::to_vec(&json!({"value": &p[50..]})).unwrap(),
+                ),
+            ),
+            ("DeviceNetworkEvents.json", to_hunting(&n)),
+        ),
+    ];
+    for (label, process, network) in cases {
+        let files: Vec<(&str, &[u8])> = vec![(process.0, &process.1), (network.0, &network.1)];
+        assert_eq!(variant(&files), want, "format {label}");
+    }
+}
+
+#[test]
+fn streaming_api_blobs_and_event_hubs_batches() {
+    let want = baseline();
+    let (p, n) = objects();
+    let mut lines = to_streaming(&p, "DeviceProcessEvents");
+    lines.extend(to_streaming(&n, "DeviceNetworkEvents"));
+    // A table proxyhunt does not read, mixed in.
+    lines.insert(
+        3,
+        r#"{"time":"2026-05-12T09:00:00Z","category":"AdvancedHunting-DeviceFileEvents","properties":{"FileName":"x.exe"}}"#.into(),
+    );
+    // A blob written into the folder layout the Storage account uses.
+    let dir = tempfile::tempdir().unwrap();
+    let blob = dir.path().join(
+        "insights-logs-advancedhunting-deviceprocessevents/tenantId=0/y=2026/m=05/d=12/h=09/m=00",
+    );
+    std::fs::create_dir_all(&blob).unwrap();
+    write(&blob, "PT1H.json", (lines.join("\n") + "\n").as_bytes());
+    write(
+        dir.path(),
+        "AADNonInteractiveUserSignInLogs.csv",
+        &sample("AADNonInteractiveUserSignInLogs.csv"),
+    );
+    write(
+        dir.path(),
+        "ThreatIntelIndicators.json",
+        &sample("ThreatIntelIndicators.json"),
+    );
+    let ds = load_dir(dir.path());
+    assert_eq!(ds.issues.errors(), 0, "{:?}", ds.issues.lines());
+    assert_eq!(
+        canonical(contract_records(&ds, &options(Lookback::All, None))),
+        want
+    );
+    let names: Vec<&str> = ds.files.iter().map(|f| f.name.as_str()).collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("PT1H.json#DeviceFileEvents")),
+        "{names:?}"
+    );
+    let unknown = ds
+        .files
+        .iter()
+        .find(|f| f.name.ends_with("#DeviceFileEvents"))
+        .unwrap();
+    assert!(unknown.table.is_none());
+
+    // Event Hubs: {"records": [...]} batches, one per line or pretty-printed.
+    let records = |rows: &[String]| {
+        let values: Vec<Value> = rows.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        serde_json::to_vec(&json!({ "records": values })).unwrap()
+    };
+    let batches = [records(&lines[..120]), b"\n".to_vec(), records(&lines[120..])].concat();
+    let got = variant(&[("eventhub-capture.json", &batches)]);
+    assert_eq!(got, want);
+}

@@ -204,9 +204,12 @@ enum Typing<'f> {
 }
 
 fn typing<'f>(meta: &SourceMeta, reading: &Reading<'f>) -> Typing<'f> {
-    let recognised = match (reading.forced, meta.table_hint) {
-        (None, Some(t)) => Ok((t, RecognisedBy::Category)),
-        (forced, _) => recognise(&meta.path, &meta.headers, forced),
+    let recognised = match (reading.forced, meta.table_hint, &meta.category) {
+        (None, Some(t), _) => Ok((t, RecognisedBy::Category)),
+        (None, None, Some(category)) => Err(format!(
+            "streaming-API records of {category}: not one of the four tables proxyhunt reads; skipped"
+        )),
+        (forced, ..) => recognise(&meta.path, &meta.headers, forced),
     };
     let (table, by) = match recognised {
         Err(why) => return Typing::NotRecognised(why),

@@ -62,7 +62,17 @@ pub fn locate(headers: &[String], name: &str) -> Option<ColumnSource> {
             continue;
         }
         let used: Vec<&str> = indices.iter().map(|&i| headers[i].as_str()).collect();
-        let note = (used != [name]).then(|| format!("{name} read from {}", used.join(" + ")));
+        let note = if used.len() > 1 && used.iter().all(|u| *u == used[0]) {
+            let at: Vec<String> = indices.iter().map(|i| (i + 1).to_string()).collect();
+            Some(format!(
+                "column {:?} appears {} times (columns {}); the first non-empty of them is read, left to right",
+                used[0],
+                used.len(),
+                at.join(", ")
+            ))
+        } else {
+            (used != [name]).then(|| format!("{name} read from {}", used.join(" + ")))
+        };
         return Some(ColumnSource { indices, note });
     }
     None
