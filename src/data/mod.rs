@@ -6,6 +6,7 @@ pub mod cache;
 pub mod columns;
 pub mod cores;
 pub mod csv;
+pub mod datetime_locale;
 pub mod issues;
 pub mod json;
 pub mod keep;
