@@ -7,6 +7,7 @@ pub mod columns;
 pub mod cores;
 pub mod csv;
 pub mod datetime_locale;
+pub mod delta;
 pub mod issues;
 pub mod json;
 pub mod keep;
