@@ -21,3 +21,4 @@ pub mod recognise;
 pub mod sample;
 pub mod schema;
 pub mod values;
+pub mod xlsx;
