@@ -543,3 +543,101 @@ fn date_order_option() {
         assert_eq!(order.option_text().parse::<DateOrder>(), Ok(order));
     }
 }
+
+/// Splits one CSV line (quotes, doubled quotes; no newlines inside cells in these files).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().expect("cell").push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(String::new()),
+            c => cells.last_mut().expect("cell").push(c),
+        }
+    }
+    cells
+}
+
+/// The datetime cells of a portal export (the columns whose header ends in ` [UTC]`).
+fn portal_datetimes(name: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/locale_csv")
+        .join(name);
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    let headers = csv_cells(lines.next().expect("header"));
+    let wanted: Vec<usize> = (0..headers.len())
+        .filter(|&i| headers[i].ends_with(" [UTC]"))
+        .collect();
+    assert_eq!(wanted, vec![0, 7], "{name}");
+    let mut values = Vec::new();
+    for line in lines {
+        let cells = csv_cells(line);
+        values.extend(wanted.iter().map(|&i| cells[i].clone()));
+    }
+    values
+}
+
+/// The exports made by tools/fixtures/make_locale_csv.js: each file's format is inferred from
+/// its own values and every value reads back as the instant that was exported.
+#[test]
+fn portal_exports_from_each_browser_language() {
+    let instants: Vec<Nanos> = [
+        "2020-10-16T00:00:01.403Z",
+        "2020-10-16T00:00:00.997Z",
+        "2020-10-03T13:05:09.010Z",
+        "2020-10-03T13:05:08Z",
+        "2021-04-28T14:08:45.221Z",
+        "2021-04-28T14:08:45.221Z",
+        "2021-02-01T23:59:59.999Z",
+        "2021-02-01T23:59:59.5Z",
+    ]
+    .iter()
+    .map(|t| at(t))
+    .collect();
+    let cases: &[(&str, &str)] = &[
+        ("en-US", "month-first m/d/y h:M:S.f AM/PM (en-US)"),
+        ("ja-JP", "year-first y/m/d H:M:S.f (ja-JP, zh-CN)"),
+        ("en-GB", "day-first d/m/y H:M:S.f (en-GB, en-IE)"),
+        (
+            "de-DE",
+            "day-first d.m.y H:M:S,f (de-DE, nb-NO, pl-PL, ro-RO, ru-RU, tr-TR, uk-UA)",
+        ),
+        (
+            "fr-FR",
+            "day-first d/m/y H:M:S,f (es-ES, fr-FR, it-IT, pt-BR, pt-PT)",
+        ),
+        ("nl-NL", "day-first d-m-y H:M:S,f (nl-NL)"),
+        ("fi-FI", "day-first d.m.y H.M.S,f (da-DK, fi-FI)"),
+        ("ko-KR", "year-first y. m. d h:M:S.f AM/PM (ko-KR)"),
+        ("zh-TW", "year-first y/m/d h:M:S.f AM/PM (zh-TW)"),
+    ];
+    for (locale, description) in cases {
+        let values = portal_datetimes(&format!("SigninLogs_{locale}.csv"));
+        let inference = infer(values.iter().map(String::as_str));
+        let format = inference
+            .format()
+            .unwrap_or_else(|| panic!("{locale}: {inference}"));
+        assert_eq!(format.describe(), *description, "{locale}");
+        let parsed: Vec<Option<Nanos>> = values.iter().map(|v| format.parse(v)).collect();
+        let want: Vec<Option<Nanos>> = instants.iter().copied().map(Some).collect();
+        assert_eq!(parsed, want, "{locale}");
+    }
+    let values = portal_datetimes("SigninLogs_en-GB_ambiguous.csv");
+    let inference = infer(values.iter().map(String::as_str));
+    assert_eq!(
+        inference.to_string(),
+        "every datetime fits both day-first and month-first (no day above 12, e.g. \
+         \"06/10/2020, 0:00:01.403\"); say which with --date-order dmy or --date-order mdy"
+    );
+    let settled = infer_with_order(values.iter().map(String::as_str), Some(Dmy));
+    assert_eq!(
+        settled.format().and_then(|f| f.parse(&values[0])),
+        Some(at("2020-10-06T00:00:01.403Z"))
+    );
+}
