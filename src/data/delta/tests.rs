@@ -637,7 +637,10 @@ fn checkpoint_types_outside_the_polars_build_are_refused() {
                 field("date", A::Date32),
                 field(
                     "ts",
-                    A::Timestamp(polars::prelude::ArrowTimeUnit::Microsecond, Some("UTC".into())),
+                    A::Timestamp(
+                        polars::prelude::ArrowTimeUnit::Microsecond,
+                        Some("UTC".into()),
+                    ),
                 ),
                 field("list", A::LargeList(Box::new(field("item", A::Float32)))),
             ]),
