@@ -7,7 +7,9 @@ pub mod blocks;
 pub mod csv;
 pub mod gzip;
 pub mod json;
+pub mod delta;
 pub mod parquet;
+pub mod xlsx;
 
 use super::file_name::base_name;
 use super::issues::{Issue, IssueLog, Severity};

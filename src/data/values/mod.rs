@@ -5,6 +5,8 @@
 //! `TRUE`/`false`/`1`; numbers as text. Each parser returns `None` for text it cannot read, and
 //! the caller reports it with file, line and column.
 
+pub mod locale;
+
 use chrono::NaiveDate;
 
 use crate::kql::time::Nanos;
