@@ -19,7 +19,7 @@ fn sample_rows() -> (polars::prelude::DataFrame, Vec<FindingRow>) {
 
 fn sample_tuning() -> Tuning {
     let text = std::fs::read_to_string(repo().join("sample-data/tuning.toml")).unwrap();
-    let (filters, issues) = parse_tuning("sample-data/tuning.toml", &text);
+    let (filters, issues) = parse_tuning("sample-data/tuning.toml", &text).unwrap();
     assert!(issues.is_empty(), "{issues:?}");
     Tuning {
         filters,
@@ -238,43 +238,310 @@ detection_types = ["ProxyToolLaunch"]
   field = "FileName"
   equals = "tor.exe"
 "#;
-    let (filters, issues) = parse_tuning("t.toml", text);
+    let (filters, issues) = parse_tuning("t.toml", text).unwrap();
     assert_eq!(
         filters.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
         ["ok"]
     );
     let lines: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("t.toml: line 7: filter \"a\" left out: bad regex")),
-        "{lines:?}"
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l
-                .starts_with("t.toml: line 16: filter \"b\" left out: bad CIDR \"10.0.0.0/40\"")),
-        "{lines:?}"
-    );
-    assert!(
-        lines.iter().any(
-            |l| l.starts_with("t.toml: line 20: filter \"c\" left out: unknown detection type")
-        ),
-        "{lines:?}"
-    );
-    assert!(
-        lines.iter().any(|l| l.contains("unknown field \"Nope\"")),
-        "{lines:?}"
+    // Each problem is reported at the line of the value it is about, counted from line 1.
+    assert_eq!(
+        lines,
+        [
+            "t.toml: line 9: filter \"a\" left out: bad regex \"(unclosed\": unclosed group",
+            "t.toml: line 18: filter \"b\" left out: bad CIDR \"10.0.0.0/40\"; expected e.g. 203.0.113.0/24 or 2001:db8::/32",
+            "t.toml: line 24: filter \"c\" left out: unknown detection type \"NotAType\"; use AnonymizedSignIn, ProxyToolLaunch, TorPortConnection, SSHMultiHopProxy",
+            "t.toml: line 26: filter \"c\" left out: unknown field \"Nope\"; use a findings column such as DeviceName, ProcessCommandLine, IPAddress, User",
+        ]
     );
 
-    let (_, issues) = parse_tuning("u.toml", "[[filter]]\nid = \"x\"\ntitle = \"t\"\nreason = \"r\"\ndetection_types = []\ncolour = \"red\"\n");
+    let (_, issues) = parse_tuning("u.toml", "[[filter]]\nid = \"x\"\ntitle = \"t\"\nreason = \"r\"\ndetection_types = []\ncolour = \"red\"\n").unwrap();
     assert_eq!(issues.len(), 1);
     let msg = issues[0].to_string();
     assert!(
         msg.starts_with("u.toml: line 6:") && msg.contains("unknown field `colour`"),
         "{msg}"
     );
+}
+
+/// A tuning file with one good filter and one problem in each other filter; comments first, so
+/// that line numbers are seen to count from the top of the file.
+const MIXED: &str = r#"# A tuning file with one good filter and one problem per other filter.
+# Lines are counted from the top of the file, comments included.
+
+[[filter]]
+id = "typo-key"
+title = "t"
+reason = "r"
+detection_types = ["ProxyToolLaunch"]
+colour = "red"
+  [[filter.when]]
+  field = "FileName"
+  equals = "git"
+
+[[filter]]
+id = "wrong-type"
+title = "t"
+reason = "r"
+detection_types = ["ProxyToolLaunch"]
+enabled = "yes"
+  [[filter.when]]
+  field = "FileName"
+  equals = "git"
+
+[[filter]]
+id = "field-number"
+title = "t"
+reason = "r"
+detection_types = ["ProxyToolLaunch"]
+  [[filter.when]]
+  field = 5
+  equals = "git"
+
+[[filter]]
+id = "port-range"
+title = "t"
+reason = "r"
+detection_types = ["TorPortConnection"]
+  [[filter.when]]
+  field = "RemotePort"
+  ports = [9050,
+           70000]
+
+[[filter]]
+id = "empty-list"
+title = "t"
+reason = "r"
+detection_types = ["ProxyToolLaunch"]
+  [[filter.when]]
+  field = "FileName"
+  equals = []
+
+[[filter]]
+id = "docker"
+title = "docker is not a proxy"
+reason = "r"
+detection_types = ["ProxyToolLaunch"]
+  [[filter.when]]
+  field = "FileName"
+  equals = "docker"
+"#;
+
+/// Words of Rust's or serde's that must never reach a message about a tuning file.
+const INTERNAL_WORDS: &[&str] = &[
+    "OneOrMany",
+    "untagged",
+    "Raw",
+    "Strings",
+    "i64",
+    "u16",
+    "struct ",
+    "sequence",
+    "Spanned",
+    "variant",
+];
+
+#[test]
+fn one_bad_filter_is_left_out_and_the_others_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "mixed.toml", MIXED.as_bytes());
+    let name = file.display().to_string();
+    let (code, out, err) = run(&["hunt", "--tuning", &name, "sample-data"]);
+    assert_eq!(code, 0, "{err}");
+    let expected = [
+        "line 9: filter \"typo-key\" left out: unknown field `colour`, expected one of `id`, `title`, `reason`, `detection_types`, `enabled`, `owner`, `created`, `expires`, `site_values`, `when`",
+        "line 19: filter \"wrong-type\" left out: enabled: invalid type: string \"yes\", expected a boolean",
+        "line 30: filter \"field-number\" left out: when.field: invalid type: integer `5`, expected a string or a list of strings",
+        "line 41: filter \"port-range\" left out: when.ports: port 70000 is outside 0-65535",
+        "line 50: filter \"empty-list\" left out: equals is an empty list, which matches nothing",
+    ];
+    let reported: Vec<&str> = err.lines().filter(|l| l.contains("left out")).collect();
+    assert_eq!(
+        reported,
+        expected
+            .iter()
+            .map(|e| format!("proxyhunt: tuning: {name}: {e}"))
+            .collect::<Vec<_>>(),
+        "{err}"
+    );
+    for word in INTERNAL_WORDS {
+        assert!(!err.contains(word), "{word:?} in {err}");
+    }
+    // The good filter still applies: the sample's four `docker` launches are gone, nothing else.
+    let (_, plain, _) = run(&["hunt", "sample-data"]);
+    let docker = plain
+        .lines()
+        .filter(|l| l.contains("\"FileName\":\"docker\""))
+        .count();
+    assert_eq!(docker, 4);
+    assert_eq!(out.lines().count(), plain.lines().count() - docker);
+    assert!(!out.contains("\"FileName\":\"docker\""));
+    assert!(
+        err.contains("tuning: 4 finding(s) suppressed (removed)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wrong_types_are_said_in_plain_words() {
+    let head = "[[filter]]\nid = \"x\"\ntitle = \"t\"\nreason = \"r\"\n";
+    let when = "  [[filter.when]]\n  field = \"FileName\"\n  equals = \"git\"\n";
+    let cases = [
+        (
+            format!("{head}detection_types = \"ProxyToolLaunch\"\n{when}"),
+            "line 5: filter \"x\" left out: detection_types: invalid type: string \"ProxyToolLaunch\", expected a list",
+        ),
+        (
+            format!("{head}detection_types = [1]\n{when}"),
+            "line 5: filter \"x\" left out: detection_types: invalid type: integer `1`, expected a string",
+        ),
+        (
+            format!("{head}detection_types = []\n{when}"),
+            "line 5: filter \"x\" left out: detection_types is an empty list, which matches nothing",
+        ),
+        (
+            format!("{head}detection_types = [\"TorPortConnection\"]\n  [[filter.when]]\n  field = \"RemotePort\"\n  ports = [\"9050\"]\n"),
+            "line 8: filter \"x\" left out: when.ports: invalid type: string \"9050\", expected a port number from 0 to 65535",
+        ),
+        (
+            format!("{head}detection_types = [\"TorPortConnection\"]\n  [[filter.when]]\n  field = \"RemotePort\"\n  ports = [-1]\n"),
+            "line 8: filter \"x\" left out: when.ports: port -1 is outside 0-65535",
+        ),
+        (
+            format!("{head}detection_types = [\"ProxyToolLaunch\"]\n  [[filter.when]]\n  field = \"FileName\"\n  ports = [22]\n"),
+            "line 7: filter \"x\" left out: ports applies to RemotePort only, not \"FileName\"; use equals for text",
+        ),
+        (
+            format!("{head}detection_types = [\"ProxyToolLaunch\"]\nwhen = \"FileName\"\n"),
+            "line 6: filter \"x\" left out: when: invalid type: string \"FileName\", expected a list",
+        ),
+        (
+            format!("{head}detection_types = [\"ProxyToolLaunch\"]\nexpires = \"next year\"\n{when}"),
+            "line 6: filter \"x\" left out: expires: \"next year\" is not a date such as 2026-12-31",
+        ),
+        (
+            format!("{head}detection_types = [\"ProxyToolLaunch\"]\n  [[filter.when]]\n  field = \"FileName\"\n  glob = \"git*\"\n  case_sensitive = true\n"),
+            "line 6: filter \"x\" left out: case_sensitive applies to equals and in only",
+        ),
+        (
+            format!("{head}detection_types = [\"ProxyToolLaunch\"]\n  [[filter.when]]\n  field = []\n  equals = \"git\"\n"),
+            "line 7: filter \"x\" left out: field is an empty list, which matches nothing",
+        ),
+        (
+            format!("filter = 3\n"),
+            "line 1: filter must be [[filter]] tables, not integer; left out",
+        ),
+    ];
+    for (text, want) in cases {
+        let (filters, issues) = parse_tuning("t.toml", &text).unwrap();
+        assert!(filters.is_empty(), "{text}");
+        let got: Vec<String> = issues.iter().map(ToString::to_string).collect();
+        assert_eq!(got, [format!("t.toml: {want}")], "{text}");
+        for word in INTERNAL_WORDS {
+            assert!(!got[0].contains(word), "{word:?} in {}", got[0]);
+        }
+    }
+    // A top-level key that is not `filter` costs nothing else.
+    let (filters, issues) = parse_tuning("t.toml", &format!("colour = 1\n{head}detection_types = [\"ProxyToolLaunch\"]\n{when}")).unwrap();
+    assert_eq!(filters.len(), 1);
+    assert_eq!(
+        issues.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["t.toml: line 1: unknown key \"colour\" left out; a tuning file holds [[filter]] tables"]
+    );
+}
+
+#[test]
+fn a_tuning_file_that_is_not_toml_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "broken.toml",
+        b"# comment\n\n[[filter]\nid = \"x\"\n",
+    );
+    let name = file.display().to_string();
+    for cmd in ["hunt", "kql"] {
+        let mut args = vec![cmd, "--tuning", &name];
+        if cmd == "hunt" {
+            args.push("sample-data");
+        }
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 1, "{cmd}: {err}");
+        assert!(out.is_empty(), "{cmd} printed results untuned: {out}");
+        assert!(
+            err.contains(&format!(
+                "tuning file {name}: line 3: not a TOML file: unclosed array table, expected `]`"
+            )),
+            "{cmd}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_tuning_file_that_is_not_utf8_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "latin1.toml",
+        b"[[filter]]\nid = \"x\"\ntitle = \"caf\xe9\"\n",
+    );
+    let name = file.display().to_string();
+    for cmd in ["hunt", "kql"] {
+        let mut args = vec![cmd, "--tuning", &name];
+        if cmd == "hunt" {
+            args.push("sample-data");
+        }
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 1, "{cmd}: {err}");
+        assert!(out.is_empty(), "{cmd}: {out}");
+        assert!(
+            err.contains(&format!(
+                "tuning file {name}: line 3: not UTF-8 text (byte 32); save it as UTF-8"
+            )),
+            "{cmd}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_tuning_file_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join("missing.toml").display().to_string();
+    for cmd in ["kql", "hunt"] {
+        let mut args = vec![cmd, "--tuning", &name];
+        if cmd == "hunt" {
+            args.push("sample-data");
+        }
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 1, "{cmd}: {err}");
+        assert!(out.is_empty(), "{cmd}: {out}");
+        assert!(
+            err.contains(&format!("tuning file {name}: No such file or directory")),
+            "{cmd}: {err}"
+        );
+        assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_allowed_and_lines_still_count_from_one() {
+    let text = "\u{feff}# saved by Notepad\n[[filter]]\nid = \"x\"\ntitle = \"t\"\nreason = \"r\"\ndetection_types = [\"Nope\"]\n";
+    let (_, issues) = parse_tuning("bom.toml", text).unwrap();
+    assert_eq!(
+        issues.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["bom.toml: line 6: filter \"x\" left out: unknown detection type \"Nope\"; use AnonymizedSignIn, ProxyToolLaunch, TorPortConnection, SSHMultiHopProxy"]
+    );
+}
+
+#[test]
+fn tuning_messages_escape_control_and_bidi_characters() {
+    let text = "[[filter]]\nid = \"evil\\u001b[2J\\u202e\"\ntitle = \"t\"\nreason = \"r\"\ndetection_types = [\"Nope\\n| take 0\"]\n";
+    let (_, issues) = parse_tuning("t.toml", text).unwrap();
+    let line = issues[0].to_string();
+    assert!(
+        !line.chars().any(|c| c.is_control() || c == '\u{202e}'),
+        "{line:?}"
+    );
+    assert!(line.contains(r"evil\u{1b}[2J\u{202e}"), "{line}");
 }
 
 #[test]
@@ -302,6 +569,7 @@ fn show_suppressed_agrees_with_the_summary() {
         "--tuning",
         "sample-data/tuning.toml",
         "--show-suppressed",
+        "sample-data",
     ]);
     assert_eq!(code, 0, "{err}");
     let marked = out
@@ -315,7 +583,7 @@ fn show_suppressed_agrees_with_the_summary() {
         )),
         "{marked} {err}"
     );
-    let (_, kept, _) = run(&["hunt", "--tuning", "sample-data/tuning.toml"]);
+    let (_, kept, _) = run(&["hunt", "--tuning", "sample-data/tuning.toml", "sample-data"]);
     assert_eq!(kept.lines().count(), 76 - marked);
     // Per filter, the summary's count equals the rows naming it.
     for line in err.lines().filter(|l| l.contains("] ")) {
@@ -395,7 +663,7 @@ detection_types = ["TorPortConnection"]
         })
         .count();
     let text = std::fs::read_to_string(&file).unwrap();
-    let (filters, issues) = parse_tuning("t.toml", &text);
+    let (filters, issues) = parse_tuning("t.toml", &text).unwrap();
     assert!(issues.is_empty(), "{issues:?}");
     let tuned = apply_tuning(
         findings,
@@ -473,7 +741,7 @@ fn proposals_round_trip_through_the_file_format() {
     let p = preview(&rows, &filter);
     assert_eq!(p.total, 4);
     assert!(p.warnings().is_empty());
-    let (parsed, issues) = parse_tuning("new.toml", &filter_block(&filter, &chosen));
+    let (parsed, issues) = parse_tuning("new.toml", &filter_block(&filter, &chosen)).unwrap();
     assert!(issues.is_empty(), "{issues:?}");
     assert_eq!(
         preview(&rows, &parsed[0]),

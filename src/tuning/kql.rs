@@ -88,7 +88,7 @@ fn matcher_kql(column: &str, m: &Matcher) -> String {
                 "{column} in ({})",
                 ports
                     .iter()
-                    .map(i64::to_string)
+                    .map(u16::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")
             )

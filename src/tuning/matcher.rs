@@ -22,8 +22,12 @@ pub enum Matcher {
     Regex(Regex),
     /// KQL `has_any` (term-aligned, ASCII case-insensitive).
     Has(HasAny),
+    /// IPv4 and IPv6 networks. A value must be an address as it is (no spaces): Kusto's
+    /// `ipv4_is_in_any_range` gives null for anything else, and the KQL form counts that as no
+    /// match. An IPv4 address is never in an IPv6 network here, whatever the network.
     Cidr(Vec<Cidr>),
-    Ports(Vec<i64>),
+    /// Port numbers, compared as numbers (the `RemotePort` column only).
+    Ports(Vec<u16>),
 }
 
 /// An IPv4 or IPv6 network.
@@ -101,12 +105,10 @@ impl Matcher {
             Matcher::Glob { regex, .. } | Matcher::Regex(regex) => regex.is_match(value),
             Matcher::Has(any) => any.is_match(value),
             Matcher::Cidr(nets) => value
-                .trim()
                 .parse::<IpAddr>()
                 .is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip))),
-            Matcher::Ports(ports) => {
-                crate::data::values::parse_int(value).is_some_and(|p| ports.contains(&p))
-            }
+            Matcher::Ports(ports) => crate::data::values::parse_int(value)
+                .is_some_and(|p| ports.iter().any(|&q| i64::from(q) == p)),
         }
     }
 }
