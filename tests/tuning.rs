@@ -749,3 +749,470 @@ fn proposals_round_trip_through_the_file_format() {
         "the saved filter hides what the preview showed"
     );
 }
+
+// ---- The tuned rule keeps in Sentinel exactly the rows `hunt --tuning` keeps ----
+
+use proxyhunt::detect::DetectionType;
+use proxyhunt::tuning::kql::filter_clause;
+use proxyhunt::tuning::Filter;
+
+/// One filter from a `[[filter.when]]` body, through the real loader.
+fn filter_of(kind: DetectionType, when: &str) -> Filter {
+    let text = format!(
+        "[[filter]]\nid = \"t\"\ntitle = \"t\"\nreason = \"r\"\ndetection_types = [\"{}\"]\n  [[filter.when]]\n{when}\n",
+        kind.name()
+    );
+    let (mut filters, issues) = parse_tuning("t.toml", &text).unwrap();
+    assert!(issues.is_empty(), "{issues:?}");
+    filters.remove(0)
+}
+
+/// A finding of `kind` whose Sentinel column `column` holds `value`, with the extras derived as
+/// `hunt` derives them (`Device` is DeviceName in ASCII lower case, `IP` the leg's address).
+fn finding(kind: DetectionType, column: &'static str, value: &str) -> FindingRow {
+    let mut fields = vec![
+        ("DetectionType", kind.name().to_string()),
+        (column, value.to_string()),
+    ];
+    if column == "DeviceName" {
+        fields.push(("Device", value.to_ascii_lowercase()));
+    }
+    if matches!(column, "IPAddress" | "RemoteIP") {
+        fields.push(("IP", value.to_string()));
+    }
+    FindingRow {
+        kind,
+        time: 0,
+        fields,
+        user: String::new(),
+        device: String::new(),
+        ip: String::new(),
+        summary: String::new(),
+        search: String::new(),
+    }
+}
+
+/// For each matcher kind: the filter, its KQL clause, and values of the Sentinel column with
+/// whether the finding is suppressed. The expected answers are Kusto's (kql-semantics.md): `=~`,
+/// `in~` and `has` fold ASCII case only, strings are never trimmed, `matches regex` is the Rust
+/// regex engine, the IP range functions give null (guarded to "no match") on anything that is
+/// not an address of their family, and `RemotePort` is an int. The test asserts that the Rust
+/// matcher gives each answer and that the KQL text is exactly the one whose Kusto meaning is
+/// argued in README's "False-positive tuning".
+#[test]
+fn each_matcher_has_the_same_answer_in_rust_and_in_its_kql_form() {
+    use DetectionType::*;
+    let kelvin = "\u{212A}";
+    let cases: Vec<(DetectionType, &str, &'static str, &str, Vec<(String, bool)>)> = vec![
+        (
+            ProxyToolLaunch,
+            "  field = \"FileName\"\n  in = [\"Docker.EXE\", \"kubectl\"]",
+            "FileName",
+            r#"FileName in~ ("Docker.EXE", "kubectl")"#,
+            vec![
+                ("docker.exe".into(), true),
+                ("DOCKER.exe".into(), true),
+                ("KUBECTL".into(), true),
+                ("docker.exe ".into(), false),
+                (" docker.exe".into(), false),
+                ("docker".into(), false),
+                (format!("{kelvin}ubectl"), false),
+                ("".into(), false),
+            ],
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = \"FileName\"\n  equals = [\"git\", \"Git.exe\"]\n  case_sensitive = true",
+            "FileName",
+            r#"FileName in ("git", "Git.exe")"#,
+            vec![
+                ("git".into(), true),
+                ("GIT".into(), false),
+                ("Git.exe".into(), true),
+                ("git.exe".into(), false),
+            ],
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = \"Device\"\n  equals = [\"lab-01\", \"LAB-02\"]\n  case_sensitive = true",
+            "DeviceName",
+            r#"DeviceName =~ "lab-01""#,
+            vec![
+                ("lab-01".into(), true),
+                ("LAB-01".into(), true),
+                ("LAB-02".into(), false),
+                ("lab-02".into(), false),
+                ("LAB-01 ".into(), false),
+            ],
+        ),
+        (
+            TorPortConnection,
+            "  field = \"Device\"\n  equals = \"LAB-01\"",
+            "DeviceName",
+            r#"DeviceName =~ "LAB-01""#,
+            vec![("lab-01".into(), true), ("Lab-01".into(), true), ("lab-1".into(), false)],
+        ),
+        (
+            SshMultiHopProxy,
+            "  field = \"DeviceName\"\n  glob = [\"lab-*\", \"k?\"]",
+            "DeviceName",
+            r#"DeviceName matches regex "(?s)^(?:[lL][aA][bB]\\-.*|[kK].)$""#,
+            vec![
+                ("LAB-pt01.contoso.com".into(), true),
+                ("lab-".into(), true),
+                ("lab-x\ny".into(), true),
+                ("xlab-1".into(), false),
+                ("KA".into(), true),
+                ("ké".into(), true),
+                (format!("{kelvin}a"), false),
+                ("kab".into(), false),
+                ("k".into(), false),
+            ],
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = \"ProcessCommandLine\"\n  regex = 'bastion\\.contoso\\.com$'",
+            "ProcessCommandLine",
+            r#"ProcessCommandLine matches regex "bastion\\.contoso\\.com$""#,
+            vec![
+                ("ssh admin@bastion.contoso.com".into(), true),
+                ("ssh BASTION.contoso.com".into(), false),
+                ("bastion.contoso.com.evil".into(), false),
+            ],
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = \"ProcessCommandLine\"\n  has = [\"-D \", \"socks5\"]",
+            "ProcessCommandLine",
+            r#"ProcessCommandLine has_any ("-D ", "socks5")"#,
+            vec![
+                ("ssh -D 1080 host".into(), true),
+                ("ssh -d 1080 host".into(), true),
+                ("gcc -DDEBUG".into(), false),
+                ("ssh -D".into(), false),
+                ("curl socks5h://x".into(), false),
+                ("curl --socks5-hostname x".into(), true),
+            ],
+        ),
+        (
+            AnonymizedSignIn,
+            "  field = \"IPAddress\"\n  cidr = \"203.0.113.0/28\"",
+            "IPAddress",
+            r#"coalesce(ipv4_is_in_any_range(IPAddress, dynamic(["203.0.113.0/28"])), false)"#,
+            vec![
+                ("203.0.113.10".into(), true),
+                ("203.0.113.16".into(), false),
+                ("".into(), false),
+                ("203.0.113.10 ".into(), false),
+                (" 203.0.113.10".into(), false),
+                ("::ffff:203.0.113.10".into(), false),
+                ("2001:db8::1".into(), false),
+                ("not an address".into(), false),
+            ],
+        ),
+        (
+            TorPortConnection,
+            "  field = \"IP\"\n  cidr = \"2001:db8::/32\"",
+            "RemoteIP",
+            r#"coalesce(ipv6_is_in_any_range(RemoteIP, dynamic(["2001:db8::/32"])), false)"#,
+            vec![
+                ("2001:DB8::5".into(), true),
+                ("2001:db8:ffff::1".into(), true),
+                ("2001:db9::1".into(), false),
+                ("203.0.113.10".into(), false),
+                ("".into(), false),
+            ],
+        ),
+        (
+            TorPortConnection,
+            "  field = \"RemoteIP\"\n  cidr = [\"10.0.0.0/8\", \"::/0\"]",
+            "RemoteIP",
+            r#"(coalesce(ipv4_is_in_any_range(RemoteIP, dynamic(["10.0.0.0/8"])), false) or (coalesce(ipv6_is_in_any_range(RemoteIP, dynamic(["::/0"])), false) and not(coalesce(ipv4_is_in_range(RemoteIP, "0.0.0.0/0"), false))))"#,
+            vec![
+                ("10.1.2.3".into(), true),
+                ("11.1.1.1".into(), false),
+                ("fe80::1".into(), true),
+                ("::ffff:11.1.1.1".into(), true),
+                ("x".into(), false),
+            ],
+        ),
+        (
+            TorPortConnection,
+            "  field = \"RemotePort\"\n  ports = [9050, 0, 65535]",
+            "RemotePort",
+            "coalesce(RemotePort in (9050, 0, 65535), false)",
+            vec![
+                ("9050".into(), true),
+                ("0".into(), true),
+                ("65535".into(), true),
+                ("9051".into(), false),
+                ("".into(), false),
+            ],
+        ),
+        (
+            TorPortConnection,
+            "  field = \"RemotePort\"\n  equals = \"9050\"",
+            "RemotePort",
+            r#"tostring(RemotePort) =~ "9050""#,
+            vec![("9050".into(), true), ("".into(), false)],
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = \"FileName\"\n  equals = \"git\"\n  not = true",
+            "FileName",
+            r#"not(FileName =~ "git")"#,
+            vec![("git".into(), false), ("GIT".into(), false), ("tar".into(), true)],
+        ),
+        (
+            // FileName is not a column of the network leg: it is "" there, which never
+            // equals "vpnagent.exe", so only the other field is tested.
+            TorPortConnection,
+            "  field = [\"InitiatingProcessFileName\", \"FileName\"]\n  equals = \"vpnagent.exe\"",
+            "InitiatingProcessFileName",
+            r#"InitiatingProcessFileName =~ "vpnagent.exe""#,
+            vec![("VPNAgent.exe".into(), true), ("vpnui.exe".into(), false)],
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = [\"FileName\", \"InitiatingProcessFileName\"]\n  equals = \"x\"",
+            "FileName",
+            r#"(FileName =~ "x" or InitiatingProcessFileName =~ "x")"#,
+            vec![("X".into(), true), ("y".into(), false)],
+        ),
+    ];
+    for (kind, when, column, kql, values) in cases {
+        let f = filter_of(kind, when);
+        let clause = filter_clause(&f, kind).unwrap().unwrap();
+        assert_eq!(
+            clause,
+            format!("// proxyhunt filter t: t\n| where not({kql})"),
+            "{when}"
+        );
+        for (value, suppressed) in values {
+            assert_eq!(
+                f.matches(&finding(kind, column, &value)),
+                suppressed,
+                "{when} on {value:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_field_a_leg_does_not_have_is_decided_as_the_rust_matcher_decides_it() {
+    use DetectionType::*;
+    let any = finding(TorPortConnection, "RemoteIP", "203.0.113.10");
+    // DetectionType is the same on every row of a leg.
+    let f = filter_of(
+        TorPortConnection,
+        "  field = \"DetectionType\"\n  equals = \"TorPortConnection\"",
+    );
+    assert!(f.matches(&any));
+    assert_eq!(
+        filter_clause(&f, TorPortConnection).unwrap().unwrap(),
+        "// proxyhunt filter t: t\n| where not(true)"
+    );
+    // FileName is "" in the network leg: `*` matches it, "x" does not.
+    let f = filter_of(TorPortConnection, "  field = \"FileName\"\n  glob = \"*\"");
+    assert!(f.matches(&any));
+    assert_eq!(
+        filter_clause(&f, TorPortConnection).unwrap().unwrap(),
+        "// proxyhunt filter t: t\n| where not(true)"
+    );
+    let f = filter_of(TorPortConnection, "  field = \"FileName\"\n  equals = \"x\"");
+    assert!(!f.matches(&any));
+    assert_eq!(filter_clause(&f, TorPortConnection).unwrap(), None);
+    let f = filter_of(
+        TorPortConnection,
+        "  field = \"FileName\"\n  glob = \"*\"\n  not = true",
+    );
+    assert!(!f.matches(&any));
+    assert_eq!(filter_clause(&f, TorPortConnection).unwrap(), None);
+    // What has no exact KQL form is refused, never approximated.
+    for (kind, when, why) in [
+        (ProxyToolLaunch, "  field = \"User\"\n  equals = \"bob\"", "User is normalised"),
+        (ProxyToolLaunch, "  field = [\"FileName\", \"User\"]\n  equals = \"bob\"", "User is normalised"),
+        (ProxyToolLaunch, "  field = \"Device\"\n  regex = \"^lab\"", "a regex on Device"),
+        (ProxyToolLaunch, "  field = \"Timestamp\"\n  glob = \"2026-*\"", "Timestamp is not text in KQL"),
+        (AnonymizedSignIn, "  field = \"AnonymizationType\"\n  has = \"tor\"", "AnonymizationType is not text in KQL"),
+        (ProxyToolLaunch, "  field = \"SourceFile\"\n  equals = \"x.csv\"", "SourceFile is proxyhunt's own column"),
+    ] {
+        let err = filter_clause(&filter_of(kind, when), kind).unwrap_err();
+        assert!(err.starts_with(why), "{when}: {err}");
+    }
+}
+
+// ---- Hostile ids, titles and values cannot change the tuned rule ----
+
+/// The string literals of one KQL line, decoded by Kusto's rules, and the text outside them.
+/// Panics on a literal that Kusto's lexer would end early or reject.
+fn kql_literals(line: &str) -> (Vec<String>, String) {
+    let mut values = Vec::new();
+    let mut outside = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            outside.push(c);
+            continue;
+        }
+        let mut value = String::new();
+        loop {
+            match chars.next() {
+                None => panic!("unterminated literal in {line}"),
+                Some('"') => break,
+                Some('\\') => match chars.next() {
+                    Some('"') => value.push('"'),
+                    Some('\\') => value.push('\\'),
+                    Some('n') => value.push('\n'),
+                    Some('r') => value.push('\r'),
+                    Some('t') => value.push('\t'),
+                    Some('u') => {
+                        let hex: String = (0..4).filter_map(|_| chars.next()).collect();
+                        let code = u32::from_str_radix(&hex, 16).expect("four hex digits");
+                        value.push(char::from_u32(code).expect("a character"));
+                    }
+                    other => panic!("escape {other:?} in {line}"),
+                },
+                Some(c) => {
+                    assert!(
+                        !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'),
+                        "raw {c:?} in a literal of {line}"
+                    );
+                    value.push(c)
+                }
+            }
+        }
+        values.push(value);
+    }
+    (values, outside)
+}
+
+/// Checks a tuned rule made from hostile input: no raw control or bidi character anywhere; the
+/// added lines are comments and `| where not(...)` clauses only, whose removal gives back the
+/// seed text; outside string literals the clauses hold nothing from the input; and `expected`
+/// values are found, exact, inside literals.
+fn assert_contained(kql: &str, expected: &[&str]) {
+    for c in kql.chars() {
+        assert!(
+            c == '\n' || !(c.is_control() || proxyhunt::text::is_unsafe_char(c) || matches!(c, '\u{2028}' | '\u{2029}')),
+            "raw {c:?} in the tuned rule"
+        );
+    }
+    let re = regex::Regex::new(r"\n// proxyhunt filter [^\n]*\n\| where not\([^\n]*\)").unwrap();
+    let skipped = regex::Regex::new(r"\n// proxyhunt: filter [^\n]*").unwrap();
+    let stripped = skipped.replace_all(&re.replace_all(kql, ""), "").to_string();
+    let seed = format!(
+        "// Rule 000: Non-Interactive Sign-In via TOR or Anonymous Proxy\n{}\n// Query 004: Detect Multi-hop Proxy\n{}",
+        proxyhunt::tuning::kql::RULE_000,
+        proxyhunt::tuning::kql::QUERY_004
+    );
+    assert_eq!(stripped.trim_end(), seed.trim_end());
+    let mut found = Vec::new();
+    for line in kql.lines().filter(|l| l.starts_with("| where not(")) {
+        let (values, outside) = kql_literals(line);
+        assert!(!outside.contains("take"), "{line}");
+        found.extend(values);
+    }
+    for e in expected {
+        assert!(found.iter().any(|v| v == e), "{e:?} not in a literal: {found:?}");
+    }
+}
+
+const HOSTILE: &str = "evil\n| take 0\n//";
+
+#[test]
+fn hostile_ids_titles_and_values_stay_inside_literals_and_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        r#"[[filter]]
+id = {id}
+title = {title}
+reason = {title}
+detection_types = ["ProxyToolLaunch", "AnonymizedSignIn"]
+  [[filter.when]]
+  field = "FileName"
+  in = [{hostile}, {quote}, {ansi}, {bidi}]
+  [[filter.when]]
+  field = ["ProcessCommandLine", "AppDisplayName"]
+  has = [{hostile}]
+  [[filter.when]]
+  field = "DeviceName"
+  glob = {glob}
+
+[[filter]]
+id = {id2}
+title = "normalised user"
+reason = "r"
+detection_types = ["ProxyToolLaunch"]
+  [[filter.when]]
+  field = "User"
+  equals = {hostile}
+"#,
+        id = toml_str(HOSTILE),
+        id2 = toml_str("evil2\r\n| take 0\u{2028}| take 0"),
+        title = toml_str("t\u{202e}\r\n| take 0\u{2029}// x"),
+        hostile = toml_str(HOSTILE),
+        quote = toml_str("q\"uote\\\" | take 0 //"),
+        ansi = toml_str("\u{1b}[31mred\u{9b}"),
+        bidi = toml_str("exe.\u{202e}txt"),
+        glob = toml_str("lab\n| take 0*"),
+    );
+    let file = write(dir.path(), "hostile.toml", toml.as_bytes());
+    let (code, kql, err) = run(&["kql", "--tuning", &file.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert_contained(
+        &kql,
+        &[HOSTILE, "q\"uote\\\" | take 0 //", "\u{1b}[31mred\u{9b}", "exe.\u{202e}txt"],
+    );
+    assert_eq!(kql.matches("// proxyhunt filter evil | take 0 //: t\\u{202e}").count(), 1, "{kql}");
+    assert!(kql.contains("// proxyhunt: filter evil2  | take 0 | take 0 not applied to ProxyToolLaunch"));
+    // The clause lands in the leg it concerns, and the sign-in rule has no FileName: the
+    // filter matches no sign-in there, so nothing is added.
+    assert_eq!(kql.matches("| where not(").count(), 1);
+    assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+#[test]
+fn an_exclusion_saved_from_a_hostile_finding_stays_inside_literals() {
+    use proxyhunt::tuning::proposal::{candidates, filter_block, proposed_filter};
+    use proxyhunt::tuning::save::append_filter;
+    let mut row = finding(DetectionType::ProxyToolLaunch, "DeviceName", HOSTILE);
+    row.fields.push(("FileName", "tor\u{202e}exe.\"\\".into()));
+    row.fields.push(("ProcessCommandLine", "tor.exe \"a\\\" | take 0 //\n| take 0".into()));
+    row.fields.push(("InitiatingProcessFileName", "\u{1b}]0;title\u{7}".into()));
+    let chosen: Vec<_> = candidates(&row)
+        .into_iter()
+        .filter(|c| c.field != "User")
+        .map(|mut c| {
+            c.chosen = true;
+            c
+        })
+        .collect();
+    assert!(chosen.len() >= 4, "{chosen:?}");
+    let filter = proposed_filter(&row, &chosen, "exclusion-1", "2026-05-12");
+    assert!(filter.matches(&row), "the exclusion hides the finding it was made from");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("saved.toml");
+    append_filter(&path, &filter_block(&filter, &chosen)).unwrap();
+    // The saved file gives back the same filter, value for value.
+    let (saved, issues) =
+        parse_tuning("saved.toml", &std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(issues.is_empty(), "{issues:?}");
+    assert!(saved[0].matches(&row));
+    let (code, kql, err) = run(&["kql", "--tuning", &path.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert_contained(
+        &kql,
+        &[
+            HOSTILE,
+            "tor\u{202e}exe.\"\\",
+            "tor.exe \"a\\\" | take 0 //\n| take 0",
+            "\u{1b}]0;title\u{7}",
+        ],
+    );
+    assert_eq!(kql.matches("| where not(").count(), 1, "{kql}");
+}

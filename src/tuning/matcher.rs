@@ -14,7 +14,8 @@ pub enum Matcher {
         values: Vec<String>,
         case_sensitive: bool,
     },
-    /// Shell-style patterns (`*`, `?`), ASCII case-insensitive, compiled to one anchored regex.
+    /// Shell-style patterns (`*`, `?`), ASCII case-insensitive, compiled to one anchored regex
+    /// ([`glob_regex`]) that the KQL form uses word for word.
     Glob {
         patterns: Vec<String>,
         regex: Regex,
@@ -70,25 +71,36 @@ impl Cidr {
     }
 }
 
-/// `lab-*` as an anchored regex source.
+/// One glob as regex source: `*` any run of characters (line breaks too), `?` one character,
+/// ASCII letters as `[aA]` classes and everything else literal. The classes fold ASCII case
+/// only, as `=~` and `has` do; `(?i)` would fold Unicode too (the Kelvin sign would match `k`).
 pub fn glob_to_regex(pattern: &str) -> String {
-    let mut out = String::from("^");
+    let mut out = String::new();
     for c in pattern.chars() {
         match c {
             '*' => out.push_str(".*"),
             '?' => out.push('.'),
+            c if c.is_ascii_alphabetic() => {
+                out.push('[');
+                out.push(c.to_ascii_lowercase());
+                out.push(c.to_ascii_uppercase());
+                out.push(']');
+            }
             c => out.push_str(&regex::escape(&c.to_string())),
         }
     }
-    out.push('$');
     out
+}
+
+/// Globs as one anchored regex, the same text in Rust and in KQL's `matches regex`.
+pub fn glob_regex(patterns: &[String]) -> String {
+    let alternatives: Vec<String> = patterns.iter().map(|p| glob_to_regex(p)).collect();
+    format!("(?s)^(?:{})$", alternatives.join("|"))
 }
 
 impl Matcher {
     pub fn glob(patterns: Vec<String>) -> Result<Matcher, regex::Error> {
-        let alternatives: Vec<String> = patterns.iter().map(|p| glob_to_regex(p)).collect();
-        let regex = Regex::new(&format!("(?i-u:{})", alternatives.join("|")))
-            .or_else(|_| Regex::new(&format!("(?i){}", alternatives.join("|"))))?;
+        let regex = Regex::new(&glob_regex(&patterns))?;
         Ok(Matcher::Glob { patterns, regex })
     }
 

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod compile;
 pub mod file;
 pub mod kql;
+pub mod kql_text;
 pub mod matcher;
 pub mod model;
 pub mod proposal;
