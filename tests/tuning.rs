@@ -428,7 +428,7 @@ fn wrong_types_are_said_in_plain_words() {
             "line 7: filter \"x\" left out: field is an empty list, which matches nothing",
         ),
         (
-            format!("filter = 3\n"),
+            "filter = 3\n".to_string(),
             "line 1: filter must be [[filter]] tables, not integer; left out",
         ),
     ];
@@ -442,7 +442,11 @@ fn wrong_types_are_said_in_plain_words() {
         }
     }
     // A top-level key that is not `filter` costs nothing else.
-    let (filters, issues) = parse_tuning("t.toml", &format!("colour = 1\n{head}detection_types = [\"ProxyToolLaunch\"]\n{when}")).unwrap();
+    let (filters, issues) = parse_tuning(
+        "t.toml",
+        &format!("colour = 1\n{head}detection_types = [\"ProxyToolLaunch\"]\n{when}"),
+    )
+    .unwrap();
     assert_eq!(filters.len(), 1);
     assert_eq!(
         issues.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -803,7 +807,15 @@ fn finding(kind: DetectionType, column: &'static str, value: &str) -> FindingRow
 fn each_matcher_has_the_same_answer_in_rust_and_in_its_kql_form() {
     use DetectionType::*;
     let kelvin = "\u{212A}";
-    let cases: Vec<(DetectionType, &str, &'static str, &str, Vec<(String, bool)>)> = vec![
+    // (type, [[filter.when]] body, Sentinel column, KQL test, [(value, suppressed)])
+    type Case = (
+        DetectionType,
+        &'static str,
+        &'static str,
+        &'static str,
+        Vec<(String, bool)>,
+    );
+    let cases: Vec<Case> = vec![
         (
             ProxyToolLaunch,
             "  field = \"FileName\"\n  in = [\"Docker.EXE\", \"kubectl\"]",
@@ -850,7 +862,11 @@ fn each_matcher_has_the_same_answer_in_rust_and_in_its_kql_form() {
             "  field = \"Device\"\n  equals = \"LAB-01\"",
             "DeviceName",
             r#"DeviceName =~ "LAB-01""#,
-            vec![("lab-01".into(), true), ("Lab-01".into(), true), ("lab-1".into(), false)],
+            vec![
+                ("lab-01".into(), true),
+                ("Lab-01".into(), true),
+                ("lab-1".into(), false),
+            ],
         ),
         (
             SshMultiHopProxy,
@@ -961,7 +977,11 @@ fn each_matcher_has_the_same_answer_in_rust_and_in_its_kql_form() {
             "  field = \"FileName\"\n  equals = \"git\"\n  not = true",
             "FileName",
             r#"not(FileName =~ "git")"#,
-            vec![("git".into(), false), ("GIT".into(), false), ("tar".into(), true)],
+            vec![
+                ("git".into(), false),
+                ("GIT".into(), false),
+                ("tar".into(), true),
+            ],
         ),
         (
             // FileName is not a column of the network leg: it is "" there, which never
@@ -1019,7 +1039,10 @@ fn a_field_a_leg_does_not_have_is_decided_as_the_rust_matcher_decides_it() {
         filter_clause(&f, TorPortConnection).unwrap().unwrap(),
         "// proxyhunt filter t: t\n| where not(true)"
     );
-    let f = filter_of(TorPortConnection, "  field = \"FileName\"\n  equals = \"x\"");
+    let f = filter_of(
+        TorPortConnection,
+        "  field = \"FileName\"\n  equals = \"x\"",
+    );
     assert!(!f.matches(&any));
     assert_eq!(filter_clause(&f, TorPortConnection).unwrap(), None);
     let f = filter_of(
@@ -1030,12 +1053,36 @@ fn a_field_a_leg_does_not_have_is_decided_as_the_rust_matcher_decides_it() {
     assert_eq!(filter_clause(&f, TorPortConnection).unwrap(), None);
     // What has no exact KQL form is refused, never approximated.
     for (kind, when, why) in [
-        (ProxyToolLaunch, "  field = \"User\"\n  equals = \"bob\"", "User is normalised"),
-        (ProxyToolLaunch, "  field = [\"FileName\", \"User\"]\n  equals = \"bob\"", "User is normalised"),
-        (ProxyToolLaunch, "  field = \"Device\"\n  regex = \"^lab\"", "a regex on Device"),
-        (ProxyToolLaunch, "  field = \"Timestamp\"\n  glob = \"2026-*\"", "Timestamp is not text in KQL"),
-        (AnonymizedSignIn, "  field = \"AnonymizationType\"\n  has = \"tor\"", "AnonymizationType is not text in KQL"),
-        (ProxyToolLaunch, "  field = \"SourceFile\"\n  equals = \"x.csv\"", "SourceFile is proxyhunt's own column"),
+        (
+            ProxyToolLaunch,
+            "  field = \"User\"\n  equals = \"bob\"",
+            "User is normalised",
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = [\"FileName\", \"User\"]\n  equals = \"bob\"",
+            "User is normalised",
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = \"Device\"\n  regex = \"^lab\"",
+            "a regex on Device",
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = \"Timestamp\"\n  glob = \"2026-*\"",
+            "Timestamp is not text in KQL",
+        ),
+        (
+            AnonymizedSignIn,
+            "  field = \"AnonymizationType\"\n  has = \"tor\"",
+            "AnonymizationType is not text in KQL",
+        ),
+        (
+            ProxyToolLaunch,
+            "  field = \"SourceFile\"\n  equals = \"x.csv\"",
+            "SourceFile is proxyhunt's own column",
+        ),
     ] {
         let err = filter_clause(&filter_of(kind, when), kind).unwrap_err();
         assert!(err.starts_with(why), "{when}: {err}");
@@ -1075,7 +1122,8 @@ fn kql_literals(line: &str) -> (Vec<String>, String) {
                 },
                 Some(c) => {
                     assert!(
-                        !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'),
+                        !c.is_control()
+                            && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'),
                         "raw {c:?} in a literal of {line}"
                     );
                     value.push(c)
@@ -1094,13 +1142,18 @@ fn kql_literals(line: &str) -> (Vec<String>, String) {
 fn assert_contained(kql: &str, expected: &[&str]) {
     for c in kql.chars() {
         assert!(
-            c == '\n' || !(c.is_control() || proxyhunt::text::is_unsafe_char(c) || matches!(c, '\u{2028}' | '\u{2029}')),
+            c == '\n'
+                || !(c.is_control()
+                    || proxyhunt::text::is_unsafe_char(c)
+                    || matches!(c, '\u{2028}' | '\u{2029}')),
             "raw {c:?} in the tuned rule"
         );
     }
     let re = regex::Regex::new(r"\n// proxyhunt filter [^\n]*\n\| where not\([^\n]*\)").unwrap();
     let skipped = regex::Regex::new(r"\n// proxyhunt: filter [^\n]*").unwrap();
-    let stripped = skipped.replace_all(&re.replace_all(kql, ""), "").to_string();
+    let stripped = skipped
+        .replace_all(&re.replace_all(kql, ""), "")
+        .to_string();
     let seed = format!(
         "// Rule 000: Non-Interactive Sign-In via TOR or Anonymous Proxy\n{}\n// Query 004: Detect Multi-hop Proxy\n{}",
         proxyhunt::tuning::kql::RULE_000,
@@ -1114,7 +1167,10 @@ fn assert_contained(kql: &str, expected: &[&str]) {
         found.extend(values);
     }
     for e in expected {
-        assert!(found.iter().any(|v| v == e), "{e:?} not in a literal: {found:?}");
+        assert!(
+            found.iter().any(|v| v == e),
+            "{e:?} not in a literal: {found:?}"
+        );
     }
 }
 
@@ -1162,10 +1218,21 @@ detection_types = ["ProxyToolLaunch"]
     assert_eq!(code, 0, "{err}");
     assert_contained(
         &kql,
-        &[HOSTILE, "q\"uote\\\" | take 0 //", "\u{1b}[31mred\u{9b}", "exe.\u{202e}txt"],
+        &[
+            HOSTILE,
+            "q\"uote\\\" | take 0 //",
+            "\u{1b}[31mred\u{9b}",
+            "exe.\u{202e}txt",
+        ],
     );
-    assert_eq!(kql.matches("// proxyhunt filter evil | take 0 //: t\\u{202e}").count(), 1, "{kql}");
-    assert!(kql.contains("// proxyhunt: filter evil2  | take 0 | take 0 not applied to ProxyToolLaunch"));
+    assert_eq!(
+        kql.matches("// proxyhunt filter evil | take 0 //: t\\u{202e}")
+            .count(),
+        1,
+        "{kql}"
+    );
+    assert!(kql
+        .contains("// proxyhunt: filter evil2  | take 0 | take 0 not applied to ProxyToolLaunch"));
     // The clause lands in the leg it concerns, and the sign-in rule has no FileName: the
     // filter matches no sign-in there, so nothing is added.
     assert_eq!(kql.matches("| where not(").count(), 1);
@@ -1182,8 +1249,12 @@ fn an_exclusion_saved_from_a_hostile_finding_stays_inside_literals() {
     use proxyhunt::tuning::save::append_filter;
     let mut row = finding(DetectionType::ProxyToolLaunch, "DeviceName", HOSTILE);
     row.fields.push(("FileName", "tor\u{202e}exe.\"\\".into()));
-    row.fields.push(("ProcessCommandLine", "tor.exe \"a\\\" | take 0 //\n| take 0".into()));
-    row.fields.push(("InitiatingProcessFileName", "\u{1b}]0;title\u{7}".into()));
+    row.fields.push((
+        "ProcessCommandLine",
+        "tor.exe \"a\\\" | take 0 //\n| take 0".into(),
+    ));
+    row.fields
+        .push(("InitiatingProcessFileName", "\u{1b}]0;title\u{7}".into()));
     let chosen: Vec<_> = candidates(&row)
         .into_iter()
         .filter(|c| c.field != "User")
@@ -1194,7 +1265,10 @@ fn an_exclusion_saved_from_a_hostile_finding_stays_inside_literals() {
         .collect();
     assert!(chosen.len() >= 4, "{chosen:?}");
     let filter = proposed_filter(&row, &chosen, "exclusion-1", "2026-05-12");
-    assert!(filter.matches(&row), "the exclusion hides the finding it was made from");
+    assert!(
+        filter.matches(&row),
+        "the exclusion hides the finding it was made from"
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("saved.toml");
     append_filter(&path, &filter_block(&filter, &chosen)).unwrap();

@@ -98,7 +98,11 @@ fn compile_condition(spanned: Spanned<RawCondition>) -> Result<Condition, Proble
             // The regex crate's message draws a caret under the pattern on several lines; its
             // last line says what is wrong.
             let text = e.to_string();
-            let why = text.lines().last().unwrap_or("").trim_start_matches("error: ");
+            let why = text
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim_start_matches("error: ");
             problem(at, format!("bad regex {r:?}: {why}"))
         })?;
         matchers.push(("regex", at, Matcher::Regex(re)));
@@ -142,7 +146,11 @@ fn compile_condition(spanned: Spanned<RawCondition>) -> Result<Condition, Proble
             Matcher::Ports(ports.into_iter().map(|p| p.0).collect()),
         ));
     }
-    if raw.case_sensitive && !matchers.iter().any(|(k, _, _)| matches!(*k, "equals" | "in")) {
+    if raw.case_sensitive
+        && !matchers
+            .iter()
+            .any(|(k, _, _)| matches!(*k, "equals" | "in"))
+    {
         return Err(problem(at, "case_sensitive applies to equals and in only"));
     }
     match matchers.len() {

@@ -41,13 +41,20 @@ pub enum TuningError {
     /// The OS error is part of the message, not a source, so that it is printed once.
     #[error("tuning file {}: {reason}", escape_unsafe(file))]
     Read { file: String, reason: String },
-    #[error("tuning file {}: line {line}: not UTF-8 text (byte {offset}); save it as UTF-8", escape_unsafe(file))]
+    #[error(
+        "tuning file {}: line {line}: not UTF-8 text (byte {offset}); save it as UTF-8",
+        escape_unsafe(file)
+    )]
     NotUtf8 {
         file: String,
         line: usize,
         offset: usize,
     },
-    #[error("tuning file {}: line {line}: not a TOML file: {}", escape_unsafe(file), escape_unsafe(message))]
+    #[error(
+        "tuning file {}: line {line}: not a TOML file: {}",
+        escape_unsafe(file),
+        escape_unsafe(message)
+    )]
     NotToml {
         file: String,
         line: usize,

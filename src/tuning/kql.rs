@@ -5,12 +5,13 @@
 //! The tuned rule must keep in Sentinel exactly the rows `hunt --tuning` keeps. So every clause
 //! is never null (Kusto's `where` drops a row whose condition is null, and `not(null)` is null):
 //! functions that give null on input they cannot convert are wrapped in `coalesce(..., false)`.
-//! Each matcher's KQL form is the one with the same answer as its Rust form on every value (see
-//! `tests/tuning_kql.rs`). A field whose value is the same on every row of a leg (a column the
-//! type does not have, or DetectionType) is decided here, as the Rust matcher decides it. A
-//! filter that cannot be said exactly in KQL (the normalised `User`, proxyhunt's own columns,
-//! datetimes) is listed in a comment, never silently dropped or approximated. Every value is a
-//! KQL string literal and every comment one sanitised line ([`super::kql_text`]).
+//! Each matcher's KQL form is the one with the same answer as its Rust form on every value (the
+//! table test in `tests/tuning.rs`). A field whose value is the same on every row of a leg (a
+//! column the type does not have, or DetectionType) is decided here, as the Rust matcher
+//! decides it. A filter that cannot be said exactly in KQL (the normalised `User`, proxyhunt's
+//! own columns, datetimes) is listed in a comment, never silently dropped or approximated.
+//! Every value is a KQL string literal and every comment one sanitised line
+//! ([`super::kql_text`]).
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -77,7 +78,9 @@ fn source(field: &str, kind: DetectionType) -> Result<Source, String> {
         "Reason" | "SourceFile" | "SourceLine" => {
             Err(format!("{field} is proxyhunt's own column, not Sentinel's"))
         }
-        "TimeGenerated" | "Timestamp" | "AnonymizationType" if kind.projected().contains(&field) => {
+        "TimeGenerated" | "Timestamp" | "AnonymizationType"
+            if kind.projected().contains(&field) =>
+        {
             Err(format!(
                 "{field} is not text in KQL, and its text form differs from proxyhunt's"
             ))
@@ -95,8 +98,16 @@ fn source(field: &str, kind: DetectionType) -> Result<Source, String> {
 
 /// Whether `net` holds any address of `block`, or `block` any of `net`.
 fn overlaps(net: &Cidr, block: &Cidr) -> bool {
-    let shorter = if net.prefix <= block.prefix { net } else { block };
-    let longer = if net.prefix <= block.prefix { block } else { net };
+    let shorter = if net.prefix <= block.prefix {
+        net
+    } else {
+        block
+    };
+    let longer = if net.prefix <= block.prefix {
+        block
+    } else {
+        net
+    };
     shorter.contains(&longer.addr)
 }
 
@@ -202,9 +213,7 @@ fn cidr_kql(subject: &str, nets: &[Cidr]) -> String {
             list(&text(&v6))
         );
         parts.push(if v6.iter().any(|n| may_hold_ipv4(n)) {
-            format!(
-                "({test} and not(coalesce(ipv4_is_in_range({subject}, \"0.0.0.0/0\"), false)))"
-            )
+            format!("({test} and not(coalesce(ipv4_is_in_range({subject}, \"0.0.0.0/0\"), false)))")
         } else {
             test
         });
