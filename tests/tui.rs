@@ -350,7 +350,7 @@ fn exclusion_from_a_finding_previews_warns_and_saves_keeping_comments() {
         after_text.starts_with(&before_text),
         "the file's comments and layout are kept"
     );
-    let (filters, issues) = proxyhunt::tuning::parse_tuning("t", &after_text);
+    let (filters, issues) = proxyhunt::tuning::parse_tuning("t", &after_text).unwrap();
     assert!(issues.is_empty(), "{issues:?}");
     assert_eq!(filters.last().unwrap().id, "exclusion-9");
 }

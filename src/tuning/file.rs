@@ -1,77 +1,21 @@
-//! The tuning file (TOML). Unknown keys, bad regexes or CIDRs, unknown detection types and
-//! expired filters are reported with file and line; a bad filter is left out, the rest load.
+//! The tuning file (TOML). A file that is not UTF-8 or not TOML at all is an error: the run
+//! must not go on as if there were no tuning. Inside a good file, each `[[filter]]` is read on
+//! its own: one with an unknown key, a wrongly typed value, a bad regex or CIDR, an unknown
+//! field or detection type, a port outside 0-65535 or an empty list is reported with file and
+//! line and left out, and the other filters load.
+
+use std::path::Path;
 
 use serde::Deserialize;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-use super::matcher::{Cidr, Matcher};
-use super::model::{Condition, Filter};
-use crate::detect::DetectionType;
-use crate::kql::has::HasAny;
+use super::compile::compile_filter;
+use super::model::Filter;
+use super::raw::RawFilter;
+use crate::text::escape_unsafe;
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            OneOrMany::One(s) => vec![s],
-            OneOrMany::Many(v) => v,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCondition {
-    field: OneOrMany,
-    equals: Option<OneOrMany>,
-    #[serde(rename = "in")]
-    in_: Option<Vec<String>>,
-    glob: Option<OneOrMany>,
-    regex: Option<String>,
-    has: Option<OneOrMany>,
-    cidr: Option<OneOrMany>,
-    ports: Option<Vec<i64>>,
-    #[serde(default)]
-    case_sensitive: bool,
-    #[serde(default)]
-    not: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFilter {
-    id: String,
-    title: String,
-    reason: String,
-    detection_types: Vec<String>,
-    #[serde(default = "yes")]
-    enabled: bool,
-    owner: Option<String>,
-    created: Option<toml::Value>,
-    expires: Option<toml::Value>,
-    site_values: Option<String>,
-    #[serde(default)]
-    when: Vec<Spanned<RawCondition>>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    filter: Vec<Spanned<RawFilter>>,
-}
-
-/// A problem in a tuning file, with its line.
+/// A problem in a tuning file that costs one filter (or one top-level key), with its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TuningIssue {
     pub file: String,
@@ -80,177 +24,221 @@ pub struct TuningIssue {
 }
 
 impl std::fmt::Display for TuningIssue {
+    /// File names and messages quote the file's text: control and bidi characters are escaped.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let file = escape_unsafe(&self.file);
+        let message = escape_unsafe(&self.message);
         match self.line {
-            Some(l) => write!(f, "{}: line {l}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+            Some(l) => write!(f, "{file}: line {l}: {message}"),
+            None => write!(f, "{file}: {message}"),
         }
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+/// A tuning file that cannot be used at all.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TuningError {
+    /// The OS error is part of the message, not a source, so that it is printed once.
+    #[error("tuning file {}: {reason}", escape_unsafe(file))]
+    Read { file: String, reason: String },
+    #[error(
+        "tuning file {}: line {line}: not UTF-8 text (byte {offset}); save it as UTF-8",
+        escape_unsafe(file)
+    )]
+    NotUtf8 {
+        file: String,
+        line: usize,
+        offset: usize,
+    },
+    #[error(
+        "tuning file {}: line {line}: not a TOML file: {}",
+        escape_unsafe(file),
+        escape_unsafe(message)
+    )]
+    NotToml {
+        file: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The 1-based line of a byte offset, counted from the start of the file.
+pub fn line_of(text: &str, offset: usize) -> usize {
     1 + text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')
         .count()
 }
 
-fn date_text(v: Option<toml::Value>) -> Option<String> {
-    v.map(|v| match v {
-        toml::Value::String(s) => s,
-        other => other.to_string(),
+/// The dotted key whose value holds `offset` (`when.field`), to say which key a message is about.
+/// Containers are searched whatever their spans: an array of tables made by `[[filter.when]]`
+/// headers has no span around its tables.
+fn key_at(table: &DeTable, offset: usize) -> Option<String> {
+    fn in_value(v: &Spanned<DeValue>, offset: usize) -> Option<String> {
+        match v.get_ref() {
+            DeValue::Table(t) => key_at(t, offset),
+            DeValue::Array(items) => items.iter().find_map(|i| in_value(i, offset)),
+            _ => None,
+        }
+    }
+    table.iter().find_map(|(k, v)| match in_value(v, offset) {
+        Some(inner) => Some(format!("{}.{inner}", k.get_ref())),
+        None => v.span().contains(&offset).then(|| k.get_ref().to_string()),
     })
 }
 
-/// Fields a condition may name: the contract columns and the extras.
-pub fn known_field(name: &str) -> bool {
-    crate::detect::findings::contract_columns()
+/// The id a filter names, if it names one, for messages about a filter that did not load.
+fn id_of(table: &DeTable) -> Option<String> {
+    table
         .iter()
-        .any(|(c, _)| *c == name)
-        || crate::detect::findings::EXTRA_COLUMNS.contains(&name)
+        .find(|(k, _)| k.get_ref() == "id")
+        .and_then(|(_, v)| v.get_ref().as_str().map(str::to_string))
 }
 
-fn compile_condition(raw: RawCondition) -> Result<Condition, String> {
-    let fields = raw.field.into_vec();
-    if let Some(bad) = fields.iter().find(|f| !known_field(f)) {
-        return Err(format!("unknown field {bad:?}; use a findings column such as DeviceName, ProcessCommandLine, IPAddress, User"));
-    }
-    let mut matchers = Vec::new();
-    if let Some(v) = raw.equals {
-        matchers.push(Matcher::Equals {
-            values: v.into_vec(),
-            case_sensitive: raw.case_sensitive,
-        });
-    }
-    if let Some(v) = raw.in_ {
-        matchers.push(Matcher::Equals {
-            values: v,
-            case_sensitive: raw.case_sensitive,
-        });
-    }
-    if let Some(v) = raw.glob {
-        matchers.push(Matcher::glob(v.into_vec()).map_err(|e| format!("bad glob: {e}"))?);
-    }
-    if let Some(r) = raw.regex {
-        matchers.push(Matcher::Regex(
-            regex::Regex::new(&r).map_err(|e| format!("bad regex {r:?}: {e}"))?,
-        ));
-    }
-    if let Some(v) = raw.has {
-        let terms = v.into_vec();
-        if terms.iter().any(String::is_empty) {
-            return Err("has: empty term".into());
-        }
-        matchers.push(Matcher::Has(HasAny::new(&terms)));
-    }
-    if let Some(v) = raw.cidr {
-        let nets = v
-            .into_vec()
-            .iter()
-            .map(|c| {
-                Cidr::parse(c).ok_or_else(|| {
-                    format!("bad CIDR {c:?}; expected e.g. 203.0.113.0/24 or 2001:db8::/32")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        matchers.push(Matcher::Cidr(nets));
-    }
-    if let Some(p) = raw.ports {
-        matchers.push(Matcher::Ports(p));
-    }
-    match matchers.len() {
-        1 => Ok(Condition {
-            fields,
-            matcher: matchers.remove(0),
-            negate: raw.not,
-        }),
-        0 => Err("condition needs one of equals, in, glob, regex, has, cidr, ports".into()),
-        _ => Err(
-            "condition has more than one of equals, in, glob, regex, has, cidr, ports; split it"
-                .into(),
-        ),
-    }
-}
-
-/// Parses a tuning file's text; `name` is used in messages.
-pub fn parse_tuning(name: &str, text: &str) -> (Vec<Filter>, Vec<TuningIssue>) {
-    let issue = |line: Option<usize>, message: String| TuningIssue {
+/// Reads one `[[filter]]`; problems come back as issues, each with its line.
+fn read_filter(
+    name: &str,
+    text: &str,
+    item: Spanned<DeValue>,
+    issues: &mut Vec<TuningIssue>,
+) -> Option<Filter> {
+    let at = item.span().start;
+    let line = line_of(text, at);
+    let issue = |offset: usize, message: String| TuningIssue {
         file: name.to_string(),
-        line,
+        line: Some(line_of(text, offset)),
         message,
     };
-    let raw: RawFile = match toml::from_str(text) {
-        Ok(r) => r,
+    let DeValue::Table(table) = item.get_ref() else {
+        issues.push(issue(
+            at,
+            format!(
+                "filter must be a [[filter]] table, not {}; left out",
+                item.get_ref().type_str()
+            ),
+        ));
+        return None;
+    };
+    let who = match id_of(table) {
+        Some(id) => format!("filter {id:?}"),
+        None => format!("the filter at line {line}"),
+    };
+    let keys = table.clone();
+    let raw = match RawFilter::deserialize(ValueDeserializer::from(item)) {
+        Ok(raw) => raw,
         Err(e) => {
-            let line = e.span().map(|s| line_of(text, s.start));
-            return (Vec::new(), vec![issue(line, e.message().to_string())]);
+            let offset = e.span().map_or(at, |s| s.start);
+            let key = key_at(&keys, offset)
+                .map(|k| format!("{k}: "))
+                .unwrap_or_default();
+            issues.push(issue(
+                offset,
+                format!("{who} left out: {key}{}", e.message()),
+            ));
+            return None;
         }
     };
-    let mut filters = Vec::new();
-    let mut issues = Vec::new();
-    for spanned in raw.filter {
-        let line = line_of(text, spanned.span().start);
-        let f = spanned.into_inner();
-        let mut types = Vec::new();
-        let mut ok = true;
-        for t in &f.detection_types {
-            match DetectionType::from_name(t) {
-                Some(k) => types.push(k),
-                None => {
-                    issues.push(issue(
-                        Some(line),
-                        format!("filter {:?} left out: unknown detection type {t:?}", f.id),
-                    ));
-                    ok = false;
-                }
+    match compile_filter(raw, at, format!("{name}:{line}")) {
+        Ok(f) => Some(f),
+        Err(problems) => {
+            for p in problems {
+                issues.push(issue(p.offset, format!("{who} left out: {}", p.message)));
             }
-        }
-        let mut conditions = Vec::new();
-        for c in f.when {
-            let cline = line_of(text, c.span().start);
-            match compile_condition(c.into_inner()) {
-                Ok(c) => conditions.push(c),
-                Err(e) => {
-                    issues.push(issue(
-                        Some(cline),
-                        format!("filter {:?} left out: {e}", f.id),
-                    ));
-                    ok = false;
-                }
-            }
-        }
-        if conditions.is_empty() && ok {
-            issues.push(issue(
-                Some(line),
-                format!("filter {:?} left out: no [[filter.when]] condition", f.id),
-            ));
-            ok = false;
-        }
-        if filters.iter().any(|g: &Filter| g.id == f.id) {
-            issues.push(issue(
-                Some(line),
-                format!("filter id {:?} used twice; the second is left out", f.id),
-            ));
-            ok = false;
-        }
-        if !ok {
-            continue;
-        }
-        {
-            filters.push(Filter {
-                id: f.id,
-                title: f.title,
-                reason: f.reason,
-                detection_types: types,
-                enabled: f.enabled,
-                owner: f.owner,
-                created: date_text(f.created),
-                expires: date_text(f.expires),
-                conditions,
-                needs_site_values: f.site_values,
-                origin: format!("{name}:{line}"),
-            });
+            None
         }
     }
-    (filters, issues)
+}
+
+/// Parses a tuning file's text; `name` is used in messages. Errors: not TOML at all. Problems
+/// that cost one filter come back with the filters that loaded.
+pub fn parse_tuning(
+    name: &str,
+    text: &str,
+) -> Result<(Vec<Filter>, Vec<TuningIssue>), TuningError> {
+    // A byte-order mark holds no line break: lines and messages are the same without it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let doc = DeTable::parse(text).map_err(|e| TuningError::NotToml {
+        file: name.to_string(),
+        line: line_of(text, e.span().map_or(0, |s| s.start)),
+        message: e.message().trim_end().replace('\n', "; "),
+    })?;
+    let mut filters: Vec<Filter> = Vec::new();
+    let mut issues = Vec::new();
+    let mut found = false;
+    for (key, value) in doc.into_inner() {
+        let line = line_of(text, key.span().start);
+        if key.get_ref() != "filter" {
+            issues.push(TuningIssue {
+                file: name.to_string(),
+                line: Some(line),
+                message: format!(
+                    "unknown key {:?} left out; a tuning file holds [[filter]] tables",
+                    key.get_ref()
+                ),
+            });
+            continue;
+        }
+        found = true;
+        let items = match value.into_inner() {
+            DeValue::Array(items) => items,
+            other => {
+                issues.push(TuningIssue {
+                    file: name.to_string(),
+                    line: Some(line),
+                    message: format!(
+                        "filter must be [[filter]] tables, not {}; left out",
+                        other.type_str()
+                    ),
+                });
+                continue;
+            }
+        };
+        for item in items {
+            let at = item.span().start;
+            let Some(f) = read_filter(name, text, item, &mut issues) else {
+                continue;
+            };
+            if filters.iter().any(|g| g.id == f.id) {
+                issues.push(TuningIssue {
+                    file: name.to_string(),
+                    line: Some(line_of(text, at)),
+                    message: format!("filter id {:?} used twice; the second is left out", f.id),
+                });
+                continue;
+            }
+            filters.push(f);
+        }
+    }
+    if !found {
+        issues.push(TuningIssue {
+            file: name.to_string(),
+            line: None,
+            message: "no [[filter]] table: nothing to apply".into(),
+        });
+    }
+    Ok((filters, issues))
+}
+
+/// Reads a tuning file's text, which must be UTF-8 (a leading byte-order mark is kept, and
+/// [`parse_tuning`] skips it).
+pub fn read_tuning_text(path: &Path) -> Result<String, TuningError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| TuningError::Read {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        TuningError::NotUtf8 { file, line, offset }
+    })
+}
+
+/// Reads and parses a tuning file.
+pub fn load_tuning_file(path: &Path) -> Result<(Vec<Filter>, Vec<TuningIssue>), TuningError> {
+    let text = read_tuning_text(path)?;
+    parse_tuning(&path.display().to_string(), &text)
 }

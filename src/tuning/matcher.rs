@@ -14,7 +14,8 @@ pub enum Matcher {
         values: Vec<String>,
         case_sensitive: bool,
     },
-    /// Shell-style patterns (`*`, `?`), ASCII case-insensitive, compiled to one anchored regex.
+    /// Shell-style patterns (`*`, `?`), ASCII case-insensitive, compiled to one anchored regex
+    /// ([`glob_regex`]) that the KQL form uses word for word.
     Glob {
         patterns: Vec<String>,
         regex: Regex,
@@ -22,8 +23,12 @@ pub enum Matcher {
     Regex(Regex),
     /// KQL `has_any` (term-aligned, ASCII case-insensitive).
     Has(HasAny),
+    /// IPv4 and IPv6 networks. A value must be an address as it is (no spaces): Kusto's
+    /// `ipv4_is_in_any_range` gives null for anything else, and the KQL form counts that as no
+    /// match. An IPv4 address is never in an IPv6 network here, whatever the network.
     Cidr(Vec<Cidr>),
-    Ports(Vec<i64>),
+    /// Port numbers, compared as numbers (the `RemotePort` column only).
+    Ports(Vec<u16>),
 }
 
 /// An IPv4 or IPv6 network.
@@ -66,25 +71,36 @@ impl Cidr {
     }
 }
 
-/// `lab-*` as an anchored regex source.
+/// One glob as regex source: `*` any run of characters (line breaks too), `?` one character,
+/// ASCII letters as `[aA]` classes and everything else literal. The classes fold ASCII case
+/// only, as `=~` and `has` do; `(?i)` would fold Unicode too (the Kelvin sign would match `k`).
 pub fn glob_to_regex(pattern: &str) -> String {
-    let mut out = String::from("^");
+    let mut out = String::new();
     for c in pattern.chars() {
         match c {
             '*' => out.push_str(".*"),
             '?' => out.push('.'),
+            c if c.is_ascii_alphabetic() => {
+                out.push('[');
+                out.push(c.to_ascii_lowercase());
+                out.push(c.to_ascii_uppercase());
+                out.push(']');
+            }
             c => out.push_str(&regex::escape(&c.to_string())),
         }
     }
-    out.push('$');
     out
+}
+
+/// Globs as one anchored regex, the same text in Rust and in KQL's `matches regex`.
+pub fn glob_regex(patterns: &[String]) -> String {
+    let alternatives: Vec<String> = patterns.iter().map(|p| glob_to_regex(p)).collect();
+    format!("(?s)^(?:{})$", alternatives.join("|"))
 }
 
 impl Matcher {
     pub fn glob(patterns: Vec<String>) -> Result<Matcher, regex::Error> {
-        let alternatives: Vec<String> = patterns.iter().map(|p| glob_to_regex(p)).collect();
-        let regex = Regex::new(&format!("(?i-u:{})", alternatives.join("|")))
-            .or_else(|_| Regex::new(&format!("(?i){}", alternatives.join("|"))))?;
+        let regex = Regex::new(&glob_regex(&patterns))?;
         Ok(Matcher::Glob { patterns, regex })
     }
 
@@ -101,12 +117,10 @@ impl Matcher {
             Matcher::Glob { regex, .. } | Matcher::Regex(regex) => regex.is_match(value),
             Matcher::Has(any) => any.is_match(value),
             Matcher::Cidr(nets) => value
-                .trim()
                 .parse::<IpAddr>()
                 .is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip))),
-            Matcher::Ports(ports) => {
-                crate::data::values::parse_int(value).is_some_and(|p| ports.contains(&p))
-            }
+            Matcher::Ports(ports) => crate::data::values::parse_int(value)
+                .is_some_and(|p| ports.iter().any(|&q| i64::from(q) == p)),
         }
     }
 }

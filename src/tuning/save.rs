@@ -3,36 +3,50 @@
 
 use std::path::Path;
 
-use super::file::parse_tuning;
+use super::file::{parse_tuning, read_tuning_text};
 use crate::export::{write_atomically, ExportError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
-    #[error("cannot read {0}: {1}")]
-    Read(String, std::io::Error),
+    /// The tuning file is there but cannot be read, or is not UTF-8 or not TOML: appending to
+    /// it would not make it load.
+    #[error("{0}")]
+    File(super::file::TuningError),
     #[error("the new filter would not load: {0}")]
     Invalid(String),
     #[error(transparent)]
     Write(#[from] ExportError),
 }
 
-/// Appends `block` to the tuning file at `path` (created if absent).
+/// Appends `block` to the tuning file at `path` (created if absent). The block must load as one
+/// more filter with no new problem; problems the file already had are not the block's, and do
+/// not stop the save.
 pub fn append_filter(path: &Path, block: &str) -> Result<(), SaveError> {
-    let mut text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let name = path.display().to_string();
+    let (mut text, before) = if path.exists() {
+        let text = read_tuning_text(path).map_err(SaveError::File)?;
+        let before = parse_tuning(&name, &text).map_err(SaveError::File)?;
+        (text, before)
+    } else {
+        (
             "# proxyhunt tuning file (see `proxyhunt catalog` for the built-in filters)\n"
-                .to_string()
-        }
-        Err(e) => return Err(SaveError::Read(path.display().to_string(), e)),
+                .to_string(),
+            (Vec::new(), Vec::new()),
+        )
     };
-    if !text.ends_with('\n') {
+    if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
     text.push_str(block);
-    let (_, issues) = parse_tuning(&path.display().to_string(), &text);
-    if let Some(first) = issues.first() {
-        return Err(SaveError::Invalid(first.to_string()));
+    let (filters, issues) =
+        parse_tuning(&name, &text).map_err(|e| SaveError::Invalid(e.to_string()))?;
+    if let Some(new) = issues.iter().find(|i| !before.1.contains(i)) {
+        return Err(SaveError::Invalid(new.to_string()));
+    }
+    if filters.len() != before.0.len() + 1 {
+        return Err(SaveError::Invalid(format!(
+            "{name}: the new filter did not load"
+        )));
     }
     write_atomically(path, text.as_bytes(), true)?;
     Ok(())
