@@ -15,7 +15,7 @@ use crate::detect::prefilter::hunt_filters;
 use crate::detect::{hunt, HuntOptions};
 use crate::explore::context::indicators_by_ip;
 use crate::explore::{context_events, finding_rows, ContextEvent, Entity, RowIndex};
-use crate::export::{write_file, CsvSafety, Format};
+use crate::export::{write_findings, CsvSafety, Format, OutputSpec};
 use crate::kql::time::Nanos;
 use crate::tuning::save::append_filter;
 use crate::tuning::{load_tuning, Filter, TuningSource};
@@ -76,8 +76,16 @@ pub fn spawn() -> (Sender<Request>, Receiver<Reply>) {
     let (req_tx, req_rx) = channel::<Request>();
     let (rep_tx, rep_rx) = channel::<Reply>();
     thread::spawn(move || {
+        // The paths loaded last: an export never overwrites one of them.
+        let mut inputs: Vec<PathBuf> = Vec::new();
         for req in req_rx {
-            if let Some(reply) = handle(req, &rep_tx) {
+            if let Request::Load { paths, tuning, .. } = &req {
+                inputs = paths.clone();
+                if let TuningSource::File(t) = tuning {
+                    inputs.push(t.clone());
+                }
+            }
+            if let Some(reply) = handle(req, &rep_tx, &inputs) {
                 if rep_tx.send(reply).is_err() {
                     break;
                 }
@@ -121,7 +129,7 @@ pub fn loaded_from(
 }
 
 /// Does one request; returns its last reply (a load sends its findings on the way).
-fn handle(req: Request, tx: &Sender<Reply>) -> Option<Reply> {
+fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply> {
     match req {
         Request::Load {
             paths,
@@ -174,9 +182,20 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Option<Reply> {
             path,
             force,
         } => {
-            let format = Format::from_path(&path).unwrap_or(Format::Csv);
             let rows = findings.height();
-            let result = write_file(&findings, format, CsvSafety::Neutralise, &path, force)
+            // The name decides (`.csv`, `.json.gz`, ...); no extension is CSV; an unknown one
+            // is refused.
+            let result = OutputSpec::for_path(Some(&path), None, Format::Csv)
+                .and_then(|spec| {
+                    write_findings(
+                        &findings,
+                        spec.format,
+                        CsvSafety::Neutralise,
+                        &path,
+                        force,
+                        inputs,
+                    )
+                })
                 .map_err(|e| e.to_string());
             Some(Reply::Exported { path, rows, result })
         }
