@@ -319,8 +319,10 @@ pub fn run_hunt(
             let sink = if terminal { Sink::Terminal } else { Sink::File };
             let mut buf = Vec::new();
             encode_to(&result.findings, output.format, output.csv, sink, &mut buf)?;
-            stdout.write_all(&buf)?;
-            stdout.flush()?;
+            stdout
+                .write_all(&buf)
+                .and_then(|()| stdout.flush())
+                .context("writing the findings to standard output")?;
         }
     }
     let unusable = result

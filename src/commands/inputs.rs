@@ -159,7 +159,10 @@ mod tests {
 
         // The same file positionally and by --table: once.
         let mut o = options(&[&p]);
-        assert_eq!(merge_inputs(std::slice::from_ref(&p), &mut o), vec![p.clone()]);
+        assert_eq!(
+            merge_inputs(std::slice::from_ref(&p), &mut o),
+            vec![p.clone()]
+        );
 
         // A --table file inside a given directory: read by the walk, respelled as the walk
         // spells it.
