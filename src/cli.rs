@@ -1,15 +1,41 @@
 //! The command line (the contract in DESIGN.md): `proxyhunt [PATH]...`, `proxyhunt hunt`,
-//! `proxyhunt check`.
+//! `proxyhunt check`, and the helpers around them.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::Shell;
+
+/// Exit codes, shown by `--help` and the man page (the README has the same table).
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  usage error (unknown option, bad value, no input), or an output that cannot be written
+  2  hunt: an input could not be read, every row of a table was rejected, a detection you asked
+     for (or every detection) could not run;
+     check: a problem of error level, or no file recognised as a table";
+
+const EXAMPLES: &str = "\
+Examples:
+  proxyhunt                                   open the console on the embedded sample data
+  proxyhunt exports/                          open the console on a folder of exports
+  proxyhunt check exports/                    what each file was recognised as
+  proxyhunt hunt exports/ --out findings.csv  run the detections, write CSV
+  proxyhunt hunt --sample --lookback rule     hunt the embedded sample data
+  proxyhunt hunt --table DeviceProcessEvents=proc.json
+  proxyhunt completions bash > /etc/bash_completion.d/proxyhunt";
+
+/// The text after `--help`: examples, then exit codes.
+fn after_help() -> String {
+    format!("{EXAMPLES}\n\n{EXIT_CODES}")
+}
 
 #[derive(Debug, Parser)]
 #[command(
     name = "proxyhunt",
     version,
-    about = "Hunt anonymized sign-ins and multi-hop proxy use in Sentinel / Defender exports"
+    about = "Hunt anonymized sign-ins and multi-hop proxy use in Sentinel / Defender exports",
+    after_help = after_help()
 )]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -17,16 +43,32 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Exports to open in the console (files or directories); none = the embedded sample data.
     pub paths: Vec<PathBuf>,
+    /// Open the embedded sample data (the default when no PATH or --table is given).
+    #[arg(long, conflicts_with_all = ["paths", "tables"])]
+    pub sample: bool,
     #[command(flatten)]
     pub shared: SharedArgs,
 }
 
+/// The subcommands' names, for the message about an unknown one.
+pub const COMMANDS: &[&str] = &[
+    "hunt",
+    "check",
+    "generate",
+    "kql",
+    "catalog",
+    "completions",
+    "man",
+];
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the detections headless and write the findings.
+    #[command(after_help = after_help())]
     Hunt(HuntArgs),
     /// Show what was recognised: tables, files, rows, time range, missing or unparseable
     /// columns, and which detections can run.
+    #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// Write a large, realistic, deterministic export set for benchmarks, with planted true
     /// positives; the expected findings count is written to DIR/expected.json.
@@ -35,6 +77,21 @@ pub enum Command {
     Kql(KqlArgs),
     /// Print the built-in false-positive catalog as a TOML tuning file to start from.
     Catalog,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    #[command(after_help = "Examples:
+  proxyhunt completions bash > ~/.local/share/bash-completion/completions/proxyhunt
+  proxyhunt completions zsh > ~/.zfunc/_proxyhunt
+  proxyhunt completions fish > ~/.config/fish/completions/proxyhunt.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to standard output, e.g. `proxyhunt man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
 }
 
 #[derive(Debug, Args)]
@@ -81,7 +138,8 @@ pub struct SharedArgs {
     /// Detection to run (repeatable): anonymized-signin, multihop-proxy. Default: both.
     #[arg(long = "detection", value_name = "ID")]
     pub detections: Vec<String>,
-    /// Read the files at or under PATH as TABLE (e.g. DeviceProcessEvents=exports/proc.csv).
+    /// Read the files at or under PATH as TABLE (e.g. DeviceProcessEvents=exports/proc.csv);
+    /// PATH is read whether or not it is also given as a PATH argument.
     #[arg(long = "table", value_name = "TABLE=PATH")]
     pub tables: Vec<String>,
     /// Keep a Parquet copy of each parsed export in DIR and read it instead next time (an
@@ -92,17 +150,22 @@ pub struct SharedArgs {
 
 #[derive(Debug, Args)]
 pub struct HuntArgs {
-    /// Exports to read (files or directories); none = the embedded sample data.
+    /// Exports to read (files or directories). With none (and no --table), give --sample.
     pub paths: Vec<PathBuf>,
+    /// Hunt the embedded sample data instead of files.
+    #[arg(long, conflicts_with_all = ["paths", "tables"])]
+    pub sample: bool,
     #[command(flatten)]
     pub shared: SharedArgs,
-    /// Output format; default from the --out extension, else ndjson.
+    /// Output format; default from the --out extension, else ndjson. With --out, an extension
+    /// naming another format is refused.
     #[arg(long, value_name = "csv|json|ndjson|parquet")]
     pub format: Option<String>,
-    /// Where to write the findings; `-` or absent = standard output.
+    /// Where to write the findings; `-` or absent = standard output. A name ending in `.gz` is
+    /// gzip-compressed (findings.csv.gz).
     #[arg(long, value_name = "FILE|-")]
     pub out: Option<PathBuf>,
-    /// Overwrite --out if it exists.
+    /// Overwrite --out if it is an existing regular file (never a link, nor an input).
     #[arg(long)]
     pub force: bool,
     /// Write CSV cells exactly as they are, even those a spreadsheet would run as formulas.
@@ -122,9 +185,13 @@ pub struct KqlArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Exports to check (files or directories); none = the embedded sample data.
+    /// Exports to check (files or directories). With none (and no --table), give --sample.
     pub paths: Vec<PathBuf>,
-    /// Read the files at or under PATH as TABLE.
+    /// Check the embedded sample data instead of files.
+    #[arg(long, conflicts_with_all = ["paths", "tables"])]
+    pub sample: bool,
+    /// Read the files at or under PATH as TABLE; PATH is read whether or not it is also given
+    /// as a PATH argument.
     #[arg(long = "table", value_name = "TABLE=PATH")]
     pub tables: Vec<String>,
     /// Keep a Parquet copy of each parsed export in DIR and read it instead next time.

@@ -213,8 +213,12 @@ fn directory_with_nothing_recognisable() {
         "{stderr}"
     );
     let (code, out, _) = run(&["check", d]);
-    assert_eq!(code, 0, "both files were read; neither is a table: {out}");
+    assert_eq!(code, 2, "both files were read; neither is a table: {out}");
     assert!(out.contains("not one of the four tables"));
+    assert!(
+        out.contains("Nothing recognised: no file is one of the tables the detections read (2 file(s) looked at)"),
+        "{out}"
+    );
 }
 
 #[test]

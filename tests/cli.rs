@@ -92,7 +92,7 @@ fn existing_output_is_kept_without_force() {
 #[test]
 fn json_and_parquet_outputs() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, json, _) = run(&["hunt", "--lookback", "rule", "--format", "json"]);
+    let (code, json, _) = run(&["hunt", "--sample", "--lookback", "rule", "--format", "json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 41);
@@ -105,7 +105,14 @@ fn json_and_parquet_outputs() {
     );
 
     let pq = dir.path().join("f.parquet");
-    let (code, _, _) = run(&["hunt", "--lookback", "rule", "--out", pq.to_str().unwrap()]);
+    let (code, _, _) = run(&[
+        "hunt",
+        "--sample",
+        "--lookback",
+        "rule",
+        "--out",
+        pq.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
     use polars::prelude::*;
     let df = ParquetReader::new(std::fs::File::open(&pq).unwrap())
@@ -117,16 +124,16 @@ fn json_and_parquet_outputs() {
 
 #[test]
 fn detection_selection_and_exit_codes() {
-    let (code, out, _) = run(&["hunt", "--detection", "multihop-proxy"]);
+    let (code, out, _) = run(&["hunt", "--sample", "--detection", "multihop-proxy"]);
     assert_eq!(code, 0);
     assert!(!out.contains("AnonymizedSignIn") && out.contains("SSHMultiHopProxy"));
-    let (code, _, err) = run(&["hunt", "--detection", "nope"]);
+    let (code, _, err) = run(&["hunt", "--sample", "--detection", "nope"]);
     assert_eq!(code, 1);
     assert!(err.contains("--detection: unknown \"nope\""), "{err}");
-    let (code, _, err) = run(&["hunt", "--now", "soon"]);
+    let (code, _, err) = run(&["hunt", "--sample", "--now", "soon"]);
     assert_eq!(code, 1);
     assert!(err.contains("--now: cannot read \"soon\""), "{err}");
-    let (code, _, err) = run(&["hunt", "--lookback", "fortnight"]);
+    let (code, _, err) = run(&["hunt", "--sample", "--lookback", "fortnight"]);
     assert_eq!(code, 1);
     assert!(err.contains("--lookback"), "{err}");
     // An explicitly requested detection whose table is absent fails the run.
@@ -182,7 +189,7 @@ fn console_without_a_terminal_points_to_hunt() {
 
 #[test]
 fn check_on_the_sample() {
-    let (code, out, _) = run(&["check"]);
+    let (code, out, _) = run(&["check", "--sample"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("(embedded sample data)"));
     assert!(

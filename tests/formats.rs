@@ -434,7 +434,9 @@ fn streaming_api_blobs_and_event_hubs_batches() {
     );
     let names: Vec<&str> = ds.files.iter().map(|f| f.name.as_str()).collect();
     assert!(
-        names.iter().any(|n| n.ends_with("PT1H.json#DeviceFileEvents")),
+        names
+            .iter()
+            .any(|n| n.ends_with("PT1H.json#DeviceFileEvents")),
         "{names:?}"
     );
     let unknown = ds
@@ -446,10 +448,18 @@ fn streaming_api_blobs_and_event_hubs_batches() {
 
     // Event Hubs: {"records": [...]} batches, one per line or pretty-printed.
     let records = |rows: &[String]| {
-        let values: Vec<Value> = rows.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let values: Vec<Value> = rows
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         serde_json::to_vec(&json!({ "records": values })).unwrap()
     };
-    let batches = [records(&lines[..120]), b"\n".to_vec(), records(&lines[120..])].concat();
+    let batches = [
+        records(&lines[..120]),
+        b"\n".to_vec(),
+        records(&lines[120..]),
+    ]
+    .concat();
     let got = variant(&[("eventhub-capture.json", &batches)]);
     assert_eq!(got, want);
 }

@@ -239,7 +239,7 @@ fn exported_view_equals_hunt_for_the_same_filter() {
     )
     .unwrap();
     let exported = std::fs::read_to_string(&path).unwrap();
-    let (code, all, _) = common::run(&["hunt"]);
+    let (code, all, _) = common::run(&["hunt", "--sample"]);
     assert_eq!(code, 0);
     let carol: Vec<&str> = all
         .lines()

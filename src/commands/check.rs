@@ -50,7 +50,7 @@ fn write_file(f: &FileReport, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the report; returns whether every file could be read.
+/// Writes the report; returns whether some file was recognised and every file could be read.
 pub fn write_check(ds: &Dataset, out: &mut dyn Write) -> io::Result<bool> {
     if ds.is_sample {
         writeln!(out, "(embedded sample data)")?;
@@ -66,7 +66,15 @@ pub fn write_check(ds: &Dataset, out: &mut dyn Write) -> io::Result<bool> {
         writeln!(out, "Problems ({} in all)", ds.issues.total())?;
         write_issues(ds, out)?;
     }
-    // Any error (an unreadable or unusable file, a rejected row) makes the check fail;
-    // warnings (a value read as empty) do not.
-    Ok(!ds.files.is_empty() && ds.issues.errors() == 0)
+    let recognised = ds.files.iter().any(|f| f.table.is_some());
+    if !recognised {
+        writeln!(
+            out,
+            "Nothing recognised: no file is one of the tables the detections read ({} file(s) looked at)",
+            ds.files.len()
+        )?;
+    }
+    // Any error (an unreadable or unusable file, a rejected row) makes the check fail, and so
+    // does finding no table at all; warnings (a value read as empty) do not.
+    Ok(recognised && ds.issues.errors() == 0)
 }

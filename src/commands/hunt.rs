@@ -5,19 +5,24 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use crate::data::load::{load, Dataset, LoadOptions};
+use crate::data::issues::Severity;
+use crate::data::load::{load, load_sample, Dataset, LoadOptions};
+use crate::data::schema::TableKind;
 use crate::data::values::format_datetime;
 use crate::detect::prefilter::hunt_filters;
 use crate::detect::{hunt, HuntOptions, HuntResult, Lookback};
-use crate::export::{encode, write_file, CsvSafety, Format};
+use crate::export::{
+    check_destination, encode_to, write_findings, CsvSafety, Destination, Format, Links, Sink,
+};
 use crate::text::escape_unsafe;
 use crate::tuning::{apply_tuning, load_tuning, FilterImpact, Tuning, TuningSource};
 
+use super::inputs::Inputs;
 use super::summary::{table_unusable, write_issues};
 
 /// Everything a `hunt` run needs.
 pub struct HuntRequest {
-    pub paths: Vec<PathBuf>,
+    pub inputs: Inputs,
     pub load_options: LoadOptions,
     pub options: HuntOptions,
     /// Whether the user chose the detections (then a detection that cannot run fails the run).
@@ -55,7 +60,10 @@ fn write_impact(
         writeln!(
             err,
             "proxyhunt: tuning: [{state}] {:<18} suppressed {:>5}, only by this filter {:>5}  {}",
-            f.id, i.suppressed, i.only_this, f.title
+            escape_unsafe(&f.id),
+            i.suppressed,
+            i.only_this,
+            escape_unsafe(&f.title)
         )?;
     }
     Ok(())
@@ -71,11 +79,75 @@ pub struct Output {
     pub csv: CsvSafety,
 }
 
-/// The outcome, for the exit code: whether a requested detection's table was unusable, or
-/// nothing could run at all.
+/// The outcome, for the exit code: `failed` when an input could not be read, every row of a
+/// table was rejected, a requested detection's table was unusable, or nothing could run.
 pub struct HuntOutcome {
     pub findings: usize,
     pub failed: bool,
+}
+
+/// Files that could not be read, or not in full: a file report marked unreadable, or an error
+/// about a whole file (cannot open, cannot list a directory, cannot decompress, empty, cut
+/// off), which the loader reports without a table, line or column.
+pub fn unread_files(ds: &Dataset) -> Vec<String> {
+    let mut names: Vec<String> = ds
+        .files
+        .iter()
+        .filter(|f| f.unreadable)
+        .map(|f| f.name.clone())
+        .collect();
+    let whole_file_errors = ds.issues.kept().filter(|i| {
+        i.severity == Severity::Error
+            && i.table.is_none()
+            && i.location.is_none()
+            && i.column.is_none()
+    });
+    for issue in whole_file_errors {
+        if !names.contains(&issue.file) {
+            names.push(issue.file.clone());
+        }
+    }
+    names
+}
+
+/// Tables whose files gave rows, every one of them rejected: (table, rejected, files).
+pub fn all_rows_rejected(ds: &Dataset) -> Vec<(TableKind, usize, usize)> {
+    TableKind::ALL
+        .into_iter()
+        .filter_map(|t| {
+            let files: Vec<_> = ds
+                .files
+                .iter()
+                .filter(|f| f.table.is_some_and(|(k, _)| k == t))
+                .collect();
+            let kept: usize = files.iter().map(|f| f.rows_loaded + f.rows_skipped).sum();
+            let rejected: usize = files.iter().map(|f| f.rows_rejected).sum();
+            (kept == 0 && rejected > 0).then_some((t, rejected, files.len()))
+        })
+        .collect()
+}
+
+/// Says on `err` why the run fails on its inputs; returns whether it does.
+fn write_input_failures(ds: &Dataset, err: &mut dyn Write) -> std::io::Result<bool> {
+    let unread = unread_files(ds);
+    let rejected = all_rows_rejected(ds);
+    if !unread.is_empty() {
+        let names: Vec<String> = unread.iter().map(|n| escape_unsafe(n)).collect();
+        writeln!(
+            err,
+            "proxyhunt: {} input(s) could not be read, or not in full: {}; the findings leave out what was not read (exit 2)",
+            unread.len(),
+            names.join(", ")
+        )?;
+    }
+    for (table, n, files) in &rejected {
+        writeln!(
+            err,
+            "proxyhunt: every row of {} was rejected ({n} row(s) in {files} file(s)); its detections found nothing because nothing was read (exit 2)",
+            table.name()
+        )?;
+    }
+    Ok(!unread.is_empty() || !rejected.is_empty())
 }
 
 /// The event window in words, for summaries and the console header.
@@ -145,7 +217,7 @@ pub fn run_hunt(
     stderr: &mut dyn Write,
 ) -> Result<HuntOutcome> {
     let HuntRequest {
-        paths,
+        inputs,
         load_options,
         options,
         explicit,
@@ -154,13 +226,43 @@ pub fn run_hunt(
     } = request;
     let explicit = *explicit;
     let (tuning, tuning_issues) =
-        load_tuning(&request.tuning).context("reading the tuning file")?;
+        load_tuning(&request.tuning).with_context(|| match &request.tuning {
+            TuningSource::File(p) => format!("reading the tuning file {}", p.display()),
+            _ => "reading the built-in tuning".to_string(),
+        })?;
     // Only rows that can become findings are typed; the others are counted and timed.
     let load_options = LoadOptions {
         filters: hunt_filters(&options.detections),
         ..load_options.clone()
     };
-    let ds = load(paths, &load_options);
+    let no_paths = Vec::new();
+    let paths = match inputs {
+        Inputs::Paths(p) => p,
+        Inputs::Sample => &no_paths,
+    };
+    // The output is checked before the (maybe long) load: an existing file, a link or an input
+    // is refused now rather than after the work.
+    let mut protected = paths.clone();
+    if let TuningSource::File(t) = &request.tuning {
+        protected.push(t.clone());
+    }
+    let dest = output
+        .path
+        .as_deref()
+        .filter(|p| p.as_os_str() != "-")
+        .map(|path| Destination {
+            path,
+            force: output.force,
+            links: Links::Refuse,
+            inputs: &protected,
+        });
+    if let Some(dest) = &dest {
+        check_destination(dest)?;
+    }
+    let ds = match inputs {
+        Inputs::Paths(p) => load(p, &load_options),
+        Inputs::Sample => load_sample(),
+    };
     let mut result = hunt(&ds, options).context("running the detections")?;
     write_summary(&ds, &result, options.lookback, stderr)?;
     for issue in &tuning_issues {
@@ -191,30 +293,36 @@ pub fn run_hunt(
             .join(", ");
         writeln!(stderr, "proxyhunt: nothing recognisable in {}: no file is one of the four tables ({} file(s) looked at)", escape_unsafe(&where_), ds.files.len())?;
     }
-    match &output.path {
-        Some(path) if path.as_os_str() != "-" => {
-            write_file(
+    let inputs_failed = write_input_failures(&ds, stderr)?;
+    match &dest {
+        Some(dest) => {
+            write_findings(
                 &result.findings,
                 output.format,
                 output.csv,
-                path,
+                dest.path,
                 output.force,
+                &protected,
             )?;
             writeln!(
                 stderr,
                 "proxyhunt: wrote {} finding(s) to {}",
                 result.findings.height(),
-                path.display()
+                escape_unsafe(&dest.path.display().to_string())
             )?;
         }
-        _ => {
-            if output.format == Format::Parquet && stdout_is_terminal() {
+        None => {
+            let terminal = stdout_is_terminal();
+            if output.format == Format::Parquet && terminal {
                 bail!("refusing to write Parquet to a terminal; use --out FILE");
             }
+            let sink = if terminal { Sink::Terminal } else { Sink::File };
             let mut buf = Vec::new();
-            encode(&result.findings, output.format, output.csv, &mut buf)?;
-            stdout.write_all(&buf)?;
-            stdout.flush()?;
+            encode_to(&result.findings, output.format, output.csv, sink, &mut buf)?;
+            stdout
+                .write_all(&buf)
+                .and_then(|()| stdout.flush())
+                .context("writing the findings to standard output")?;
         }
     }
     let unusable = result
@@ -222,7 +330,7 @@ pub fn run_hunt(
         .iter()
         .any(|nr| nr.kind.tables().iter().any(|t| table_unusable(&ds, *t)));
     let requested_missing = explicit && !result.not_run.is_empty();
-    let failed = unusable || requested_missing || result.ran.is_empty();
+    let failed = inputs_failed || unusable || requested_missing || result.ran.is_empty();
     Ok(HuntOutcome {
         findings: result.findings.height(),
         failed,

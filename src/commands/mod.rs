@@ -2,5 +2,6 @@
 
 pub mod check;
 pub mod hunt;
+pub mod inputs;
 pub mod options;
 pub mod summary;

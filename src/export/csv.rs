@@ -7,7 +7,8 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::records::export_columns;
-use super::CsvSafety;
+use super::{CsvSafety, Sink};
+use crate::text::escape_unsafe;
 
 /// Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
 const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
@@ -36,7 +37,15 @@ fn cell_text(v: &Value) -> String {
     }
 }
 
-pub fn write_csv(findings: &DataFrame, safety: CsvSafety, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the findings as CSV. For a terminal, control and bidi characters in cells are
+/// escaped (`\x1b`, `\u{202e}`) after neutralising, so a cell can neither drive the terminal
+/// nor span lines; for a file, cells are exact.
+pub fn write_csv(
+    findings: &DataFrame,
+    safety: CsvSafety,
+    sink: Sink,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let (names, columns) = export_columns(findings).map_err(io::Error::other)?;
     writeln!(out, "{}", names.join(","))?;
     for row in 0..findings.height() {
@@ -50,7 +59,10 @@ pub fn write_csv(findings: &DataFrame, safety: CsvSafety, out: &mut dyn Write) -
                     }
                     _ => text,
                 };
-                quote(&text)
+                match sink {
+                    Sink::Terminal => quote(&escape_unsafe(&text)),
+                    Sink::File => quote(&text),
+                }
             })
             .collect();
         writeln!(out, "{}", line.join(","))?;

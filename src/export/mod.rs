@@ -1,10 +1,15 @@
-//! Writing findings: csv, json, ndjson, parquet, per the export contract in DESIGN.md.
-//! Files are written to a temporary sibling and moved into place, so a reader never sees half a
-//! file, and an existing file is kept unless the caller asks to overwrite it.
+//! Writing findings: csv, json, ndjson, parquet, per the export contract in DESIGN.md, optionally
+//! gzip-compressed. Files are written safely (see [`atomic`]): to a temporary sibling moved into
+//! place, never over an existing file without `force`, never over an input, a link or a device.
+//! JSON text escapes control and bidi characters (exactly, as `\uXXXX`); CSV bound for a
+//! terminal escapes them as the console does, CSV for a file keeps values exact.
 
 mod atomic;
 mod csv;
+pub mod json;
+mod parquet;
 mod records;
+mod target;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,8 +17,9 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use thiserror::Error;
 
-pub use atomic::write_atomically;
+pub use atomic::{check_destination, write_atomically, write_with, Destination, Links};
 pub use records::{json_records, FindingRecord};
+pub use target::OutputSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -34,9 +40,20 @@ impl Format {
         }
     }
 
-    /// The format an output path's extension implies.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// The format an output path's extension implies (`.gz` looked through).
     pub fn from_path(path: &Path) -> Option<Format> {
-        Format::from_name(path.extension()?.to_str()?)
+        let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        let stem = name.strip_suffix(".gz").unwrap_or(&name);
+        Format::from_name(Path::new(stem).extension()?.to_str()?)
     }
 }
 
@@ -49,35 +66,93 @@ pub enum CsvSafety {
     Raw,
 }
 
+/// Where encoded findings go: a file or pipe keeps values exact; a terminal gets CSV cells
+/// with control and bidi characters escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    File,
+    Terminal,
+}
+
 #[derive(Debug, Error)]
 pub enum ExportError {
     #[error("{0} already exists; use --force to overwrite it")]
     Exists(PathBuf),
-    #[error("cannot write {path}: {source}")]
+    #[error("{0} is a symbolic link; findings are never written through a link nor replace one (give the path it points to)")]
+    Symlink(PathBuf),
+    #[error("cannot write {0}: its folder is not a directory")]
+    ParentNotADirectory(PathBuf),
+    #[error("{0} is a directory; give a file name")]
+    IsDirectory(PathBuf),
+    #[error("{path} is a {kind}; findings go to a regular file, a FIFO or a character device")]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error("{path} is also an input ({input}); it is never overwritten, even with --force")]
+    IsInput { path: PathBuf, input: PathBuf },
+    #[error("{0} changed while it was being opened (no longer a FIFO or device); nothing written")]
+    Changed(PathBuf),
+    #[error("{path}: the name says {named} but --format {given} was given; use a name ending in .{given} (or drop --format)")]
+    FormatMismatch {
+        path: PathBuf,
+        named: &'static str,
+        given: &'static str,
+    },
+    #[error("{path}: unknown extension {ext:?}; name the file {known}, or give --format")]
+    UnknownExtension {
+        path: PathBuf,
+        ext: String,
+        known: &'static str,
+    },
+    #[error(
+        "{path}: cannot tell the format from the name; name the file {known}, or give --format"
+    )]
+    NoFormat { path: PathBuf, known: &'static str },
+    /// `error` is in the message and deliberately not a `source`: printing the chain would
+    /// repeat it.
+    #[error("cannot write {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("cannot encode findings: {0}")]
-    Polars(#[from] PolarsError),
+    Encode(String),
 }
 
-/// Encodes findings in a format into a writer.
+impl From<PolarsError> for ExportError {
+    fn from(e: PolarsError) -> Self {
+        ExportError::Encode(e.to_string())
+    }
+}
+
+fn encode_io(source: std::io::Error) -> ExportError {
+    ExportError::Io {
+        path: PathBuf::from("-"),
+        error: source,
+    }
+}
+
+/// Encodes findings in a format into a writer bound for a file or pipe.
 pub fn encode(
     findings: &DataFrame,
     format: Format,
     safety: CsvSafety,
     out: &mut dyn Write,
 ) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: PathBuf::from("-"),
-        source,
-    };
+    encode_to(findings, format, safety, Sink::File, out)
+}
+
+/// Encodes findings for `sink`.
+pub fn encode_to(
+    findings: &DataFrame,
+    format: Format,
+    safety: CsvSafety,
+    sink: Sink,
+    out: &mut dyn Write,
+) -> Result<(), ExportError> {
     match format {
         Format::Ndjson => {
             for record in json_records(findings)? {
-                serde_json::to_writer(&mut *out, &record.to_json()).map_err(|e| io(e.into()))?;
-                out.write_all(b"\n").map_err(io)?;
+                json::write_compact(out, &record.to_json()).map_err(encode_io)?;
+                out.write_all(b"\n").map_err(encode_io)?;
             }
         }
         Format::Json => {
@@ -85,21 +160,18 @@ pub fn encode(
                 .iter()
                 .map(FindingRecord::to_json)
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &all).map_err(|e| io(e.into()))?;
-            out.write_all(b"\n").map_err(io)?;
+            json::write_pretty(out, &serde_json::Value::Array(all)).map_err(encode_io)?;
+            out.write_all(b"\n").map_err(encode_io)?;
         }
-        Format::Csv => csv::write_csv(findings, safety, out).map_err(io)?,
-        Format::Parquet => {
-            let mut df = findings.clone();
-            let mut buf = Vec::new();
-            ParquetWriter::new(&mut buf).finish(&mut df)?;
-            out.write_all(&buf).map_err(io)?;
-        }
+        Format::Csv => csv::write_csv(findings, safety, sink, out).map_err(encode_io)?,
+        Format::Parquet => parquet::write_parquet(findings, out)?,
     }
     Ok(())
 }
 
-/// Writes findings to a file atomically; refuses to overwrite unless `force`.
+/// Writes findings to a file (see [`atomic`]); refuses to overwrite unless `force`. The name
+/// decides compression: `.gz` is gzip. Nothing is checked against inputs: see
+/// [`write_findings`].
 pub fn write_file(
     findings: &DataFrame,
     format: Format,
@@ -107,7 +179,32 @@ pub fn write_file(
     path: &Path,
     force: bool,
 ) -> Result<(), ExportError> {
-    let mut buf = Vec::new();
-    encode(findings, format, safety, &mut buf)?;
-    write_atomically(path, &buf, force)
+    write_findings(findings, format, safety, path, force, &[])
+}
+
+/// [`write_file`], never overwriting a file at or under `inputs`.
+pub fn write_findings(
+    findings: &DataFrame,
+    format: Format,
+    safety: CsvSafety,
+    path: &Path,
+    force: bool,
+    inputs: &[PathBuf],
+) -> Result<(), ExportError> {
+    let gzip = OutputSpec::for_path(Some(path), Some(format), format)?.gzip;
+    let dest = Destination {
+        path,
+        force,
+        links: Links::Refuse,
+        inputs,
+    };
+    write_with(&dest, gzip, &mut |w| {
+        encode(findings, format, safety, w).map_err(|e| match e {
+            ExportError::Io { error, .. } => ExportError::Io {
+                path: path.to_path_buf(),
+                error,
+            },
+            other => other,
+        })
+    })
 }

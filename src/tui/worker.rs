@@ -15,7 +15,7 @@ use crate::detect::prefilter::hunt_filters;
 use crate::detect::{hunt, HuntOptions};
 use crate::explore::context::indicators_by_ip;
 use crate::explore::{context_events, finding_rows, ContextEvent, Entity, RowIndex};
-use crate::export::{write_file, CsvSafety, Format};
+use crate::export::{write_findings, CsvSafety, ExportError, Format, OutputSpec};
 use crate::kql::time::Nanos;
 use crate::tuning::save::append_filter;
 use crate::tuning::{load_tuning, Filter, TuningSource};
@@ -76,8 +76,16 @@ pub fn spawn() -> (Sender<Request>, Receiver<Reply>) {
     let (req_tx, req_rx) = channel::<Request>();
     let (rep_tx, rep_rx) = channel::<Reply>();
     thread::spawn(move || {
+        // The paths loaded last: an export never overwrites one of them.
+        let mut inputs: Vec<PathBuf> = Vec::new();
         for req in req_rx {
-            if let Some(reply) = handle(req, &rep_tx) {
+            if let Request::Load { paths, tuning, .. } = &req {
+                inputs = paths.clone();
+                if let TuningSource::File(t) = tuning {
+                    inputs.push(t.clone());
+                }
+            }
+            if let Some(reply) = handle(req, &rep_tx, &inputs) {
                 if rep_tx.send(reply).is_err() {
                     break;
                 }
@@ -121,7 +129,7 @@ pub fn loaded_from(
 }
 
 /// Does one request; returns its last reply (a load sends its findings on the way).
-fn handle(req: Request, tx: &Sender<Reply>) -> Option<Reply> {
+fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply> {
     match req {
         Request::Load {
             paths,
@@ -174,10 +182,32 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Option<Reply> {
             path,
             force,
         } => {
-            let format = Format::from_path(&path).unwrap_or(Format::Csv);
             let rows = findings.height();
-            let result = write_file(&findings, format, CsvSafety::Neutralise, &path, force)
-                .map_err(|e| e.to_string());
+            // The name decides (`.csv`, `.json.gz`, ...); no extension is CSV; an unknown one
+            // is refused.
+            let result = OutputSpec::for_path(Some(&path), None, Format::Csv)
+                .and_then(|spec| {
+                    write_findings(
+                        &findings,
+                        spec.format,
+                        CsvSafety::Neutralise,
+                        &path,
+                        force,
+                        inputs,
+                    )
+                })
+                .map_err(|e| match e {
+                    // The console has no --format: name the extensions only.
+                    ExportError::UnknownExtension { path, ext, known } => format!(
+                        "{}: unknown extension {ext:?}; name the file {known}",
+                        path.display()
+                    ),
+                    ExportError::NoFormat { path, known } => format!(
+                        "{}: cannot tell the format from the name; name the file {known}",
+                        path.display()
+                    ),
+                    other => other.to_string(),
+                });
             Some(Reply::Exported { path, rows, result })
         }
         Request::SaveFilter {
@@ -192,5 +222,53 @@ fn handle(req: Request, tx: &Sender<Reply>) -> Option<Reply> {
                 result,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::load::load_sample;
+
+    fn export(path: &std::path::Path, inputs: &[PathBuf]) -> Result<(), String> {
+        let ds = load_sample();
+        let findings = hunt(&ds, &HuntOptions::default()).unwrap().findings;
+        let (tx, _rx) = channel();
+        let req = Request::Export {
+            findings,
+            path: path.to_path_buf(),
+            force: true,
+        };
+        match handle(req, &tx, inputs) {
+            Some(Reply::Exported { result, .. }) => result,
+            _ => panic!("an export replies Exported"),
+        }
+    }
+
+    #[test]
+    fn console_export_follows_the_name_and_spares_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let gz = dir.path().join("view.csv.gz");
+        export(&gz, &[]).unwrap();
+        let mut text = String::new();
+        use std::io::Read;
+        flate2::read::GzDecoder::new(std::fs::File::open(&gz).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        assert!(text.starts_with("DetectionType,"), "{text}");
+
+        let txt = dir.path().join("view.txt");
+        let e = export(&txt, &[]).unwrap_err();
+        assert!(
+            e.contains("unknown extension \"txt\"") && !e.contains("--format"),
+            "{e}"
+        );
+        assert!(!txt.exists());
+
+        let input = dir.path().join("DeviceProcessEvents.csv");
+        std::fs::write(&input, "keep").unwrap();
+        let e = export(&input, &[dir.path().to_path_buf()]).unwrap_err();
+        assert!(e.contains("is also an input"), "{e}");
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), "keep");
     }
 }

@@ -5,9 +5,9 @@
 
 pub mod blocks;
 pub mod csv;
+pub mod delta;
 pub mod gzip;
 pub mod json;
-pub mod delta;
 pub mod parquet;
 pub mod xlsx;
 
