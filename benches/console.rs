@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use proxyhunt::data::load::{load, LoadOptions};
-use proxyhunt::detect::prefilter::hunt_filters;
+use proxyhunt::detect::prefilter::load_for_hunt;
 use proxyhunt::detect::HuntOptions;
 use proxyhunt::generate::{generate, GenFormat, GenOptions};
 use proxyhunt::tui::state::{Focus, State};
@@ -96,11 +96,12 @@ fn main() {
 
     // What the console's worker does: the rows that can match first, then every event.
     let t = Instant::now();
-    let first = LoadOptions {
-        filters: hunt_filters(&hunt_options.detections),
-        ..LoadOptions::default()
-    };
-    let ds = load(&paths, &first);
+    let ds = load_for_hunt(
+        &paths,
+        &LoadOptions::default(),
+        &hunt_options.detections,
+        &mut |_| {},
+    );
     let t_load = t.elapsed();
     let loaded = loaded_from(
         ds,

@@ -146,6 +146,10 @@ pub struct SharedArgs {
     /// export that changed is parsed again).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+    /// Day/month order of datetimes in portal CSV exports whose values leave it open (no day
+    /// above 12): dmy (day first, e.g. en-GB, de-DE) or mdy (month first, en-US).
+    #[arg(long, value_name = "dmy|mdy|ymd")]
+    pub date_order: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -197,4 +201,8 @@ pub struct CheckArgs {
     /// Keep a Parquet copy of each parsed export in DIR and read it instead next time.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+    /// Day/month order of datetimes in portal CSV exports whose values leave it open (no day
+    /// above 12): dmy (day first, e.g. en-GB, de-DE) or mdy (month first, en-US).
+    #[arg(long, value_name = "dmy|mdy|ymd")]
+    pub date_order: Option<String>,
 }

@@ -115,7 +115,7 @@ fn tuning_source(tuning: &Option<std::path::PathBuf>, no_tuning: bool) -> Tuning
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Check(args)) => {
-            let mut options = load_options(&args.tables, &args.cache)?;
+            let mut options = load_options(&args.tables, &args.cache, &args.date_order)?;
             let ds = match command_inputs("check", &args.paths, args.sample, &mut options)? {
                 Inputs::Sample => load_sample(),
                 Inputs::Paths(paths) => load(&paths, &options),
@@ -185,7 +185,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let format =
                 OutputSpec::for_path(args.out.as_deref(), explicit, Format::Ndjson)?.format;
-            let mut load = load_options(&shared.tables, &shared.cache)?;
+            let mut load = load_options(&shared.tables, &shared.cache, &shared.date_order)?;
             let inputs = command_inputs("hunt", &args.paths, args.sample, &mut load)?;
             let output = Output {
                 format,
@@ -223,7 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let shared = &cli.shared;
             let hunt = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
             let window = format!("window {}", window_text(hunt.lookback));
-            let mut load = load_options(&shared.tables, &shared.cache)?;
+            let mut load = load_options(&shared.tables, &shared.cache, &shared.date_order)?;
             // No PATH and no --table (or --sample): the console opens the embedded sample.
             let paths = merge_inputs(&cli.paths, &mut load);
             proxyhunt::tui::run(ConsoleArgs {

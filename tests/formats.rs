@@ -463,3 +463,217 @@ fn streaming_api_blobs_and_event_hubs_batches() {
     let got = variant(&[("eventhub-capture.json", &batches)]);
     assert_eq!(got, want);
 }
+
+#[test]
+fn graph_sign_ins_are_read_as_mapped_sign_ins() {
+    // The sample's sign-ins as Graph's /auditLogs/signIns pages (tools/fixtures/make_graph_signins.py).
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "signIns.json",
+        &std::fs::read(repo().join("tests/fixtures/graph/signIns.json")).unwrap(),
+    );
+    write(
+        dir.path(),
+        "ThreatIntelIndicators.json",
+        &sample("ThreatIntelIndicators.json"),
+    );
+    let ds = load_dir(dir.path());
+    assert_eq!(ds.issues.errors(), 0, "{:?}", ds.issues.lines());
+    let report = ds
+        .files
+        .iter()
+        .find(|f| f.name.ends_with("signIns.json"))
+        .expect("the Graph file's report");
+    assert_eq!(
+        report.table.map(|(t, _)| t),
+        Some(proxyhunt::data::schema::TableKind::SignIn)
+    );
+    let notes = report.notes.join("\n");
+    for mapped in [
+        "status.errorCode",
+        "location.countryOrRegion",
+        "createdDateTime",
+    ] {
+        assert!(notes.contains(mapped), "{notes}");
+    }
+    let mut opts = options(Lookback::All, Some("2026-05-12T10:00:00Z"));
+    opts.detections = vec![proxyhunt::detect::DetectionId::AnonymizedSignin];
+    let got = canonical(contract_records(&ds, &opts));
+    let want: Vec<Value> = baseline()
+        .into_iter()
+        .filter(|r| r["DetectionType"] == "AnonymizedSignIn")
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    // Each finding says its row was mapped from Graph.
+    let result = proxyhunt::detect::hunt(&ds, &opts).unwrap();
+    let files = result
+        .findings
+        .column("SourceFile")
+        .unwrap()
+        .str()
+        .unwrap()
+        .clone();
+    assert!(files
+        .iter()
+        .all(|f| f.is_some_and(|f| f.contains("Graph sign-ins, columns mapped"))));
+}
+
+/// Findings of the device table in `dir`, as records with their contract columns.
+fn device_findings(dir: &Path) -> Vec<Value> {
+    let ds = load_dir(dir);
+    assert_eq!(ds.issues.errors(), 0, "{:?}", ds.issues.lines());
+    let mut opts = options(Lookback::All, Some("2024-03-03T00:00:00Z"));
+    opts.detections = vec![proxyhunt::detect::DetectionId::MultihopProxy];
+    canonical(contract_records(&ds, &opts))
+}
+
+#[test]
+fn delta_tables_give_the_rows_their_log_describes() {
+    // Each fixture was written by delta-rs (tools/fixtures/make_delta.py), compacted or
+    // deleted from, with what deltalake itself reads as expected_rows.ndjson.
+    for (fixture, table) in [
+        ("device_process", "DeviceProcessEvents"),
+        ("multipart_checkpoint", "DeviceProcessEvents"),
+        ("network_partitioned", "DeviceNetworkEvents"),
+    ] {
+        let src = repo().join("tests/fixtures/delta").join(fixture);
+        let expected = tempfile::tempdir().unwrap();
+        write(
+            expected.path(),
+            &format!("{table}.ndjson"),
+            &std::fs::read(src.join("expected_rows.ndjson")).unwrap(),
+        );
+        let want = device_findings(expected.path());
+        assert!(!want.is_empty(), "{fixture}");
+        // The table folder itself (its files hold removed rows too), named like an export.
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join(table);
+        copy_dir(&src, &copy);
+        let got = device_findings(dir.path());
+        assert_eq!(got, want, "{fixture}");
+        let ds = load_dir(dir.path());
+        assert_eq!(ds.files.len(), 1, "{fixture}: one report for the table");
+        assert_eq!(ds.files[0].format, "delta");
+    }
+    // A log proxyhunt cannot follow refuses the table; its files are never read without it.
+    let ds = load_dir(&repo().join("tests/fixtures/delta/deletion_vectors"));
+    assert_eq!(ds.tables.len(), 0);
+    let lines = ds.issues.lines().join("\n");
+    assert!(
+        lines.contains("Delta table not read") && lines.contains("deletion"),
+        "{lines}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn defender_excel_exports_are_read_as_their_table() {
+    let fixtures = repo().join("tests/fixtures/xlsx");
+    let mut seen = Vec::new();
+    for name in [
+        "DeviceProcessEvents_dates.xlsx",
+        "DeviceProcessEvents_text.xlsx",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            name,
+            &std::fs::read(fixtures.join(name)).unwrap(),
+        );
+        let ds = load_dir(dir.path());
+        assert_eq!(
+            ds.files[0].table.map(|(t, _)| t),
+            Some(proxyhunt::data::schema::TableKind::DeviceProcess),
+            "{name}: {:?}",
+            ds.issues.lines()
+        );
+        let got = device_findings(dir.path());
+        assert!(!got.is_empty(), "{name}");
+        // Date cells keep milliseconds (Excel's resolution); the rest is the same.
+        let keyed: Vec<(String, String, String)> = got
+            .iter()
+            .map(|r| {
+                (
+                    r["DetectionType"].as_str().unwrap().to_string(),
+                    r["FileName"].as_str().unwrap().to_string(),
+                    r["ProcessCommandLine"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        seen.push(keyed);
+    }
+    assert_eq!(seen[0], seen[1]);
+    // A workbook that is not one says so.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "DeviceProcessEvents.xlsx",
+        &std::fs::read(fixtures.join("encrypted.xlsx")).unwrap(),
+    );
+    let ds = load_dir(dir.path());
+    let lines = ds.issues.lines().join("\n");
+    assert!(lines.contains("encrypted"), "{lines}");
+}
+
+#[test]
+fn portal_csv_in_every_browser_language() {
+    // Made by tools/fixtures/make_locale_csv.js from the same four sign-ins: the first at
+    // 2020-10-16T00:00:01.403Z, the newest at 2021-04-28T14:08:45.221Z.
+    let fixtures = repo().join("tests/fixtures/locale_csv");
+    let first = proxyhunt::data::values::parse_datetime("2020-10-03T13:05:09.010Z").unwrap();
+    let last = proxyhunt::data::values::parse_datetime("2021-04-28T14:08:45.221Z").unwrap();
+    for lang in [
+        "de-DE", "en-GB", "en-US", "fi-FI", "fr-FR", "ja-JP", "ko-KR", "nl-NL", "zh-TW",
+    ] {
+        let name = format!("SigninLogs_{lang}.csv");
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &name,
+            &std::fs::read(fixtures.join(&name)).unwrap(),
+        );
+        let ds = load_dir(dir.path());
+        assert_eq!(ds.issues.errors(), 0, "{lang}: {:?}", ds.issues.lines());
+        let report = &ds.files[0];
+        assert_eq!(report.rows_loaded, 4, "{lang}");
+        let note = report.notes.join("\n");
+        assert!(note.contains("datetimes read as"), "{lang}: {note}");
+        let times = ds.tables[&proxyhunt::data::schema::TableKind::SignIn]
+            .column("TimeGenerated")
+            .unwrap()
+            .cast(&polars::prelude::DataType::Int64)
+            .unwrap();
+        let times = times.i64().unwrap();
+        use polars::prelude::ChunkAgg;
+        assert_eq!(times.min(), Some(first), "{lang}");
+        assert_eq!(times.max(), Some(last), "{lang}");
+    }
+    // Every day at most 12 and a 24-hour clock: refused, naming the option; then read with it.
+    let name = "SigninLogs_en-GB_ambiguous.csv";
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        name,
+        &std::fs::read(fixtures.join(name)).unwrap(),
+    );
+    let (code, out, _) = run(&["check", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--date-order dmy"), "{out}");
+    let (code, out, _) = run(&["check", "--date-order", "dmy", p.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("day-first"), "{out}");
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 use proxyhunt::data::load::{load, Dataset, LoadOptions};
-use proxyhunt::detect::prefilter::hunt_filters;
+use proxyhunt::detect::prefilter::load_for_hunt;
 use proxyhunt::detect::{hunt, DetectionId, HuntOptions};
 use proxyhunt::generate::{generate, GenFormat, GenOptions};
 
@@ -91,11 +91,7 @@ fn check_equivalence(format: GenFormat) {
         vec![DetectionId::AnonymizedSignin],
         vec![DetectionId::MultihopProxy],
     ] {
-        let options = LoadOptions {
-            filters: hunt_filters(&detections),
-            ..small_blocks.clone()
-        };
-        let filtered = load(&paths, &options);
+        let filtered = load_for_hunt(&paths, &small_blocks, &detections, &mut |_| {});
         let hunt_options = HuntOptions {
             detections: detections.clone(),
             ..HuntOptions::default()
@@ -176,11 +172,12 @@ fn parquet_filters_change_nothing() {
         write_parquet(&csv, out.path(), as_text);
         let paths = [out.path().to_path_buf()];
         let whole = load(&paths, &LoadOptions::default());
-        let options = LoadOptions {
-            filters: hunt_filters(&DetectionId::ALL),
-            ..LoadOptions::default()
-        };
-        let filtered = load(&paths, &options);
+        let filtered = load_for_hunt(
+            &paths,
+            &LoadOptions::default(),
+            &DetectionId::ALL,
+            &mut |_| {},
+        );
         let (want, now) = findings(&whole);
         let (got, got_now) = findings(&filtered);
         assert!(want.height() > 20);
@@ -229,12 +226,9 @@ fn cache_gives_what_the_export_gives() {
         cache: Some(cache.path().to_path_buf()),
         ..LoadOptions::default()
     };
-    let filtered = |o: &LoadOptions| LoadOptions {
-        filters: hunt_filters(&DetectionId::ALL),
-        ..o.clone()
-    };
+    let hunt_load = |o: &LoadOptions| load_for_hunt(&paths, o, &DetectionId::ALL, &mut |_| {});
     let whole = load(&paths, &plain);
-    let whole_filtered = load(&paths, &filtered(&plain));
+    let whole_filtered = hunt_load(&plain);
     // The first run parses and keeps a copy; the next ones read the copy.
     for run in 0..2 {
         let ds = load(&paths, &cached);
@@ -242,7 +236,7 @@ fn cache_gives_what_the_export_gives() {
         assert_eq!(ds.issues.lines(), whole.issues.lines(), "run {run}");
         assert_eq!(reports(&ds), reports(&whole), "run {run}");
         assert_eq!(ds.file_names, whole.file_names);
-        let ds = load(&paths, &filtered(&cached));
+        let ds = hunt_load(&cached);
         let (got, now) = findings(&ds);
         let (want, want_now) = findings(&whole);
         assert_eq!(now, want_now);
@@ -277,7 +271,7 @@ fn cache_gives_what_the_export_gives() {
         .unwrap();
     drop(f);
     let fresh = load(&paths, &plain);
-    let again = load(&paths, &filtered(&cached));
+    let again = hunt_load(&cached);
     let (got, _) = findings(&again);
     let (want, _) = findings(&fresh);
     assert!(got.equals_missing(&want));

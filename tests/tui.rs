@@ -358,13 +358,14 @@ fn exclusion_from_a_finding_previews_warns_and_saves_keeping_comments() {
 #[test]
 fn findings_come_first_and_go_hunt_waits_for_every_event() {
     use proxyhunt::data::load::{load, LoadOptions};
-    use proxyhunt::detect::prefilter::hunt_filters;
+    use proxyhunt::detect::prefilter::load_for_hunt;
     let paths = [common::repo().join("sample-data")];
-    let first = LoadOptions {
-        filters: hunt_filters(&HuntOptions::default().detections),
-        ..LoadOptions::default()
-    };
-    let matching = load(&paths, &first);
+    let matching = load_for_hunt(
+        &paths,
+        &LoadOptions::default(),
+        &HuntOptions::default().detections,
+        &mut |_| {},
+    );
     let all = load(&paths, &LoadOptions::default());
     let mut complete = state_for(load(&paths, &LoadOptions::default()), false);
     let mut s = State::new(false, "window all events".into(), false);

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use crate::data::issues::Severity;
-use crate::data::load::{load, load_sample, Dataset, LoadOptions};
+use crate::data::load::{load_sample, Dataset, LoadOptions};
 use crate::data::schema::TableKind;
 use crate::data::values::format_datetime;
-use crate::detect::prefilter::hunt_filters;
+use crate::detect::prefilter::load_for_hunt;
 use crate::detect::{hunt, HuntOptions, HuntResult, Lookback};
 use crate::export::{
     check_destination, encode_to, write_findings, CsvSafety, Destination, Format, Links, Sink,
@@ -230,11 +230,6 @@ pub fn run_hunt(
             TuningSource::File(p) => format!("reading the tuning file {}", p.display()),
             _ => "reading the built-in tuning".to_string(),
         })?;
-    // Only rows that can become findings are typed; the others are counted and timed.
-    let load_options = LoadOptions {
-        filters: hunt_filters(&options.detections),
-        ..load_options.clone()
-    };
     let no_paths = Vec::new();
     let paths = match inputs {
         Inputs::Paths(p) => p,
@@ -260,7 +255,7 @@ pub fn run_hunt(
         check_destination(dest)?;
     }
     let ds = match inputs {
-        Inputs::Paths(p) => load(p, &load_options),
+        Inputs::Paths(p) => load_for_hunt(p, load_options, &options.detections, &mut |_| {}),
         Inputs::Sample => load_sample(),
     };
     let mut result = hunt(&ds, options).context("running the detections")?;

@@ -6,6 +6,7 @@ use thiserror::Error;
 
 use crate::data::load::LoadOptions;
 use crate::data::schema::TableKind;
+use crate::data::values::locale::DateOrder;
 use crate::data::values::parse_datetime;
 use crate::detect::{DetectionId, HuntOptions, Lookback, NowSpec};
 use crate::kql::time::parse_duration;
@@ -24,6 +25,8 @@ pub enum OptionError {
     Detection(String),
     #[error("--table: cannot read {0:?}; give TABLE=PATH with TABLE one of AADNonInteractiveUserSignInLogs, SigninLogs, ThreatIntelIndicators, DeviceProcessEvents, DeviceNetworkEvents")]
     Table(String),
+    #[error("--date-order: cannot read {0:?}; give dmy (day first), mdy (month first) or ymd")]
+    DateOrder(String),
     #[error("--format: unknown {0:?}; give csv, json, ndjson or parquet")]
     Format(String),
 }
@@ -62,7 +65,11 @@ pub fn parse_detections(ids: &[String]) -> Result<Vec<DetectionId>, OptionError>
 }
 
 /// `--table` specs and `--cache`, as the loader takes them.
-pub fn load_options(specs: &[String], cache: &Option<PathBuf>) -> Result<LoadOptions, OptionError> {
+pub fn load_options(
+    specs: &[String],
+    cache: &Option<PathBuf>,
+    date_order: &Option<String>,
+) -> Result<LoadOptions, OptionError> {
     let mut forced = Vec::new();
     for spec in specs {
         let (name, path) = spec
@@ -72,9 +79,17 @@ pub fn load_options(specs: &[String], cache: &Option<PathBuf>) -> Result<LoadOpt
             TableKind::from_name(name.trim()).ok_or_else(|| OptionError::Table(spec.clone()))?;
         forced.push((table, PathBuf::from(path)));
     }
+    let date_order = date_order
+        .as_deref()
+        .map(|t| {
+            t.parse::<DateOrder>()
+                .map_err(|_| OptionError::DateOrder(t.to_string()))
+        })
+        .transpose()?;
     Ok(LoadOptions {
         forced,
         cache: cache.clone(),
+        date_order,
         ..LoadOptions::default()
     })
 }

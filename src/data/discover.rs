@@ -19,6 +19,8 @@ pub enum InputKind {
     Pipe,
     /// Standard input (`-`).
     Stdin,
+    /// A Delta table: a folder whose `_delta_log` says which of its Parquet files are live.
+    Delta,
 }
 
 /// One file to read.
@@ -131,6 +133,14 @@ impl Walk {
         };
         let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         match node(&meta) {
+            Node::Dir if super::formats::delta::is_delta_table(path) => {
+                if self.seen_dirs.insert(real) {
+                    self.out.push(Input {
+                        path: path.to_path_buf(),
+                        kind: InputKind::Delta,
+                    });
+                }
+            }
             Node::Dir => {
                 if !self.seen_dirs.insert(real) {
                     if !explicit {

@@ -9,7 +9,7 @@ use polars::prelude::Column;
 
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::row_filter::{KeepFn, Skipped};
-use super::values::{is_null_text, parse_datetime};
+use super::values::{is_null_text, parse_bool, parse_int, Datetimes};
 use crate::kql::time::Nanos;
 
 /// How a source's rows are addressed in messages.
@@ -95,6 +95,12 @@ pub trait Source: Send + Sync {
     fn meta(&self) -> &SourceMeta;
     /// The requested columns as text (or typed, where the format holds them typed), row-aligned.
     fn extract(&self, request: &Request, log: &mut IssueLog) -> Extracted<'_>;
+    /// The text of the given requests' cells (first non-missing of each), every row, for
+    /// formats whose datetimes may be in a browser's locale (portal CSV exports); `None` for
+    /// formats that never are.
+    fn datetime_text(&self, _requests: &[&[usize]]) -> Option<Vec<String>> {
+        None
+    }
 }
 
 /// A cell's text: borrowed from the file where it can be, owned where it had to be rebuilt
@@ -175,8 +181,23 @@ impl<'a> Extracted<'a> {
     }
 }
 
-/// Whether a cell's text can be read as its column's type.
-pub type Readable = fn(&str) -> bool;
+/// A typed column's parser, to tell whether a cell's text can be read as its type.
+#[derive(Debug, Clone, Copy)]
+pub enum Readable {
+    DateTime(Datetimes),
+    Bool,
+    Int,
+}
+
+impl Readable {
+    pub fn reads(&self, text: &str) -> bool {
+        match self {
+            Readable::DateTime(d) => d.parse(text).is_some(),
+            Readable::Bool => parse_bool(text).is_some(),
+            Readable::Int => parse_int(text).is_some(),
+        }
+    }
+}
 
 /// A [`RowFilter`](super::row_filter::RowFilter) resolved to request indices.
 pub struct ExtractFilter<'f> {
@@ -188,6 +209,8 @@ pub struct ExtractFilter<'f> {
     /// Typed requests with their parsers: a row with a value one cannot read is kept, so that
     /// the value is reported as without a filter.
     pub checked: Vec<(usize, Readable)>,
+    /// How the event time is read.
+    pub datetimes: Datetimes,
 }
 
 impl ExtractFilter<'_> {
@@ -206,7 +229,7 @@ impl ExtractFilter<'_> {
         let text = |r: usize| row[r].as_ref().and_then(|c| c.as_deref());
         let time = text(self.time)
             .filter(|t| !is_null_text(t))
-            .and_then(parse_datetime)?;
+            .and_then(|t| self.datetimes.parse(t))?;
         self.turns_away(&text).then_some(time)
     }
 
@@ -214,8 +237,8 @@ impl ExtractFilter<'_> {
     /// unreadable, and the test fails. `text` gives a request's cell (`None` where missing, or
     /// where the source already holds it typed).
     pub fn turns_away<'t>(&self, text: &dyn Fn(usize) -> Option<&'t str>) -> bool {
-        let unreadable = |&(r, readable): &(usize, Readable)| {
-            text(r).is_some_and(|t| !is_null_text(t) && !readable(t))
+        let unreadable = |(r, readable): &(usize, Readable)| {
+            text(*r).is_some_and(|t| !is_null_text(t) && !readable.reads(t))
         };
         if self.checked.iter().any(unreadable) {
             return false;

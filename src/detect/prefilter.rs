@@ -14,6 +14,9 @@ use super::anonymized_signin::{anonymizer_indicators, SUCCESSFUL_SIGNIN};
 use super::condition::Condition;
 use super::multihop_proxy::{PROXY_TOOL_LAUNCH, SSH_MULTI_HOP_PROXY, TOR_PORT_CONNECTION};
 use super::registry::DetectionId;
+use std::path::PathBuf;
+
+use crate::data::load::{load_with_progress, Dataset, LoadOptions};
 use crate::data::row_filter::{RowFilter, RowFilters};
 use crate::data::schema::TableKind;
 
@@ -56,7 +59,7 @@ pub fn signin_filter(ti: Option<&DataFrame>) -> RowFilter {
 
 /// The filters for a hunt running `detections`: tables no selected detection reads keep no rows
 /// (their event times still count towards `now()`); threat intel is kept whole.
-pub fn hunt_filters(detections: &[DetectionId]) -> RowFilters {
+pub(crate) fn hunt_filters(detections: &[DetectionId]) -> RowFilters {
     let mut filters = RowFilters::default();
     if detections.contains(&DetectionId::MultihopProxy) {
         filters
@@ -83,6 +86,23 @@ pub fn hunt_filters(detections: &[DetectionId]) -> RowFilters {
         filters.now.insert(TableKind::SignIn, RowFilter::none());
     }
     filters
+}
+
+/// Loads `paths` for a run of `detections`: the one way `hunt`, the console and the benches
+/// load. Only the rows that can become one of their findings are typed; every other row is
+/// read, counted and timed (see [`crate::data::row_filter`]), so the findings, `now()` and every
+/// message are those of loading everything.
+pub fn load_for_hunt(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    detections: &[DetectionId],
+    progress: &mut (dyn FnMut(String) + Send),
+) -> Dataset {
+    let options = LoadOptions {
+        filters: hunt_filters(detections),
+        ..options.clone()
+    };
+    load_with_progress(paths, &options, progress)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use super::state::{Loaded, DEFAULT_TUNING_FILE};
 use crate::data::load::{load_with_progress, Dataset, LoadOptions};
-use crate::detect::prefilter::hunt_filters;
+use crate::detect::prefilter::load_for_hunt;
 use crate::detect::{hunt, HuntOptions};
 use crate::explore::context::indicators_by_ip;
 use crate::explore::{context_events, finding_rows, ContextEvent, Entity, RowIndex};
@@ -141,14 +141,14 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
             // Findings first, from the rows that can match (as `hunt` loads them); then every
             // event, for go hunt, while the analyst already works.
             let in_two = !paths.is_empty();
-            let first = LoadOptions {
-                filters: hunt_filters(&hunt.detections),
-                ..load.clone()
-            };
             let mut progress = |s: String| {
                 let _ = tx.send(Reply::Progress(s));
             };
-            let ds = load_with_progress(&paths, if in_two { &first } else { &load }, &mut progress);
+            let ds = if in_two {
+                load_for_hunt(&paths, &load, &hunt.detections, &mut progress)
+            } else {
+                load_with_progress(&paths, &load, &mut progress)
+            };
             progress("running the detections".into());
             match loaded_from(ds, &hunt, window, &tuning) {
                 Ok(mut l) => {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use proxyhunt::data::load::{load, Dataset, LoadOptions};
-use proxyhunt::detect::prefilter::hunt_filters;
+use proxyhunt::detect::prefilter::load_for_hunt;
 use proxyhunt::detect::{hunt, DetectionId, DetectionType, HuntOptions, Lookback, NowSpec};
 use proxyhunt::export::json_records;
 use serde_json::Value;
@@ -64,11 +64,12 @@ pub fn load_dir(dir: &Path) -> Dataset {
 
 /// Loads as `hunt` does: only the rows that can reach a finding of `detections` are typed.
 pub fn load_dir_for_hunt(dir: &Path, detections: &[DetectionId]) -> Dataset {
-    let options = LoadOptions {
-        filters: hunt_filters(detections),
-        ..LoadOptions::default()
-    };
-    load(&[dir.to_path_buf()], &options)
+    load_for_hunt(
+        &[dir.to_path_buf()],
+        &LoadOptions::default(),
+        detections,
+        &mut |_| {},
+    )
 }
 
 pub fn repo() -> PathBuf {

@@ -1,5 +1,5 @@
 //! The formats exports come in, one module each, all behind [`Source`]: [`csv`], [`json`]
-//! (documents and NDJSON), [`parquet`]. This module decides a file's format (by extension,
+//! (documents and NDJSON), [`parquet`], [`xlsx`], and [`delta`] tables (folders of Parquet). This module decides a file's format (by extension,
 //! else by content), undoes gzip ([`gzip`]), and opens the file's sources. Any failure is
 //! reported in the issue log and yields no source, never a panic.
 
@@ -23,6 +23,7 @@ pub enum Format {
     Json,
     Ndjson,
     Parquet,
+    Xlsx,
 }
 
 /// The format a file is read as: by extension, else by content (`head`: its first bytes, after
@@ -33,6 +34,7 @@ pub fn sniff(path: &str, head: &[u8]) -> Format {
         Some("json") => Format::Json,
         Some("ndjson") => Format::Ndjson,
         Some("parquet") => Format::Parquet,
+        Some("xlsx") => Format::Xlsx,
         _ if head.starts_with(b"PAR1") => Format::Parquet,
         _ => match head.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'[' | b'{') => Format::Json,
@@ -91,6 +93,15 @@ pub fn open(
         0
     };
     let bytes = &owned[bom..];
+    // A workbook is a zip archive: never text, whatever its name says.
+    if base_name(path).1 == Some("xlsx")
+        || bytes.starts_with(b"PK\x03\x04") && base_name(path).1.is_none()
+    {
+        return xlsx::source::open(name, path, owned, log)
+            .map(|s| Box::new(s) as Box<dyn Source>)
+            .into_iter()
+            .collect();
+    }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         log.push("empty", Issue::file_error(name, "file is empty"));
         return Vec::new();
@@ -105,6 +116,10 @@ pub fn open(
             .into_iter()
             .collect(),
         Format::Parquet => parquet::open_bytes(name, path, owned, log)
+            .map(|s| Box::new(s) as Box<dyn Source>)
+            .into_iter()
+            .collect(),
+        Format::Xlsx => xlsx::source::open(name, path, owned, log)
             .map(|s| Box::new(s) as Box<dyn Source>)
             .into_iter()
             .collect(),

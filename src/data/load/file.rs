@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use super::outcome::FileOutcome;
 use crate::data::discover::{os_error, Input, InputKind};
-use crate::data::formats::blocks::{Blocks, Boundary, Oversized, MAX_RECORD_BYTES};
+use crate::data::formats::blocks::{Blocks, Boundary, Oversized};
 use crate::data::formats::csv::{self, tokenizer::newline_of, CsvSource};
 use crate::data::formats::gzip::{is_gzip, GzipReader};
 use crate::data::formats::json::ndjson::{self, NdjsonSource, Scan};
 use crate::data::formats::json::starts_ndjson;
-use crate::data::formats::{self, parquet, report_damage, sniff, Format};
+use crate::data::formats::{self, delta, parquet, report_damage, sniff, Format};
 use crate::data::issues::{Issue, IssueLog};
 use crate::data::normalize::{normalize, Normalized, Plan};
 use crate::data::report::FileReport;
@@ -21,6 +21,8 @@ use crate::data::row_filter::RowFilters;
 use crate::data::source::{Source, SourceMeta};
 use crate::data::table::recognise::{recognise, table_from_file_name, RecognisedBy};
 use crate::data::table::schema::TableKind;
+use crate::data::values::locale::{infer_with_order, DateOrder, DatetimeFormat, Inference};
+use crate::data::values::{is_missing, is_null_text, parse_datetime, Datetimes};
 
 /// How to read one file.
 pub struct Reading<'a> {
@@ -31,6 +33,10 @@ pub struct Reading<'a> {
     pub may_defer: bool,
     /// Large CSV and NDJSON files are read in blocks of this many bytes.
     pub block: usize,
+    /// `--date-order`: how to read day/month in portal CSV datetimes the values leave open.
+    pub date_order: Option<DateOrder>,
+    /// Records longer than this are skipped.
+    pub max_record: usize,
 }
 
 impl Reading<'_> {
@@ -48,6 +54,8 @@ impl Reading<'_> {
             filters: &NONE,
             may_defer: false,
             block: self.block,
+            date_order: self.date_order,
+            max_record: self.max_record,
         }
     }
 }
@@ -100,6 +108,14 @@ pub fn read_input(input: &Input, reading: &Reading) -> FileOutcome {
         InputKind::File => read_path(&input.path, &display, reading),
         InputKind::Pipe => File::open(&input.path).and_then(|f| read_spooled(f, &display, reading)),
         InputKind::Stdin => read_spooled(io::stdin().lock(), &display, reading),
+        InputKind::Delta => {
+            let mut out = FileOutcome::empty();
+            let sources = delta::source::open(&input.path, &display, &mut out.issues)
+                .map(|s| Box::new(s) as Box<dyn Source>)
+                .into_iter()
+                .collect();
+            Ok(type_sources(&display, sources, reading, out))
+        }
     };
     outcome.unwrap_or_else(|e| {
         FileOutcome::unreadable(&display, format!("cannot read: {}", os_error(&e)))
@@ -118,6 +134,7 @@ fn read_spooled(mut input: impl Read, display: &str, reading: &Reading) -> io::R
 fn report_oversized(
     display: &str,
     oversized: &[Oversized],
+    bound: usize,
     report: &mut FileReport,
     log: &mut IssueLog,
 ) {
@@ -126,7 +143,7 @@ fn report_oversized(
         let msg = format!(
             "a record of {} bytes, longer than the {} MiB proxyhunt holds; skipped",
             o.bytes,
-            MAX_RECORD_BYTES >> 20
+            bound >> 20
         );
         log.push(
             "oversized",
@@ -174,7 +191,7 @@ pub fn read_path(file: &Path, display: &str, reading: &Reading) -> io::Result<Fi
             .read_to_end(&mut head)?;
         let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
         match sniff(display, text) {
-            Format::Csv => return stream_csv(display, input, head, reading),
+            Format::Csv => return stream_csv(file, display, input, head, reading),
             Format::Ndjson | Format::Json if starts_ndjson(text) => {
                 return stream_ndjson(file, display, reading)
             }
@@ -254,6 +271,16 @@ fn report_of<'f>(
     (report, None)
 }
 
+/// A source's name in findings' `SourceFile`: marked when its columns were mapped from
+/// another shape (Graph sign-ins), so a finding never passes for a row of the table itself.
+fn source_name(meta: &SourceMeta, plan: &Plan) -> String {
+    if plan.maps_nested(&meta.headers) {
+        format!("{} (Graph sign-ins, columns mapped)", meta.name)
+    } else {
+        meta.name.clone()
+    }
+}
+
 /// Recognises and types a file's sources into `out`.
 fn type_sources(
     display: &str,
@@ -275,9 +302,15 @@ fn type_sources(
             return FileOutcome::deferred();
         }
         let (mut report, ready) = report_of(meta, typing, &mut out);
-        if let Some((table, plan)) = ready {
+        if let Some((table, mut plan)) = ready {
+            let values = source.datetime_text(&plan.datetime_requests());
+            let decided = values.map(|v| decide(&v, reading.date_order));
+            if !settle(decided, None, &mut plan, table, meta, &mut report, &mut out) {
+                out.reports.push(report);
+                continue;
+            }
             let local = out.names.len() as u32;
-            out.names.push(meta.name.clone());
+            out.names.push(source_name(meta, &plan));
             let n = normalize(source.as_ref(), &plan, local, &mut out.issues);
             out.add(table, &mut report, n);
         }
@@ -289,6 +322,7 @@ fn type_sources(
 /// A large CSV file: the header and first block, then every other block on the pool while the
 /// next is read.
 fn stream_csv(
+    file: &Path,
     display: &str,
     input: FileInput,
     head: Vec<u8>,
@@ -300,7 +334,9 @@ fn stream_csv(
         0
     };
     let newline = newline_of(&head[bom..]);
-    let mut blocks = Blocks::new(input, reading.block, Boundary::Csv { newline }).with_prefix(head);
+    let mut blocks = Blocks::new(input, reading.block, Boundary::Csv { newline })
+        .with_prefix(head)
+        .with_max_record(reading.max_record);
     let mut out = FileOutcome::empty();
     let Some((first, _)) = blocks.next_block()? else {
         out.issues
@@ -315,6 +351,30 @@ fn stream_csv(
         return Ok(FileOutcome::deferred());
     }
     let (mut report, ready) = report_of(&source.meta, typing, &mut out);
+    let ready = match ready {
+        Some((table, mut plan)) => {
+            let owned: Vec<Vec<usize>> = plan
+                .datetime_requests()
+                .iter()
+                .map(|r| r.to_vec())
+                .collect();
+            let requests: Vec<&[usize]> = owned.iter().map(Vec::as_slice).collect();
+            let values = source.datetime_text(&requests).unwrap_or_default();
+            let first = decide(&values, reading.date_order);
+            let later = || settle_later(file, newline, reading.block, &source.layout(), &requests);
+            let usable = settle(
+                Some(first),
+                Some(&later),
+                &mut plan,
+                table,
+                &source.meta,
+                &mut report,
+                &mut out,
+            );
+            usable.then_some((table, plan))
+        }
+        None => None,
+    };
     if let Some((table, plan)) = ready {
         let local = out.names.len() as u32;
         out.names.push(source.meta.name.clone());
@@ -342,7 +402,13 @@ fn stream_csv(
         }
     }
     blocks.input().report_damage(display, &mut out.issues);
-    report_oversized(display, blocks.oversized(), &mut report, &mut out.issues);
+    report_oversized(
+        display,
+        blocks.oversized(),
+        reading.max_record,
+        &mut report,
+        &mut out.issues,
+    );
     out.reports.push(report);
     Ok(out)
 }
@@ -350,6 +416,133 @@ fn stream_csv(
 /// A source of a streamed NDJSON file that can be typed: its table, plan, meta, streaming-API
 /// category and index among the file's sources.
 type Streamed<'f> = (TableKind, Plan<'f>, SourceMeta, Option<String>, u32);
+
+/// What a portal CSV's datetime values say about their format.
+enum Decision {
+    Use(Datetimes, Option<String>),
+    /// Every value fits day-first and month-first alike.
+    Ambiguous(Inference),
+    Refuse(String),
+}
+
+fn decide(values: &[String], order: Option<DateOrder>) -> Decision {
+    let inference = infer_with_order(values.iter().map(String::as_str), order);
+    match &inference {
+        Inference::Known {
+            format: DatetimeFormat::Local(f),
+            ..
+        } => Decision::Use(Datetimes::Locale(*f), Some(inference.to_string())),
+        Inference::Ambiguous { .. } => Decision::Ambiguous(inference),
+        Inference::Contradicted { .. } => Decision::Refuse(inference.to_string()),
+        // ISO and the en-US portal form together are what the standard parser reads.
+        Inference::Mixed { .. }
+            if values.iter().all(|v| {
+                let v = v.trim();
+                is_missing(v) || is_null_text(v) || parse_datetime(v).is_some()
+            }) =>
+        {
+            Decision::Use(Datetimes::Standard, None)
+        }
+        Inference::Mixed { .. } => Decision::Refuse(inference.to_string()),
+        // ISO, or nothing to go by: every value is read (and any unreadable one reported).
+        _ => Decision::Use(Datetimes::Standard, None),
+    }
+}
+
+/// Whether an ambiguous file looks like the Log Analytics portal's en-US export
+/// (`4/28/2021, 2:08:45.221 PM`): month-first is then read, and said, since it is the portal's
+/// default language and proxyhunt has always read that form so.
+fn en_us_default(inference: &Inference) -> Option<(Datetimes, String)> {
+    let Inference::Ambiguous { formats, example } = inference else {
+        return None;
+    };
+    let mdy = formats.iter().find_map(|f| match f {
+        DatetimeFormat::Local(l) if l.order == DateOrder::Mdy => Some(*l),
+        _ => None,
+    })?;
+    let upper = example.trim_end().ends_with("AM") || example.trim_end().ends_with("PM");
+    let comma = example.contains(", ");
+    (upper && comma).then(|| {
+        let note = format!(
+            "datetimes read as {} since no day is above 12 (e.g. {example:?}): the portal's en-US form; if the export came from a day-first browser, give --date-order dmy",
+            DatetimeFormat::Local(mdy).describe()
+        );
+        (Datetimes::Locale(mdy), note)
+    })
+}
+
+/// Sets how a source's datetimes are read, from a decision on its values (and, when those are
+/// ambiguous, on the rest of the file, from `later`); says so in the report. `false`: the
+/// source is refused (its report and message say why).
+#[allow(clippy::too_many_arguments)]
+fn settle(
+    decided: Option<Decision>,
+    later: Option<&dyn Fn() -> io::Result<Option<Decision>>>,
+    plan: &mut Plan,
+    table: TableKind,
+    meta: &SourceMeta,
+    report: &mut FileReport,
+    out: &mut FileOutcome,
+) -> bool {
+    let mut decided = match decided {
+        None => return true,
+        Some(d) => d,
+    };
+    if let (Decision::Ambiguous(_), Some(later)) = (&decided, later) {
+        if let Ok(Some(d)) = later() {
+            decided = d;
+        }
+    }
+    let refusal = match decided {
+        Decision::Use(datetimes, note) => {
+            plan.datetimes = datetimes;
+            report.notes.extend(note);
+            return true;
+        }
+        Decision::Ambiguous(inference) => match en_us_default(&inference) {
+            Some((datetimes, note)) => {
+                plan.datetimes = datetimes;
+                report.notes.push(note);
+                return true;
+            }
+            None => inference.to_string(),
+        },
+        Decision::Refuse(why) => why,
+    };
+    let msg = format!("cannot tell how to read its datetimes: {refusal}");
+    out.issues.push(
+        "datetime-format",
+        Issue {
+            table: Some(table.name().into()),
+            ..Issue::file_error(&meta.name, msg.clone())
+        },
+    );
+    report.unusable = Some(msg);
+    false
+}
+
+/// For a large portal CSV whose first block left day/month open: the first later block that
+/// settles it (`None` if none does).
+fn settle_later(
+    file: &Path,
+    newline: u8,
+    block: usize,
+    layout: &csv::Layout,
+    requests: &[&[usize]],
+) -> io::Result<Option<Decision>> {
+    let mut blocks = Blocks::new(FileInput::open(file)?, block, Boundary::Csv { newline });
+    let _header_block = blocks.next_block()?;
+    while let Some((bytes, line)) = blocks.next_block()? {
+        let values = CsvSource::block(layout, bytes, line)
+            .datetime_text(requests)
+            .unwrap_or_default();
+        match decide(&values, None) {
+            Decision::Ambiguous(_) => continue,
+            d => return Ok(Some(d)),
+        }
+    }
+    Ok(None)
+}
 
 /// A large NDJSON file, in two streamed passes: the first checks every line and gathers the
 /// keys; the second, once the sources are recognised, types every block on the pool.
@@ -367,7 +560,9 @@ fn stream_ndjson(file: &Path, display: &str, reading: &Reading) -> io::Result<Fi
         0
     };
     let envelopes = ndjson::holds_envelopes(&head[bom..]);
-    let mut blocks = Blocks::new(input, reading.block, Boundary::Lines).with_prefix(head);
+    let mut blocks = Blocks::new(input, reading.block, Boundary::Lines)
+        .with_prefix(head)
+        .with_max_record(reading.max_record);
     let (scans, error) = blocks.map_in_order(|bytes, line| {
         let text = if line == 1 { &bytes[bom..] } else { &bytes[..] };
         let scan = ndjson::scan(display, text, line, hint, envelopes);
@@ -395,7 +590,13 @@ fn stream_ndjson(file: &Path, display: &str, reading: &Reading) -> io::Result<Fi
         }
         let (mut report, plan) = report_of(meta, typing, &mut out);
         if reports.is_empty() {
-            report_oversized(display, &oversized, &mut report, &mut out.issues);
+            report_oversized(
+                display,
+                &oversized,
+                reading.max_record,
+                &mut report,
+                &mut out.issues,
+            );
         }
         reports.push(report);
         ready.push(plan.map(|(table, plan)| {
@@ -406,7 +607,8 @@ fn stream_ndjson(file: &Path, display: &str, reading: &Reading) -> io::Result<Fi
     }
     if ready.iter().any(Option::is_some) {
         let input = FileInput::open(file)?;
-        let mut blocks = Blocks::new(input, reading.block, Boundary::Lines);
+        let mut blocks =
+            Blocks::new(input, reading.block, Boundary::Lines).with_max_record(reading.max_record);
         let (pieces, error) = blocks.map_in_order(|mut bytes, line| {
             if line == 1 && bom > 0 {
                 bytes.drain(..bom);

@@ -17,13 +17,14 @@ pub use super::report::{FileReport, UnusableTable};
 
 use super::cache::{store, Entry};
 use super::discover::{discover, Input, InputKind};
-use super::formats::blocks::BLOCK_BYTES;
+use super::formats::blocks::{BLOCK_BYTES, MAX_RECORD_BYTES};
 use super::issues::{Issue, Severity};
 use super::pool;
 use super::row_filter::RowFilters;
 use super::sample;
 use super::table::recognise::table_from_file_name;
 use super::table::schema::TableKind;
+use super::values::locale::DateOrder;
 use file::{read_bytes, read_input, read_path, Reading};
 use outcome::{finish, merge, FileOutcome};
 
@@ -39,6 +40,11 @@ pub struct LoadOptions {
     /// `--cache DIR`: read exports parsed before from their Parquet copies there, and keep a
     /// copy of the others (see [`super::cache`]).
     pub cache: Option<PathBuf>,
+    /// `--date-order`: day/month order for portal CSV datetimes their values leave open.
+    pub date_order: Option<DateOrder>,
+    /// Records longer than this are skipped and reported (default
+    /// [`MAX_RECORD_BYTES`](super::formats::blocks::MAX_RECORD_BYTES)).
+    pub max_record_bytes: Option<usize>,
 }
 
 fn forced_table(path: &Path, options: &LoadOptions) -> Option<TableKind> {
@@ -132,6 +138,8 @@ fn read_inputs(
             filters,
             may_defer,
             block: options.block_bytes.unwrap_or(BLOCK_BYTES),
+            date_order: options.date_order,
+            max_record: options.max_record_bytes.unwrap_or(MAX_RECORD_BYTES),
         };
         // A file its name (or `--table`) says holds a deferred table is not read until then.
         if reading.defers(reading.forced.or_else(|| table_from_file_name(&display))) {
@@ -167,6 +175,8 @@ pub fn load_sample() -> Dataset {
             filters: &none,
             may_defer: false,
             block: BLOCK_BYTES,
+            date_order: None,
+            max_record: MAX_RECORD_BYTES,
         };
         let outcome = read_bytes(&format!("sample-data/{name}"), bytes.to_vec(), &reading);
         merge(&mut ds, &mut parts, outcome);

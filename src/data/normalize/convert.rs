@@ -7,9 +7,16 @@ use crate::data::issues::{Issue, IssueLog, Severity};
 use crate::data::source::{Cell, SourceMeta};
 use crate::data::table::schema::{ColType, ColumnSpec, TableKind};
 use crate::data::values::{
-    is_clamped, is_missing, is_null_text, parse_bool, parse_datetime, parse_int, EARLIEST,
+    is_clamped, is_missing, is_null_text, parse_bool, parse_int, Datetimes, EARLIEST,
 };
 use crate::text::quote_value;
+
+/// The source and table a column belongs to, for messages, and how its datetimes are read.
+pub(super) struct Where<'a> {
+    pub meta: &'a SourceMeta,
+    pub table: TableKind,
+    pub datetimes: Datetimes,
+}
 
 fn type_name(ty: ColType) -> &'static str {
     match ty {
@@ -23,8 +30,7 @@ fn type_name(ty: ColType) -> &'static str {
 /// Converts one column's text cells into its Kusto type, reporting unreadable values. Returns
 /// the column and how many present values could not be read.
 pub(super) fn convert_column(
-    meta: &SourceMeta,
-    table: TableKind,
+    at: &Where,
     spec: &ColumnSpec,
     is_time: bool,
     cells: &[Cell],
@@ -34,9 +40,9 @@ pub(super) fn convert_column(
     let mut bad = 0usize;
     let issue = |row: usize, column: &str, severity: Severity, message: String| Issue {
         severity,
-        file: meta.name.clone(),
-        table: Some(table.name().into()),
-        location: Some(meta.addressing.at(positions[row])),
+        file: at.meta.name.clone(),
+        table: Some(at.table.name().into()),
+        location: Some(at.meta.addressing.at(positions[row])),
         column: Some(column.into()),
         message,
     };
@@ -82,7 +88,7 @@ pub(super) fn convert_column(
                         }
                         return None;
                     };
-                    let parsed = parse_datetime(text);
+                    let parsed = at.datetimes.parse(text);
                     match parsed {
                         None => report(row, text, log),
                         Some(t) if is_clamped(t) => {
@@ -158,8 +164,7 @@ fn use_typed(spec: &ColumnSpec, col: &Column) -> Option<Column> {
 /// Converts a column from the source's typed column when it can, else from text.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn convert_any(
-    meta: &SourceMeta,
-    table: TableKind,
+    at: &Where,
     spec: &ColumnSpec,
     is_time: bool,
     cells: Vec<Cell>,
@@ -168,7 +173,7 @@ pub(super) fn convert_any(
     log: &mut IssueLog,
 ) -> (Column, usize) {
     let Some(col) = typed else {
-        return convert_column(meta, table, spec, is_time, &cells, positions, log);
+        return convert_column(at, spec, is_time, &cells, positions, log);
     };
     if let Some(direct) = use_typed(spec, &col) {
         if is_time {
@@ -177,9 +182,9 @@ pub(super) fn convert_any(
                 if null == Some(true) {
                     let issue = Issue {
                         severity: Severity::Error,
-                        file: meta.name.clone(),
-                        table: Some(table.name().into()),
-                        location: Some(meta.addressing.at(positions[row])),
+                        file: at.meta.name.clone(),
+                        table: Some(at.table.name().into()),
+                        location: Some(at.meta.addressing.at(positions[row])),
                         column: Some(spec.name.into()),
                         message: "no event time; row skipped".into(),
                     };
@@ -196,7 +201,7 @@ pub(super) fn convert_any(
             .collect(),
         Err(_) => vec![None; positions.len()],
     };
-    convert_column(meta, table, spec, is_time, &text, positions, log)
+    convert_column(at, spec, is_time, &text, positions, log)
 }
 
 /// Parses every present cell with `parse`, reporting the ones it cannot read.

@@ -20,9 +20,9 @@ use super::table::columns::resolve;
 use super::table::schema::{
     ColType, ColumnSpec, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN,
 };
-use super::values::{parse_bool, parse_datetime, parse_int};
+use super::values::Datetimes;
 use crate::kql::time::Nanos;
-use convert::convert_any;
+use convert::{convert_any, Where};
 
 /// A file's rows as a typed table, with what `check` reports about it.
 pub struct Normalized {
@@ -61,7 +61,9 @@ pub struct Plan<'f> {
     pub missing_output: Vec<&'static str>,
     /// How columns were found when not under their own name.
     pub notes: Vec<String>,
-    filter: Option<ExtractFilter<'f>>,
+    /// How the source's datetimes are read.
+    pub datetimes: Datetimes,
+    filter: Option<&'f RowFilter>,
 }
 
 impl<'f> Plan<'f> {
@@ -104,14 +106,39 @@ impl<'f> Plan<'f> {
             requests,
             missing_output,
             notes,
-            filter: filter.and_then(|f| extract_filter(specs, f)),
+            datetimes: Datetimes::Standard,
+            filter,
         })
+    }
+
+    /// Whether a column is read from a nested member (`status.errorCode`): the source is a
+    /// Graph API shape whose fields were mapped to the table's columns.
+    pub fn maps_nested(&self, headers: &[String]) -> bool {
+        self.requests
+            .iter()
+            .flatten()
+            .any(|&i| headers[i].contains('.'))
+    }
+
+    /// The requests of the table's datetime columns (to tell their format from their values).
+    pub fn datetime_requests(&self) -> Vec<&[usize]> {
+        self.table
+            .columns()
+            .iter()
+            .zip(&self.requests)
+            .filter(|(spec, _)| spec.ty == ColType::DateTime)
+            .map(|(_, r)| r.as_slice())
+            .collect()
     }
 }
 
 /// A row filter resolved to the table's column positions (`None` if it reads a column the
 /// table does not have: the rows are then all kept).
-fn extract_filter<'f>(specs: &[ColumnSpec], f: &'f RowFilter) -> Option<ExtractFilter<'f>> {
+fn extract_filter<'f>(
+    specs: &[ColumnSpec],
+    f: &'f RowFilter,
+    datetimes: Datetimes,
+) -> Option<ExtractFilter<'f>> {
     let columns = f
         .columns
         .iter()
@@ -122,11 +149,11 @@ fn extract_filter<'f>(specs: &[ColumnSpec], f: &'f RowFilter) -> Option<ExtractF
         .enumerate()
         .skip(1)
         .filter_map(|(i, s)| {
-            let readable: Readable = match s.ty {
+            let readable = match s.ty {
                 ColType::Str => return None,
-                ColType::DateTime => |t| parse_datetime(t).is_some(),
-                ColType::Bool => |t| parse_bool(t).is_some(),
-                ColType::Int => |t| parse_int(t).is_some(),
+                ColType::DateTime => Readable::DateTime(datetimes),
+                ColType::Bool => Readable::Bool,
+                ColType::Int => Readable::Int,
             };
             Some((i, readable))
         })
@@ -136,6 +163,7 @@ fn extract_filter<'f>(specs: &[ColumnSpec], f: &'f RowFilter) -> Option<ExtractF
         columns,
         keep: &*f.keep,
         checked,
+        datetimes,
     })
 }
 
@@ -153,9 +181,12 @@ pub fn normalize(
     let table = plan.table;
     let specs = table.columns();
     let meta = source.meta();
+    let filter = plan
+        .filter
+        .and_then(|f| extract_filter(specs, f, plan.datetimes));
     let request = Request {
         columns: &plan.requests,
-        filter: plan.filter.as_ref(),
+        filter: filter.as_ref(),
         table: table.name(),
     };
     let extracted = source.extract(&request, log);
@@ -175,16 +206,12 @@ pub fn normalize(
     // merged in column order, as a single pass would write them.
     let convert = |(ci, spec, cells, typed): (usize, &ColumnSpec, Vec<Cell>, Option<Column>)| {
         let mut column_log = IssueLog::default();
-        let (c, bad) = convert_any(
+        let at = Where {
             meta,
             table,
-            spec,
-            ci == 0,
-            cells,
-            typed,
-            positions,
-            &mut column_log,
-        );
+            datetimes: plan.datetimes,
+        };
+        let (c, bad) = convert_any(&at, spec, ci == 0, cells, typed, positions, &mut column_log);
         (c, bad, column_log)
     };
     let converted: Vec<(Column, usize, IssueLog)> = if height >= PARALLEL_ROWS {

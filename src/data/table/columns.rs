@@ -80,23 +80,39 @@ pub fn locate(headers: &[String], name: &str) -> Option<ColumnSource> {
 
 /// Looks a table column up, trying its fallbacks (e.g. `CreatedDateTime` for `TimeGenerated`).
 pub fn resolve(headers: &[String], spec: &ColumnSpec) -> Option<ColumnSource> {
+    // A nested member the shape maps (Graph's `location.countryOrRegion`) comes before a
+    // case-insensitive match, which would take the whole `location` object.
+    if find(headers, spec.name, false).is_empty() {
+        let nested = spec
+            .fallbacks
+            .iter()
+            .filter(|fb| fb.contains('.') && !find(headers, fb, false).is_empty());
+        if let Some(found) = nested.filter_map(|fb| fallback(headers, spec, fb)).next() {
+            return Some(found);
+        }
+    }
     if let Some(found) = locate(headers, spec.name) {
         return Some(found);
     }
-    spec.fallbacks.iter().find_map(|fb| {
-        locate(headers, fb).map(|found| ColumnSource {
-            note: Some(format!(
-                "no {} column; using {} instead",
-                spec.name,
-                found
-                    .indices
-                    .iter()
-                    .map(|&i| headers[i].as_str())
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            )),
-            indices: found.indices,
-        })
+    spec.fallbacks
+        .iter()
+        .find_map(|fb| fallback(headers, spec, fb))
+}
+
+/// `spec` read from its fallback `fb`, noted as such.
+fn fallback(headers: &[String], spec: &ColumnSpec, fb: &str) -> Option<ColumnSource> {
+    locate(headers, fb).map(|found| ColumnSource {
+        note: Some(format!(
+            "no {} column; using {} instead",
+            spec.name,
+            found
+                .indices
+                .iter()
+                .map(|&i| headers[i].as_str())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        )),
+        indices: found.indices,
     })
 }
 

@@ -202,6 +202,27 @@ fn parse_portal_datetime(text: &str) -> Option<Nanos> {
     to_nanos(date, hour, minute, second, frac)
 }
 
+/// How one source's datetime text is read: the formats [`parse_datetime`] knows (ISO 8601 and
+/// the en-US portal form), or the browser locale format inferred for a portal CSV export (see
+/// [`locale`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Datetimes {
+    #[default]
+    Standard,
+    Locale(locale::LocalFormat),
+}
+
+impl Datetimes {
+    pub fn parse(&self, text: &str) -> Option<Nanos> {
+        match self {
+            Datetimes::Standard => parse_datetime(text),
+            Datetimes::Locale(f) => locale::DatetimeFormat::Local(*f)
+                .parse(text.trim())
+                .map(|n| n.clamp(EARLIEST, LATEST)),
+        }
+    }
+}
+
 /// `true`/`false` in any case, `1`/`0`.
 pub fn parse_bool(text: &str) -> Option<bool> {
     let t = text.trim();

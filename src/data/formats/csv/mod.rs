@@ -156,6 +156,26 @@ impl Source for CsvSource {
         &self.meta
     }
 
+    fn datetime_text(&self, requests: &[&[usize]]) -> Option<Vec<String>> {
+        let columns: Vec<Vec<usize>> = requests.iter().map(|r| r.to_vec()).collect();
+        let request = Request {
+            columns: &columns,
+            filter: None,
+            table: "",
+        };
+        let mut log = IssueLog::default();
+        let body = &self.bytes[self.body_start..];
+        let got = self.extract_piece(body, self.body_line, &request, &mut log);
+        Some(
+            got.columns
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|c| c.into_owned())
+                .collect(),
+        )
+    }
+
     fn extract(&self, request: &Request, log: &mut IssueLog) -> Extracted<'_> {
         // A large body is parsed in record-aligned pieces on every core; pieces are joined in
         // order, so rows, lines and messages are exactly as one pass gives.

@@ -937,5 +937,7 @@ fn checkpoint_actions(df: &DataFrame, state: &mut State) -> Result<(), String> {
     Ok(())
 }
 
+pub mod source;
+
 #[cfg(test)]
 mod tests;

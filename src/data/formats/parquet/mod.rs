@@ -12,7 +12,7 @@ use crate::data::pool;
 use crate::data::row_filter::{RowFilter, Skipped};
 use crate::data::source::{Addressing, ExtractFilter, Extracted, Request, Source, SourceMeta};
 use crate::data::table::schema::TableKind;
-use crate::data::values::{format_datetime, is_missing, is_null_text, parse_datetime};
+use crate::data::values::{format_datetime, is_missing, is_null_text};
 
 /// Where a Parquet source's data is: in memory (a decompressed or piped file), or on disk,
 /// where Polars maps it.
@@ -26,6 +26,9 @@ enum Data {
 pub struct ParquetSource {
     meta: SourceMeta,
     data: Data,
+    /// Columns not in the file, with one value for every row: a Delta table's partition
+    /// values. Their names follow the file's in the headers.
+    constants: Vec<(String, Option<String>)>,
 }
 
 fn source(
@@ -47,7 +50,50 @@ fn source(
     };
     let mut meta = SourceMeta::new(name, path, "parquet", Addressing::Rows);
     meta.headers = headers;
-    Some(ParquetSource { meta, data })
+    Some(ParquetSource {
+        meta,
+        data,
+        constants: Vec::new(),
+    })
+}
+
+impl ParquetSource {
+    /// How many rows the file holds (0 if its footer cannot be read; reading it then says why).
+    pub fn rows(&self) -> usize {
+        let input = match &self.data {
+            Data::Bytes(b) => Input::Bytes(b),
+            Data::File(p) => Input::File(p),
+        };
+        input.reader().and_then(|mut r| r.num_rows()).unwrap_or(0)
+    }
+
+    /// Adds columns the file does not hold, with one value for every row.
+    pub fn with_constants(mut self, constants: Vec<(String, Option<String>)>) -> Self {
+        for (name, _) in &constants {
+            self.meta.headers.push(name.clone());
+        }
+        self.constants = constants;
+        self
+    }
+
+    /// The constant columns, as Polars columns of `height` rows.
+    fn constant_columns(&self, height: usize) -> Vec<Column> {
+        self.constants
+            .iter()
+            .map(|(name, value)| {
+                let ca: StringChunked = std::iter::repeat_n(value.as_deref(), height).collect();
+                ca.with_name(name.as_str().into()).into_column()
+            })
+            .collect()
+    }
+
+    /// The frame with the constant columns added.
+    fn with_constant_columns(&self, mut df: DataFrame) -> PolarsResult<DataFrame> {
+        for c in self.constant_columns(df.height()) {
+            df.with_column(c)?;
+        }
+        Ok(df)
+    }
 }
 
 /// A Parquet file held in memory.
@@ -96,22 +142,26 @@ impl ParquetSource {
         log: &mut IssueLog,
     ) -> Extracted<'static> {
         let (requests, filter, table) = (request.columns, request.filter, request.table);
+        let in_file = self.meta.headers.len() - self.constants.len();
         let mut wanted: Vec<String> = requests
             .iter()
             .flatten()
+            .filter(|&&i| i < in_file)
             .map(|&i| self.meta.headers[i].clone())
             .collect();
         wanted.sort();
         wanted.dedup();
+        let add = |df: DataFrame| self.with_constant_columns(df);
         let read = match filter {
             None => input
                 .reader()
                 .and_then(|r| r.with_columns(Some(wanted)).finish())
+                .and_then(add)
                 .map(|df| {
                     let positions = (1..=df.height() as u64).collect();
                     (df, positions, Skipped::default())
                 }),
-            Some(f) => read_filtered(input, &self.meta.headers, wanted, requests, f),
+            Some(f) => read_filtered(input, &self.meta.headers, wanted, requests, f, &add),
         };
         match read {
             Ok((df, positions, skipped)) => {
@@ -140,6 +190,7 @@ fn read_filtered(
     wanted: Vec<String>,
     requests: &[Vec<usize>],
     filter: &ExtractFilter,
+    add: &(dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
 ) -> PolarsResult<Kept> {
     let groups: Vec<usize> = input
         .reader()?
@@ -163,11 +214,11 @@ fn read_filtered(
     // Slices are independent: read and test them on every core, then join them in order.
     let read_slice =
         |(offset, len): (usize, usize)| -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
-            let df = input
+            let df = add(input
                 .reader()?
                 .with_columns(Some(wanted.clone()))
                 .with_slice(Some((offset, len)))
-                .finish()?;
+                .finish()?)?;
             Ok(match filter_mask(&df, headers, requests, filter) {
                 Ok((mask, skipped)) => {
                     let rows = mask
@@ -378,7 +429,7 @@ fn filter_mask(
                 .map(|row| {
                     coalesced(&text, row)
                         .filter(|t| !is_null_text(t))
-                        .and_then(parse_datetime)
+                        .and_then(|t| filter.datetimes.parse(t))
                 })
                 .collect()
         }
@@ -456,12 +507,13 @@ pub fn read_frame(
             keep: &*f.keep,
             // Every column is already of its type: nothing can be unreadable.
             checked: Vec::new(),
+            datetimes: Default::default(),
         })
     });
     let Some(f) = resolved else {
         return Ok((reader.finish()?, Skipped::default()));
     };
     let requests: Vec<Vec<usize>> = (0..headers.len()).map(|i| vec![i]).collect();
-    let (df, _, skipped) = read_filtered(input, &headers, headers.clone(), &requests, &f)?;
+    let (df, _, skipped) = read_filtered(input, &headers, headers.clone(), &requests, &f, &Ok)?;
     Ok((df.select(headers)?, skipped))
 }

@@ -7,6 +7,8 @@
 //! serial number to the millisecond) and are rendered RFC 3339 UTC; text is kept as written,
 //! for the shared datetime parsing.
 
+pub mod source;
+
 use std::fmt;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
