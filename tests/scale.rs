@@ -277,3 +277,190 @@ fn cache_gives_what_the_export_gives() {
     assert!(got.equals_missing(&want));
     assert_eq!(want.height(), findings(&whole).0.height() + 1);
 }
+
+/// Whole and filtered loads of `paths` give the same findings, `now()`, messages and reports
+/// (`options` sets block sizes).
+fn filtered_equals_whole(paths: &[std::path::PathBuf], options: &LoadOptions, label: &str) {
+    let whole = load(paths, options);
+    let filtered = load_for_hunt(paths, options, &DetectionId::ALL, &mut |_| {});
+    let (want, now) = findings(&whole);
+    let (got, got_now) = findings(&filtered);
+    assert!(want.height() > 20, "{label}: the export has findings");
+    assert_eq!(got_now, now, "{label}: now() from every row");
+    assert!(got.equals_missing(&want), "{label}: findings differ");
+    assert_eq!(filtered.issues.lines(), whole.issues.lines(), "{label}");
+    assert_eq!(reports(&filtered), reports(&whole), "{label}");
+    let skipped: usize = filtered.skipped.values().map(|s| s.rows).sum();
+    assert!(skipped > 1_000, "{label}: rows were left out");
+}
+
+/// The generated NDJSON export rewritten in the other JSON shapes, with a few broken records.
+fn json_shapes(ndjson: &Path, out: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
+    let tables = [
+        "AADNonInteractiveUserSignInLogs",
+        "ThreatIntelIndicators",
+        "DeviceProcessEvents",
+        "DeviceNetworkEvents",
+    ];
+    let lines = |t: &str| -> Vec<String> {
+        std::fs::read_to_string(ndjson.join(format!("{t}.ndjson")))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let mut shapes = Vec::new();
+    // Arrays, one per table, with a broken element and a bad value no detection reads.
+    let arrays = out.join("arrays");
+    std::fs::create_dir_all(&arrays).unwrap();
+    for t in tables {
+        let mut rows = lines(t);
+        if t == "DeviceProcessEvents" {
+            rows.insert(
+                100,
+                "{\"Timestamp\": \"2026-05-12T09:00:00Z\" \"broken\": 1}".into(),
+            );
+            let last = rows.len() - 1;
+            rows[last] = format!("{}, \"Junk\": 0x10}}", &rows[last][..rows[last].len() - 1]);
+        }
+        let text = format!("[\n{}\n]\n", rows.join(",\n"));
+        std::fs::write(arrays.join(format!("{t}.json")), text).unwrap();
+    }
+    shapes.push(("json arrays", arrays));
+    // Streaming-API blobs: both device tables mixed in one file, plus the other two as NDJSON.
+    let blobs = out.join("streaming");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let mut records = Vec::new();
+    for t in ["DeviceProcessEvents", "DeviceNetworkEvents"] {
+        for l in lines(t) {
+            records.push(format!(
+                "{{\"time\":\"x\",\"category\":\"AdvancedHunting-{t}\",\"properties\":{l}}}"
+            ));
+        }
+    }
+    records.insert(7, "{\"time\": \"x\", \"category\": ".into());
+    std::fs::write(blobs.join("PT1H.json"), records.join("\n") + "\n").unwrap();
+    for t in ["AADNonInteractiveUserSignInLogs", "ThreatIntelIndicators"] {
+        std::fs::copy(
+            ndjson.join(format!("{t}.ndjson")),
+            blobs.join(format!("{t}.ndjson")),
+        )
+        .unwrap();
+    }
+    shapes.push(("streaming api", blobs));
+    // Event Hubs batches of the same records.
+    let hubs = out.join("eventhubs");
+    std::fs::create_dir_all(&hubs).unwrap();
+    let good: Vec<&String> = records.iter().filter(|r| r.ends_with('}')).collect();
+    let batches: Vec<String> = good
+        .chunks(500)
+        .map(|c| {
+            format!(
+                "{{\"records\":[{}]}}",
+                c.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+            )
+        })
+        .collect();
+    std::fs::write(hubs.join("capture.json"), batches.join("\n")).unwrap();
+    for t in ["AADNonInteractiveUserSignInLogs", "ThreatIntelIndicators"] {
+        std::fs::copy(
+            ndjson.join(format!("{t}.ndjson")),
+            hubs.join(format!("{t}.ndjson")),
+        )
+        .unwrap();
+    }
+    shapes.push(("event hubs", hubs));
+    shapes
+}
+
+#[test]
+fn every_json_shape_filters_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    messy_export(dir.path(), GenFormat::Ndjson);
+    let out = tempfile::tempdir().unwrap();
+    for (label, path) in json_shapes(dir.path(), out.path()) {
+        filtered_equals_whole(&[path.clone()], &LoadOptions::default(), label);
+        // Large files are streamed in blocks: the same again.
+        let blocks = LoadOptions {
+            block_bytes: Some(64 << 10),
+            ..LoadOptions::default()
+        };
+        filtered_equals_whole(&[path.clone()], &blocks, label);
+        let whole = load(&[path.clone()], &LoadOptions::default());
+        let streamed = load(&[path], &blocks);
+        frames_equal(&whole, &streamed);
+        assert_eq!(whole.issues.lines(), streamed.issues.lines(), "{label}");
+    }
+}
+
+#[test]
+fn delta_and_excel_filters_change_nothing() {
+    let repo = common::repo();
+    for fixture in [
+        "device_process",
+        "network_partitioned",
+        "multipart_checkpoint",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(
+            &repo.join("tests/fixtures/delta").join(fixture),
+            &dir.path().join("t"),
+        );
+        let paths = [dir.path().to_path_buf()];
+        let whole = load(&paths, &LoadOptions::default());
+        let filtered = load_for_hunt(
+            &paths,
+            &LoadOptions::default(),
+            &DetectionId::ALL,
+            &mut |_| {},
+        );
+        let options = HuntOptions {
+            now: proxyhunt::detect::NowSpec::At(
+                proxyhunt::data::values::parse_datetime("2024-03-03T00:00:00Z").unwrap(),
+            ),
+            ..HuntOptions::default()
+        };
+        let a = hunt(&whole, &options).unwrap();
+        let b = hunt(&filtered, &options).unwrap();
+        assert!(a.findings.height() > 0, "{fixture}");
+        assert!(a.findings.equals_missing(&b.findings), "{fixture}");
+        assert_eq!(whole.issues.lines(), filtered.issues.lines(), "{fixture}");
+    }
+    for name in [
+        "DeviceProcessEvents_dates.xlsx",
+        "DeviceProcessEvents_text.xlsx",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            repo.join("tests/fixtures/xlsx").join(name),
+            dir.path().join(name),
+        )
+        .unwrap();
+        let paths = [dir.path().to_path_buf()];
+        let whole = load(&paths, &LoadOptions::default());
+        let filtered = load_for_hunt(
+            &paths,
+            &LoadOptions::default(),
+            &DetectionId::ALL,
+            &mut |_| {},
+        );
+        let (a, _) = findings(&whole);
+        let (b, _) = findings(&filtered);
+        assert!(a.height() > 0, "{name}");
+        assert!(a.equals_missing(&b), "{name}");
+        assert_eq!(whole.issues.lines(), filtered.issues.lines(), "{name}");
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
