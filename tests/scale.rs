@@ -379,14 +379,14 @@ fn every_json_shape_filters_change_nothing() {
     messy_export(dir.path(), GenFormat::Ndjson);
     let out = tempfile::tempdir().unwrap();
     for (label, path) in json_shapes(dir.path(), out.path()) {
-        filtered_equals_whole(&[path.clone()], &LoadOptions::default(), label);
+        filtered_equals_whole(std::slice::from_ref(&path), &LoadOptions::default(), label);
         // Large files are streamed in blocks: the same again.
         let blocks = LoadOptions {
             block_bytes: Some(64 << 10),
             ..LoadOptions::default()
         };
-        filtered_equals_whole(&[path.clone()], &blocks, label);
-        let whole = load(&[path.clone()], &LoadOptions::default());
+        filtered_equals_whole(std::slice::from_ref(&path), &blocks, label);
+        let whole = load(std::slice::from_ref(&path), &LoadOptions::default());
         let streamed = load(&[path], &blocks);
         frames_equal(&whole, &streamed);
         assert_eq!(whole.issues.lines(), streamed.issues.lines(), "{label}");

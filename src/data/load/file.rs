@@ -6,6 +6,7 @@ use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::datetimes::{decide, settle, settle_later};
 use super::outcome::FileOutcome;
 use crate::data::discover::{os_error, Input, InputKind};
 use crate::data::formats::blocks::{Blocks, Boundary, Oversized};
@@ -21,8 +22,7 @@ use crate::data::row_filter::RowFilters;
 use crate::data::source::{Source, SourceMeta};
 use crate::data::table::recognise::{recognise, table_from_file_name, RecognisedBy};
 use crate::data::table::schema::TableKind;
-use crate::data::values::locale::{infer_with_order, DateOrder, DatetimeFormat, Inference};
-use crate::data::values::{is_missing, is_null_text, parse_datetime, Datetimes};
+use crate::data::values::locale::DateOrder;
 
 /// How to read one file.
 pub struct Reading<'a> {
@@ -64,13 +64,13 @@ impl Reading<'_> {
 const HEAD_BYTES: usize = 1 << 20;
 
 /// A file's bytes as they are read: plain, or decompressed.
-enum FileInput {
+pub(super) enum FileInput {
     Plain(BufReader<File>),
     Gzip(Box<GzipReader<BufReader<File>>>),
 }
 
 impl FileInput {
-    fn open(path: &Path) -> io::Result<FileInput> {
+    pub(super) fn open(path: &Path) -> io::Result<FileInput> {
         let mut file = BufReader::with_capacity(1 << 16, File::open(path)?);
         let gz = {
             use std::io::BufRead;
@@ -416,133 +416,6 @@ fn stream_csv(
 /// A source of a streamed NDJSON file that can be typed: its table, plan, meta, streaming-API
 /// category and index among the file's sources.
 type Streamed<'f> = (TableKind, Plan<'f>, SourceMeta, Option<String>, u32);
-
-/// What a portal CSV's datetime values say about their format.
-enum Decision {
-    Use(Datetimes, Option<String>),
-    /// Every value fits day-first and month-first alike.
-    Ambiguous(Inference),
-    Refuse(String),
-}
-
-fn decide(values: &[String], order: Option<DateOrder>) -> Decision {
-    let inference = infer_with_order(values.iter().map(String::as_str), order);
-    match &inference {
-        Inference::Known {
-            format: DatetimeFormat::Local(f),
-            ..
-        } => Decision::Use(Datetimes::Locale(*f), Some(inference.to_string())),
-        Inference::Ambiguous { .. } => Decision::Ambiguous(inference),
-        Inference::Contradicted { .. } => Decision::Refuse(inference.to_string()),
-        // ISO and the en-US portal form together are what the standard parser reads.
-        Inference::Mixed { .. }
-            if values.iter().all(|v| {
-                let v = v.trim();
-                is_missing(v) || is_null_text(v) || parse_datetime(v).is_some()
-            }) =>
-        {
-            Decision::Use(Datetimes::Standard, None)
-        }
-        Inference::Mixed { .. } => Decision::Refuse(inference.to_string()),
-        // ISO, or nothing to go by: every value is read (and any unreadable one reported).
-        _ => Decision::Use(Datetimes::Standard, None),
-    }
-}
-
-/// Whether an ambiguous file looks like the Log Analytics portal's en-US export
-/// (`4/28/2021, 2:08:45.221 PM`): month-first is then read, and said, since it is the portal's
-/// default language and proxyhunt has always read that form so.
-fn en_us_default(inference: &Inference) -> Option<(Datetimes, String)> {
-    let Inference::Ambiguous { formats, example } = inference else {
-        return None;
-    };
-    let mdy = formats.iter().find_map(|f| match f {
-        DatetimeFormat::Local(l) if l.order == DateOrder::Mdy => Some(*l),
-        _ => None,
-    })?;
-    let upper = example.trim_end().ends_with("AM") || example.trim_end().ends_with("PM");
-    let comma = example.contains(", ");
-    (upper && comma).then(|| {
-        let note = format!(
-            "datetimes read as {} since no day is above 12 (e.g. {example:?}): the portal's en-US form; if the export came from a day-first browser, give --date-order dmy",
-            DatetimeFormat::Local(mdy).describe()
-        );
-        (Datetimes::Locale(mdy), note)
-    })
-}
-
-/// Sets how a source's datetimes are read, from a decision on its values (and, when those are
-/// ambiguous, on the rest of the file, from `later`); says so in the report. `false`: the
-/// source is refused (its report and message say why).
-#[allow(clippy::too_many_arguments)]
-fn settle(
-    decided: Option<Decision>,
-    later: Option<&dyn Fn() -> io::Result<Option<Decision>>>,
-    plan: &mut Plan,
-    table: TableKind,
-    meta: &SourceMeta,
-    report: &mut FileReport,
-    out: &mut FileOutcome,
-) -> bool {
-    let mut decided = match decided {
-        None => return true,
-        Some(d) => d,
-    };
-    if let (Decision::Ambiguous(_), Some(later)) = (&decided, later) {
-        if let Ok(Some(d)) = later() {
-            decided = d;
-        }
-    }
-    let refusal = match decided {
-        Decision::Use(datetimes, note) => {
-            plan.datetimes = datetimes;
-            report.notes.extend(note);
-            return true;
-        }
-        Decision::Ambiguous(inference) => match en_us_default(&inference) {
-            Some((datetimes, note)) => {
-                plan.datetimes = datetimes;
-                report.notes.push(note);
-                return true;
-            }
-            None => inference.to_string(),
-        },
-        Decision::Refuse(why) => why,
-    };
-    let msg = format!("cannot tell how to read its datetimes: {refusal}");
-    out.issues.push(
-        "datetime-format",
-        Issue {
-            table: Some(table.name().into()),
-            ..Issue::file_error(&meta.name, msg.clone())
-        },
-    );
-    report.unusable = Some(msg);
-    false
-}
-
-/// For a large portal CSV whose first block left day/month open: the first later block that
-/// settles it (`None` if none does).
-fn settle_later(
-    file: &Path,
-    newline: u8,
-    block: usize,
-    layout: &csv::Layout,
-    requests: &[&[usize]],
-) -> io::Result<Option<Decision>> {
-    let mut blocks = Blocks::new(FileInput::open(file)?, block, Boundary::Csv { newline });
-    let _header_block = blocks.next_block()?;
-    while let Some((bytes, line)) = blocks.next_block()? {
-        let values = CsvSource::block(layout, bytes, line)
-            .datetime_text(requests)
-            .unwrap_or_default();
-        match decide(&values, None) {
-            Decision::Ambiguous(_) => continue,
-            d => return Ok(Some(d)),
-        }
-    }
-    Ok(None)
-}
 
 /// A large NDJSON file, in two streamed passes: the first checks every line and gathers the
 /// keys; the second, once the sources are recognised, types every block on the pool.

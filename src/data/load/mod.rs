@@ -3,6 +3,7 @@
 //! does not depend on which finished first. Files of one table are concatenated; duplicate rows
 //! are kept, as Kusto keeps them.
 
+mod datetimes;
 mod file;
 mod outcome;
 
