@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::envelope::{is_envelope_line, row_of, scan_envelope, RowOf};
-use super::objects::{row_cells, Capture, KeyColumns};
+use super::objects::{add_record, Capture, KeyColumns};
 use super::skim::{ws, Kind, SkimError};
 use crate::data::issues::{Issue, IssueLog, Location, Severity};
 use crate::data::pool;
@@ -305,9 +305,8 @@ impl NdjsonSource {
                 values.iter_mut().for_each(|v| *v = None);
                 continue;
             }
-            let at = Location::Line(line);
-            row_cells(&mut values, request, &mut row, &self.meta, at, log);
-            out.push_row(&mut row, line, request.filter);
+            let utf8 = text.is_ascii() || std::str::from_utf8(text).is_ok();
+            add_record(&mut out, &mut values, utf8, request, &mut row, &self.meta, line, log);
         }
         out
     }

@@ -274,34 +274,85 @@ impl<'h> Capture<'h> {
     }
 }
 
-/// One record's requested cells from its captured values (first non-missing of each request),
-/// with a warning for each needed value that was not clean JSON. Clears `values`.
+/// One request's cell from a record's captured values: the first non-missing of its columns,
+/// with a warning for each value that was not clean JSON.
+fn request_cell<'a>(
+    values: &[Option<(&'a [u8], Kind)>],
+    req: &[usize],
+    meta: &SourceMeta,
+    table: &str,
+    at: Location,
+    log: &mut IssueLog,
+) -> Cell<'a> {
+    for &i in req {
+        let Some((raw, kind)) = values[i] else {
+            continue;
+        };
+        let (text, flaw) = cell(raw, kind);
+        if let Some(f) = flaw {
+            report_flaw(meta, table, at, &meta.headers[i], f, log);
+        }
+        if let Some(t) = text.filter(|t| !is_missing(t)) {
+            return Some(t);
+        }
+    }
+    None
+}
+
+/// Whether reading a captured value could give a warning (invalid UTF-8, an escape that may be
+/// bad, a bare word, a nested value): such a record has every cell read, filtered or not, so
+/// that it says what it would say unfiltered.
+fn may_warn(values: &[Option<(&[u8], Kind)>], utf8: bool) -> bool {
+    values.iter().flatten().any(|(raw, kind)| match kind {
+        Kind::String => !utf8 || memchr::memchr(b'\\', raw).is_some(),
+        Kind::Nested => true,
+        Kind::Token => !matches!(*raw, b"true" | b"false" | b"null") && !is_plain_number(raw),
+    })
+}
+
+/// Digits with an optional sign (what ports and counts are written as).
+fn is_plain_number(raw: &[u8]) -> bool {
+    let digits = raw.strip_prefix(b"-").unwrap_or(raw);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+}
+
+/// Adds one record (its wanted values captured in `values`, which this clears) to `out`: the
+/// filter's cells are read first, and the others only for a record it keeps. `utf8` says the
+/// record's text is valid UTF-8.
 #[allow(clippy::too_many_arguments)]
-pub fn row_cells<'a>(
+pub fn add_record<'a>(
+    out: &mut Extracted<'a>,
     values: &mut [Option<(&'a [u8], Kind)>],
+    utf8: bool,
     request: &Request,
     row: &mut [Option<Cell<'a>>],
     meta: &SourceMeta,
-    at: Location,
+    position: u64,
     log: &mut IssueLog,
 ) {
-    for (slot, req) in row.iter_mut().zip(request.columns) {
-        let mut found = None;
-        for &i in req {
-            let Some((raw, kind)) = values[i] else {
-                continue;
-            };
-            let (text, flaw) = cell(raw, kind);
-            if let Some(f) = flaw {
-                report_flaw(meta, request.table, at, &meta.headers[i], f, log);
-            }
-            if let Some(t) = text.filter(|t| !is_missing(t)) {
-                found = Some(t);
-                break;
-            }
+    let at = meta.addressing.at(position);
+    let table = request.table;
+    let fill = |r: usize, row: &mut [Option<Cell<'a>>], log: &mut IssueLog| {
+        if row[r].is_none() {
+            row[r] = Some(request_cell(values, &request.columns[r], meta, table, at, log));
         }
-        *slot = Some(found);
+    };
+    if let Some(f) = request.filter {
+        let every = if may_warn(values, utf8) { row.len() } else { 0 };
+        for r in f.needed().chain(0..every) {
+            fill(r, row, log);
+        }
+        if let Some(time) = f.skip(row) {
+            out.skipped.add(time);
+            row.iter_mut().for_each(|c| *c = None);
+            values.iter_mut().for_each(|v| *v = None);
+            return;
+        }
     }
+    for r in 0..row.len() {
+        fill(r, row, log);
+    }
+    out.push_row(row, position, None);
     values.iter_mut().for_each(|v| *v = None);
 }
 
@@ -358,15 +409,15 @@ impl Source for ObjectsSource {
         let mut values = vec![None; self.meta.headers.len()];
         let mut row = vec![None; request.columns.len()];
         let mut out = Extracted::empty(request.columns.len());
+        let utf8 = b.is_ascii() || std::str::from_utf8(b).is_ok();
         for span in &self.spans {
             // Spans were checked when the document was read.
             if capture.object(b, span.start, &mut values).is_err() {
                 values.iter_mut().for_each(|v| *v = None);
                 continue;
             }
-            let at = self.meta.addressing.at(span.position);
-            row_cells(&mut values, request, &mut row, &self.meta, at, log);
-            out.push_row(&mut row, span.position, request.filter);
+            let (meta, position) = (&self.meta, span.position);
+            add_record(&mut out, &mut values, utf8, request, &mut row, meta, position, log);
         }
         out
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::objects::{row_cells, ObjectSpan};
+use super::objects::{add_record, ObjectSpan};
 use super::skim::{elements, Kind};
 use crate::data::issues::IssueLog;
 use crate::data::source::{Extracted, Request, Source, SourceMeta};
@@ -30,6 +30,7 @@ impl Source for RowsSource {
         let mut values: Vec<Option<(&[u8], Kind)>> = vec![None; width];
         let mut row = vec![None; request.columns.len()];
         let mut out = Extracted::empty(request.columns.len());
+        let utf8 = b.is_ascii() || std::str::from_utf8(b).is_ok();
         for span in &self.rows {
             let mut i = 0;
             let walked = elements(b, span.start, |v, kind| {
@@ -42,9 +43,8 @@ impl Source for RowsSource {
                 values.iter_mut().for_each(|v| *v = None);
                 continue;
             }
-            let at = self.meta.addressing.at(span.position);
-            row_cells(&mut values, request, &mut row, &self.meta, at, log);
-            out.push_row(&mut row, span.position, request.filter);
+            let (meta, position) = (&self.meta, span.position);
+            add_record(&mut out, &mut values, utf8, request, &mut row, meta, position, log);
         }
         out
     }
