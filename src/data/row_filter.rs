@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use polars::prelude::DataFrame;
+use polars::prelude::{lit, DataFrame, Expr};
 
 use super::table::schema::TableKind;
 use crate::kql::time::Nanos;
@@ -28,6 +28,9 @@ pub struct RowFilter {
     /// Canonical column names the test reads, in the order it receives them.
     pub columns: Vec<&'static str>,
     pub keep: Arc<KeepFn>,
+    /// The same test as a Polars expression over the canonical columns, typed: typed sources
+    /// (Parquet) evaluate it where they read, so that only the rows it keeps are decoded.
+    pub expr: Option<Expr>,
 }
 
 impl RowFilter {
@@ -40,12 +43,20 @@ impl RowFilter {
             identity: identity.into(),
             columns: columns.to_vec(),
             keep: Arc::new(keep),
+            expr: None,
         }
+    }
+
+    /// The test as a Polars expression too (it must keep exactly the rows `keep` keeps, on
+    /// typed columns).
+    pub fn with_expr(mut self, expr: Expr) -> Self {
+        self.expr = Some(expr);
+        self
     }
 
     /// Keeps no row (its times still count towards `now()`).
     pub fn none() -> Self {
-        Self::new("none", &[], |_| false)
+        Self::new("none", &[], |_| false).with_expr(lit(false))
     }
 }
 

@@ -211,6 +211,10 @@ pub struct ExtractFilter<'f> {
     pub checked: Vec<(usize, Readable)>,
     /// How the event time is read.
     pub datetimes: Datetimes,
+    /// The test as a Polars expression over `names`, the canonical names of `columns`, for
+    /// typed sources (see [`RowFilter::expr`](super::row_filter::RowFilter::expr)).
+    pub expr: Option<&'f polars::prelude::Expr>,
+    pub names: Vec<&'static str>,
 }
 
 impl ExtractFilter<'_> {

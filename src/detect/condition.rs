@@ -203,6 +203,7 @@ impl Condition {
     pub fn row_filter(&self, what: &str) -> RowFilter {
         let (columns, keep) = self.row_test();
         RowFilter::new(format!("{what}: {}", self.identity_kql()), &columns, keep)
+            .with_expr(self.to_expr())
     }
 
     /// Whether the condition holds on a row whose cells `cell` gives by column name.

@@ -164,6 +164,8 @@ fn extract_filter<'f>(
         keep: &*f.keep,
         checked,
         datetimes,
+        expr: f.expr.as_ref(),
+        names: f.columns.clone(),
     })
 }
 

@@ -306,7 +306,16 @@ impl NdjsonSource {
                 continue;
             }
             let utf8 = text.is_ascii() || std::str::from_utf8(text).is_ok();
-            add_record(&mut out, &mut values, utf8, request, &mut row, &self.meta, line, log);
+            add_record(
+                &mut out,
+                &mut values,
+                utf8,
+                request,
+                &mut row,
+                &self.meta,
+                line,
+                log,
+            );
         }
         out
     }

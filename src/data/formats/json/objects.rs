@@ -334,7 +334,14 @@ pub fn add_record<'a>(
     let table = request.table;
     let fill = |r: usize, row: &mut [Option<Cell<'a>>], log: &mut IssueLog| {
         if row[r].is_none() {
-            row[r] = Some(request_cell(values, &request.columns[r], meta, table, at, log));
+            row[r] = Some(request_cell(
+                values,
+                &request.columns[r],
+                meta,
+                table,
+                at,
+                log,
+            ));
         }
     };
     if let Some(f) = request.filter {
@@ -417,7 +424,16 @@ impl Source for ObjectsSource {
                 continue;
             }
             let (meta, position) = (&self.meta, span.position);
-            add_record(&mut out, &mut values, utf8, request, &mut row, meta, position, log);
+            add_record(
+                &mut out,
+                &mut values,
+                utf8,
+                request,
+                &mut row,
+                meta,
+                position,
+                log,
+            );
         }
         out
     }

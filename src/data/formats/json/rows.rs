@@ -44,7 +44,16 @@ impl Source for RowsSource {
                 continue;
             }
             let (meta, position) = (&self.meta, span.position);
-            add_record(&mut out, &mut values, utf8, request, &mut row, meta, position, log);
+            add_record(
+                &mut out,
+                &mut values,
+                utf8,
+                request,
+                &mut row,
+                meta,
+                position,
+                log,
+            );
         }
         out
     }

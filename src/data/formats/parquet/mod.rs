@@ -2,6 +2,8 @@
 //! wanted type are handed over as they are, the rest go through text. With a row filter, the
 //! filter's columns are tested first and only the rows it keeps are converted.
 
+mod pushdown;
+
 use std::borrow::Cow;
 
 use polars::io::mmap::MmapBytesReader;
@@ -11,7 +13,7 @@ use crate::data::issues::{Issue, IssueLog, Severity};
 use crate::data::pool;
 use crate::data::row_filter::{RowFilter, Skipped};
 use crate::data::source::{Addressing, ExtractFilter, Extracted, Request, Source, SourceMeta};
-use crate::data::table::schema::TableKind;
+use crate::data::table::schema::{ColType, TableKind};
 use crate::data::values::{format_datetime, is_missing, is_null_text};
 
 /// Where a Parquet source's data is: in memory (a decompressed or piped file), or on disk,
@@ -161,7 +163,19 @@ impl ParquetSource {
                     let positions = (1..=df.height() as u64).collect();
                     (df, positions, Skipped::default())
                 }),
-            Some(f) => read_filtered(input, &self.meta.headers, wanted, requests, f, &add),
+            Some(f) => {
+                let pushed = match (&self.data, self.constants.is_empty()) {
+                    (Data::File(path), true) => {
+                        let types = filter_types(table, f);
+                        pushdown::read(path, &self.meta.headers, &wanted, requests, f, &types)
+                    }
+                    _ => None,
+                };
+                match pushed {
+                    Some(read) => read,
+                    None => read_filtered(input, &self.meta.headers, wanted, requests, f, &add),
+                }
+            }
         };
         match read {
             Ok((df, positions, skipped)) => {
@@ -179,6 +193,20 @@ impl ParquetSource {
             }
         }
     }
+}
+
+/// The canonical type of each column a filter reads (`table` is the table's name).
+fn filter_types(table: &str, f: &ExtractFilter) -> Vec<ColType> {
+    let specs = TableKind::from_name(table).map_or(&[][..], |t| t.columns());
+    f.names
+        .iter()
+        .map(|n| {
+            specs
+                .iter()
+                .find(|s| s.name == *n)
+                .map_or(ColType::Str, |s| s.ty)
+        })
+        .collect()
 }
 
 /// The rows the filter keeps, with their row numbers, and what it turned away. Read a slice
@@ -508,12 +536,18 @@ pub fn read_frame(
             // Every column is already of its type: nothing can be unreadable.
             checked: Vec::new(),
             datetimes: Default::default(),
+            expr: f.expr.as_ref(),
+            names: f.columns.clone(),
         })
     });
     let Some(f) = resolved else {
         return Ok((reader.finish()?, Skipped::default()));
     };
     let requests: Vec<Vec<usize>> = (0..headers.len()).map(|i| vec![i]).collect();
-    let (df, _, skipped) = read_filtered(input, &headers, headers.clone(), &requests, &f, &Ok)?;
+    let types = filter_types(table.name(), &f);
+    let (df, _, skipped) = match pushdown::read(path, &headers, &headers, &requests, &f, &types) {
+        Some(read) => read?,
+        None => read_filtered(input, &headers, headers.clone(), &requests, &f, &Ok)?,
+    };
     Ok((df.select(headers)?, skipped))
 }
