@@ -131,7 +131,7 @@ fn read_inputs(
     progress: &Mutex<&mut (dyn FnMut(String) + Send)>,
 ) -> Vec<(usize, FileOutcome)> {
     let total = inputs.len();
-    pool::map(which, |&n| {
+    let read = |&n: &usize| {
         let input = &inputs[n];
         let display = input.display();
         let reading = Reading {
@@ -159,7 +159,31 @@ fn read_inputs(
             _ => read_input(input, &reading),
         };
         (n, outcome)
-    })
+    };
+    // Polars reads a Parquet file (or a Delta table) on every core by itself: two at once would
+    // only hold twice the memory. Those are read one after another, beside the others.
+    let (columnar, other): (Vec<usize>, Vec<usize>) =
+        which.iter().partition(|&&n| is_columnar(&inputs[n]));
+    let (mut a, b) = pool::install(|| {
+        rayon::join(
+            || pool::map(&other, read),
+            || columnar.iter().map(read).collect::<Vec<_>>(),
+        )
+    });
+    a.extend(b);
+    a
+}
+
+/// Whether an input is read by Polars' own parallel Parquet reader.
+fn is_columnar(input: &Input) -> bool {
+    input.kind == InputKind::Delta
+        || (input.kind == InputKind::File
+            && std::fs::File::open(&input.path)
+                .and_then(|mut f| {
+                    let mut head = [0u8; 4];
+                    std::io::Read::read_exact(&mut f, &mut head).map(|_| head)
+                })
+                .is_ok_and(|h| &h == b"PAR1"))
 }
 
 /// Loads the sample dataset compiled into the binary.
