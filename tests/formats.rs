@@ -677,3 +677,35 @@ fn portal_csv_in_every_browser_language() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("day-first"), "{out}");
 }
+
+/// The committed shapes (tools/fixtures/make_shapes.py): each read as its table, with exactly
+/// the sample's findings; the shapes proxyhunt cannot read say what they are.
+#[test]
+fn committed_export_shapes() {
+    let want = baseline();
+    let shapes = repo().join("tests/fixtures/shapes");
+    for (shape, extra) in [
+        ("streaming", None),
+        ("eventhubs", None),
+        ("powershell", None),
+        ("cr_only", Some("DeviceProcessEvents.ndjson")),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&shapes.join(shape), &dir.path().join(shape));
+        for name in ["AADNonInteractiveUserSignInLogs.csv", "ThreatIntelIndicators.json"]
+            .into_iter()
+            .chain(extra)
+        {
+            write(dir.path(), name, &sample(name));
+        }
+        assert_eq!(hunt_dir(dir.path()), want, "{shape}");
+    }
+    for (shape, says) in [
+        ("adx_headerless", "includeHeaders"),
+        ("legacy_ti", "legacy ThreatIntelligenceIndicator table"),
+    ] {
+        let (code, out, _) = run(&["check", shapes.join(shape).to_str().unwrap()]);
+        assert_ne!(code, 0, "{shape}: {out}");
+        assert!(out.contains(says), "{shape}: {out}");
+    }
+}

@@ -102,8 +102,13 @@ fn not_one_of_them(headers: &[String]) -> String {
     if has("NetworkIP") && (has("ExpirationDateTime") || has("Active")) {
         return "this is the legacy ThreatIntelligenceIndicator table (NetworkIP, Active, ExpirationDateTime); rule 000 reads ThreatIntelIndicators (Pattern, Tags, IsActive, ValidUntil): export that table instead".to_string();
     }
+    // A column is never named like a datetime; other values may pass for names more often.
     let values = headers.iter().filter(|h| looks_like_a_value(h)).count();
-    if !headers.is_empty() && values * 2 >= headers.len() {
+    let datetimes = headers
+        .iter()
+        .filter(|h| crate::data::values::parse_datetime(h.trim()).is_some())
+        .count();
+    if !headers.is_empty() && (datetimes > 0 || values * 2 >= headers.len()) {
         return format!(
             "the first row holds values, not column names ({values} of {} look like data): an ADX `.export to csv` without headers? Export with `with (includeHeaders=\"all\")`, or give the file a header row",
             headers.len()
