@@ -1445,7 +1445,10 @@ def judge(res, d):
     names = [escape(n.rstrip("/")) for n in c.names]
     named = [l for l in messages.splitlines()
              if re.match(r"\s*(proxyhunt: )?(error|warning)", l) and any(n and n in l for n in names)]
-    errors = [l for l in named if re.match(r"\s*(proxyhunt: )?error", l)]
+    errors = [l for l in named if re.match(r"\s*(proxyhunt: )?error", l)] + [
+        l for l in messages.splitlines()
+        if re.match(r"proxyhunt: (nothing recognisable|.*could not be read|every row of)", l)
+        and any(n and n in l for n in names)]
     loaded, rejected = check_counts(runs["check"].out.decode("utf-8", "replace"))
     res.loaded, res.rejected = loaded, rejected
     missing = c.base - found
