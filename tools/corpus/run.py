@@ -677,6 +677,7 @@ class Maker:
         self.samples = load_samples()
         self.cases = []
         self.binary_specs = []  # (case, relname, table, format, rows)
+        self.anon = random.Random(f"{seed}-anon")
         self.rows = {t: base_rows(random.Random(f"{seed}-{t}"), self.samples, t, 0, ROWS) for t in TABLES}
         self.rows2 = {t: base_rows(random.Random(f"{seed}-{t}-2"), self.samples, t, ROWS, ROWS) for t in TABLES}
 
@@ -693,7 +694,12 @@ class Maker:
         return f"{table}{ext}" + (".gz" if gzipped else "")
 
     def put(self, c, data, touched_rows, ids, rel=None):
-        """The case's damaged file: `data` plain (gzipped if the case is), its rows' ids."""
+        """The case's damaged file: `data` plain (gzipped if the case is), its rows' ids. A
+        quarter of the files are named `export-N` so that their table is recognised by their
+        columns (the JSON readers then gather every key) rather than by their name."""
+        if rel is None and c.fmt in TEXT_FORMATS and self.anon.random() < 0.25:
+            c.name += "-anon"
+            rel = f"export-{len(self.cases)}{TEXT_FORMATS[c.fmt][1]}" + (".gz" if c.gz else "")
         rel = rel or self.file_name(c.table, c.fmt, c.gz)
         c.files[rel] = gz(data) if c.gz else data
         c.base |= {i for i in ids if i is not None}
