@@ -268,7 +268,7 @@ fn repeated_names_are_said_with_the_one_read() {
     let (code, out) = check(&p);
     assert_eq!(code, 0);
     assert!(
-        out.contains("column \"DeviceName\" appears 2 times (columns 2, 8); the first non-empty of them is read"),
+        out.contains("column \"DeviceName\" appears 2 times (columns 2, 8); the first (column 2) is read, the others are ignored"),
         "{out}"
     );
     let dir = tempfile::tempdir().unwrap();

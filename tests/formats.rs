@@ -692,9 +692,12 @@ fn committed_export_shapes() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&shapes.join(shape), &dir.path().join(shape));
-        for name in ["AADNonInteractiveUserSignInLogs.csv", "ThreatIntelIndicators.json"]
-            .into_iter()
-            .chain(extra)
+        for name in [
+            "AADNonInteractiveUserSignInLogs.csv",
+            "ThreatIntelIndicators.json",
+        ]
+        .into_iter()
+        .chain(extra)
         {
             write(dir.path(), name, &sample(name));
         }

@@ -122,7 +122,11 @@ impl Walk {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
-                let msg = if std::fs::symlink_metadata(path).is_ok() {
+                // ELOOP: "Too many levels of symbolic links".
+                let looped = e.raw_os_error() == Some(40);
+                let msg = if looped {
+                    "cannot open: a link that leads back into itself (a loop of links)".to_string()
+                } else if std::fs::symlink_metadata(path).is_ok() {
                     format!("cannot open: a link that leads nowhere ({})", os_error(&e))
                 } else {
                     format!("cannot open: {}", os_error(&e))

@@ -4,6 +4,8 @@
 
 use std::io::{self, BufRead, Read};
 
+use flate2::{Crc, Decompress, FlushDecompress, Status};
+
 /// Whether bytes start like a gzip member.
 pub fn is_gzip(head: &[u8]) -> bool {
     head.starts_with(&[0x1f, 0x8b])
@@ -46,46 +48,39 @@ impl Damage {
     }
 }
 
-/// A counting wrapper: how many compressed bytes the decoder has taken.
-struct Counted<R> {
-    inner: R,
-    taken: u64,
-}
-
-impl<R: BufRead> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.taken += n as u64;
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for Counted<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-    fn consume(&mut self, amt: usize) {
-        self.taken += amt as u64;
-        self.inner.consume(amt);
-    }
+/// Where the reader is in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Before a member's header (the first, or one after a trailer).
+    Header,
+    Body,
+    Trailer,
+    Done,
 }
 
 /// Decompresses every member of a gzip stream. A read error of the underlying input is
 /// returned as an error; damage to the gzip data ends the stream and is kept in
-/// [`GzipReader::damage`].
+/// [`GzipReader::damage`]. Members are inflated here (with flate2's raw deflate), so that the
+/// bytes inflated up to the damage are all handed out: a decoder that fails inside a read
+/// would drop what that read had written.
 pub struct GzipReader<R: BufRead> {
-    decoder: Option<flate2::bufread::GzDecoder<Counted<R>>>,
+    input: R,
+    /// Compressed bytes taken so far.
+    taken: u64,
+    part: Part,
+    inflate: Decompress,
+    crc: Crc,
     damage: Option<Damage>,
 }
 
 impl<R: BufRead> GzipReader<R> {
     pub fn new(input: R) -> Self {
-        let counted = Counted {
-            inner: input,
-            taken: 0,
-        };
         GzipReader {
-            decoder: Some(flate2::bufread::GzDecoder::new(counted)),
+            input,
+            taken: 0,
+            part: Part::Header,
+            inflate: Decompress::new(false),
+            crc: Crc::new(),
             damage: None,
         }
     }
@@ -95,40 +90,132 @@ impl<R: BufRead> GzipReader<R> {
         self.damage.as_ref()
     }
 
-    /// After a member ended: start the next one, or decide what the rest is.
-    fn next_member(&mut self) -> io::Result<bool> {
-        let Some(decoder) = self.decoder.take() else {
-            return Ok(false);
-        };
-        let mut input = decoder.into_inner();
-        let offset = input.taken;
-        let head = input.fill_buf()?;
-        if head.is_empty() {
-            return Ok(false);
-        }
-        if is_gzip(head) {
-            self.decoder = Some(flate2::bufread::GzDecoder::new(input));
-            return Ok(true);
-        }
-        // Not gzip: count it (and whether it is all zeros), then stop.
-        let mut bytes = 0u64;
-        let mut zeros = true;
-        loop {
-            let buf = input.fill_buf()?;
-            if buf.is_empty() {
-                break;
-            }
-            zeros &= buf.iter().all(|&b| b == 0);
-            let n = buf.len();
-            bytes += n as u64;
-            input.consume(n);
-        }
-        self.damage = Some(Damage::Trailing {
-            offset,
-            bytes,
-            zeros,
+    fn broken(&mut self, why: impl Into<String>) {
+        self.damage = Some(Damage::Broken {
+            offset: self.taken,
+            why: why.into(),
         });
-        Ok(false)
+        self.part = Part::Done;
+    }
+
+    /// The next `n` header or trailer bytes, or `None` when the input ends first.
+    fn take(&mut self, n: usize) -> io::Result<Option<Vec<u8>>> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let buf = self.input.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let k = buf.len().min(n - out.len());
+            out.extend_from_slice(&buf[..k]);
+            self.input.consume(k);
+            self.taken += k as u64;
+        }
+        Ok(Some(out))
+    }
+
+    /// Bytes up to and including a zero byte (a header's file name or comment).
+    fn skip_zero_terminated(&mut self) -> io::Result<bool> {
+        loop {
+            let buf = self.input.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(false);
+            }
+            match memchr::memchr(0, buf) {
+                Some(i) => {
+                    self.input.consume(i + 1);
+                    self.taken += i as u64 + 1;
+                    return Ok(true);
+                }
+                None => {
+                    let n = buf.len();
+                    self.input.consume(n);
+                    self.taken += n as u64;
+                }
+            }
+        }
+    }
+
+    /// Reads a member's header; at the end of the input or before what is not gzip, ends.
+    fn header(&mut self) -> io::Result<()> {
+        let head = self.input.fill_buf()?;
+        if head.is_empty() {
+            self.part = Part::Done;
+            return Ok(());
+        }
+        if !is_gzip(head) && !(head.len() == 1 && head[0] == 0x1f) {
+            let at = self.taken;
+            // Not gzip: count it (and whether it is all zeros), then stop.
+            let mut bytes = 0u64;
+            let mut zeros = true;
+            loop {
+                let buf = self.input.fill_buf()?;
+                if buf.is_empty() {
+                    break;
+                }
+                zeros &= buf.iter().all(|&b| b == 0);
+                let n = buf.len();
+                bytes += n as u64;
+                self.input.consume(n);
+            }
+            self.taken += bytes;
+            self.damage = Some(Damage::Trailing {
+                offset: at,
+                bytes,
+                zeros,
+            });
+            self.part = Part::Done;
+            return Ok(());
+        }
+        let Some(fixed) = self.take(10)? else {
+            self.broken("cut short in a member's header");
+            return Ok(());
+        };
+        if fixed[2] != 8 {
+            self.broken(format!("compression method {} is not deflate", fixed[2]));
+            return Ok(());
+        }
+        let flags = fixed[3];
+        if flags & 4 != 0 {
+            let Some(len) = self.take(2)? else {
+                self.broken("cut short in a member's header");
+                return Ok(());
+            };
+            let len = u16::from_le_bytes([len[0], len[1]]) as usize;
+            if self.take(len)?.is_none() {
+                self.broken("cut short in a member's header");
+                return Ok(());
+            }
+        }
+        for bit in [8, 16] {
+            if flags & bit != 0 && !self.skip_zero_terminated()? {
+                self.broken("cut short in a member's header");
+                return Ok(());
+            }
+        }
+        if flags & 2 != 0 && self.take(2)?.is_none() {
+            self.broken("cut short in a member's header");
+            return Ok(());
+        }
+        self.inflate.reset(false);
+        self.crc.reset();
+        self.part = Part::Body;
+        Ok(())
+    }
+
+    fn trailer(&mut self) -> io::Result<()> {
+        let Some(t) = self.take(8)? else {
+            self.broken("cut short before the member's checksum");
+            return Ok(());
+        };
+        let crc = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+        let size = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
+        if crc != self.crc.sum() || size != self.crc.amount() {
+            self.broken("checksum does not match: the data may be corrupt");
+            return Ok(());
+        }
+        self.part = Part::Header;
+        Ok(())
     }
 }
 
@@ -138,38 +225,36 @@ impl<R: BufRead> Read for GzipReader<R> {
             return Ok(0);
         }
         loop {
-            let Some(decoder) = self.decoder.as_mut() else {
-                return Ok(0);
-            };
-            match decoder.read(buf) {
-                Ok(0) => {
-                    if !self.next_member()? {
+            match self.part {
+                Part::Done => return Ok(0),
+                Part::Header => self.header()?,
+                Part::Trailer => self.trailer()?,
+                Part::Body => {
+                    let data = self.input.fill_buf()?;
+                    if data.is_empty() {
+                        self.broken("cut short");
                         return Ok(0);
                     }
-                }
-                Ok(n) => return Ok(n),
-                Err(e) if is_input_failure(&e) => return Err(e),
-                Err(e) => {
-                    let offset = decoder.get_ref().taken;
-                    let why = match e.kind() {
-                        io::ErrorKind::UnexpectedEof => "cut short".to_string(),
-                        _ => e.to_string(),
-                    };
-                    self.damage = Some(Damage::Broken { offset, why });
-                    self.decoder = None;
-                    return Ok(0);
+                    let (before_in, before_out) =
+                        (self.inflate.total_in(), self.inflate.total_out());
+                    let status = self.inflate.decompress(data, buf, FlushDecompress::None);
+                    let consumed = (self.inflate.total_in() - before_in) as usize;
+                    let written = (self.inflate.total_out() - before_out) as usize;
+                    self.input.consume(consumed);
+                    self.taken += consumed as u64;
+                    self.crc.update(&buf[..written]);
+                    match status {
+                        Ok(Status::StreamEnd) => self.part = Part::Trailer,
+                        Ok(_) => {}
+                        Err(e) => self.broken(format!("corrupt deflate data: {e}")),
+                    }
+                    if written > 0 {
+                        return Ok(written);
+                    }
                 }
             }
         }
     }
-}
-
-/// Errors of the input itself (a disk or pipe failure), as opposed to bad gzip data.
-fn is_input_failure(e: &io::Error) -> bool {
-    !matches!(
-        e.kind(),
-        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof
-    )
 }
 
 /// Decompresses a whole gzip buffer, keeping what precedes any damage.
@@ -256,6 +341,40 @@ mod tests {
             Some(Damage::Trailing { zeros: false, .. })
         ));
         assert!(!damage.unwrap().loses_data());
+    }
+
+    /// However the caller reads (one byte at a time, or a large buffer), the same bytes come
+    /// out before damage: nothing inflated is dropped with the error.
+    #[test]
+    fn what_was_inflated_before_damage_is_all_handed_out() {
+        let plain = text(20_000);
+        let mut bad = gz(&plain);
+        let mid = bad.len() / 3;
+        for b in &mut bad[mid..mid + 8] {
+            *b ^= 0xa5;
+        }
+        let (whole, _) = decompress(&bad);
+        let mut reader = GzipReader::new(bad.as_slice());
+        let mut one = Vec::new();
+        let mut byte = [0u8; 1];
+        while reader.read(&mut byte).unwrap() == 1 {
+            one.push(byte[0]);
+        }
+        assert_eq!(one, whole);
+        assert!(reader.damage().is_some());
+    }
+
+    #[test]
+    fn headers_with_names_and_comments() {
+        let plain = text(50);
+        let mut e = flate2::GzBuilder::new()
+            .filename("x.csv")
+            .comment("made by a test")
+            .extra(vec![1, 2, 3])
+            .write(Vec::new(), Compression::default());
+        e.write_all(&plain).unwrap();
+        let bytes = e.finish().unwrap();
+        assert_eq!(decompress(&bytes), (plain, None));
     }
 
     #[test]

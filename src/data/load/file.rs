@@ -262,6 +262,15 @@ fn report_of<'f>(
         }
         Typing::Ready(table, by, plan) => {
             report.table = Some((table, by));
+            for (column, msg) in &plan.duplicates {
+                let issue = Issue {
+                    severity: crate::data::issues::Severity::Warning,
+                    table: Some(table.name().into()),
+                    column: Some(column.to_string()),
+                    ..Issue::file_error(&meta.name, msg.clone())
+                };
+                out.issues.push("duplicate-column", issue);
+            }
             report.rows_rejected = meta.rejected;
             report.missing_output = plan.missing_output.iter().map(|c| c.to_string()).collect();
             report.notes = plan.notes.clone();

@@ -61,6 +61,8 @@ pub struct Plan<'f> {
     pub missing_output: Vec<&'static str>,
     /// How columns were found when not under their own name.
     pub notes: Vec<String>,
+    /// Columns read from a header that appears more than once (to be said as warnings).
+    pub duplicates: Vec<(&'static str, String)>,
     /// How the source's datetimes are read.
     pub datetimes: Datetimes,
     filter: Option<&'f RowFilter>,
@@ -97,6 +99,11 @@ impl<'f> Plan<'f> {
             .flatten()
             .filter_map(|r| r.note.clone())
             .collect();
+        let duplicates = specs
+            .iter()
+            .zip(&resolved)
+            .filter_map(|(spec, r)| Some((spec.name, r.as_ref()?.duplicate.clone()?)))
+            .collect();
         let requests = resolved
             .iter()
             .map(|r| r.as_ref().map(|r| r.indices.clone()).unwrap_or_default())
@@ -106,6 +113,7 @@ impl<'f> Plan<'f> {
             requests,
             missing_output,
             notes,
+            duplicates,
             datetimes: Datetimes::Standard,
             filter,
         })

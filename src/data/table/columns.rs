@@ -19,6 +19,8 @@ pub struct ColumnSource {
     pub indices: Vec<usize>,
     /// Set when the column was not found under its own name exactly, saying how it was found.
     pub note: Option<String>,
+    /// Set when a header it is read from appears more than once: which one is read.
+    pub duplicate: Option<String>,
 }
 
 pub(crate) fn is_variant(header: &str, name: &str, ignore_case: bool) -> bool {
@@ -54,26 +56,42 @@ fn find(headers: &[String], name: &str, ignore_case: bool) -> Vec<usize> {
     exact.chain(variants).collect()
 }
 
-/// Looks a single name up; `None` when the export does not have it in any spelling.
+/// Looks a single name up; `None` when the export does not have it in any spelling. A header
+/// that appears more than once is read from its first place only, and said.
 pub fn locate(headers: &[String], name: &str) -> Option<ColumnSource> {
     for ignore_case in [false, true] {
-        let indices = find(headers, name, ignore_case);
-        if indices.is_empty() {
+        let found = find(headers, name, ignore_case);
+        if found.is_empty() {
             continue;
         }
+        let mut indices: Vec<usize> = Vec::new();
+        let mut duplicate = None;
+        for &i in &found {
+            let same: Vec<usize> = (0..headers.len())
+                .filter(|&k| headers[k] == headers[i])
+                .collect();
+            if same[0] != i {
+                continue;
+            }
+            if same.len() > 1 {
+                let at: Vec<String> = same.iter().map(|k| (k + 1).to_string()).collect();
+                duplicate = Some(format!(
+                    "column {:?} appears {} times (columns {}); the first (column {}) is read, the others are ignored",
+                    headers[i],
+                    same.len(),
+                    at.join(", "),
+                    i + 1
+                ));
+            }
+            indices.push(i);
+        }
         let used: Vec<&str> = indices.iter().map(|&i| headers[i].as_str()).collect();
-        let note = if used.len() > 1 && used.iter().all(|u| *u == used[0]) {
-            let at: Vec<String> = indices.iter().map(|i| (i + 1).to_string()).collect();
-            Some(format!(
-                "column {:?} appears {} times (columns {}); the first non-empty of them is read, left to right",
-                used[0],
-                used.len(),
-                at.join(", ")
-            ))
-        } else {
-            (used != [name]).then(|| format!("{name} read from {}", used.join(" + ")))
-        };
-        return Some(ColumnSource { indices, note });
+        let note = (used != [name]).then(|| format!("{name} read from {}", used.join(" + ")));
+        return Some(ColumnSource {
+            indices,
+            note,
+            duplicate,
+        });
     }
     None
 }
@@ -113,6 +131,7 @@ fn fallback(headers: &[String], spec: &ColumnSpec, fb: &str) -> Option<ColumnSou
                 .join(" + ")
         )),
         indices: found.indices,
+        duplicate: found.duplicate,
     })
 }
 
@@ -147,7 +166,8 @@ mod tests {
             locate(&headers, "Tags"),
             Some(ColumnSource {
                 indices: vec![3],
-                note: None
+                note: None,
+                duplicate: None
             })
         );
         let dd = locate(&headers, "DeviceDetail").expect("found");

@@ -1,29 +1,34 @@
 //! Walking JSON documents in place: arrays of records, API responses, OData pages, Event Hubs
 //! batches, one document after another; what they hold becomes sources.
+//!
+//! Every array of records (a top-level array, `rows`, `results`, `value`, `records`) is walked
+//! element by element by one walker: a broken element is reported with its line and index, and
+//! reading goes on at the next element that reads; the text ending inside an array keeps what
+//! came before. A response is read as it is walked, so a response cut short keeps its rows.
 
 use std::sync::Arc;
 
 use super::objects::{KeyColumns, ObjectSpan, ObjectsSource};
 use super::rows::RowsSource;
-use super::skim::{self, elements, members, ws, Kind, SkimError};
-use super::{envelope, is_key, RESPONSE_KEYS};
+use super::skim::{self, elements, members, value_end, ws, Kind, SkimError};
+use super::{envelope, is_key};
 use crate::data::issues::{Issue, IssueLog, Location, Severity};
 use crate::data::source::{clean_header, Addressing, Source, SourceMeta};
 use crate::data::table::schema::TableKind;
 
-pub(super) fn line_of(bytes: &[u8], offset: usize) -> u64 {
+fn line_of(bytes: &[u8], offset: usize) -> u64 {
     1 + memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() as u64
 }
 
 /// Line numbers of offsets met in increasing order, counted incrementally.
-pub(super) struct Lines<'a> {
-    pub(super) bytes: &'a [u8],
-    pub(super) at: usize,
-    pub(super) line: u64,
+struct Lines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
 }
 
 impl Lines<'_> {
-    pub(super) fn of(&mut self, offset: usize) -> u64 {
+    fn of(&mut self, offset: usize) -> u64 {
         let offset = offset.min(self.bytes.len());
         if offset < self.at {
             return line_of(self.bytes, offset);
@@ -34,7 +39,7 @@ impl Lines<'_> {
     }
 }
 
-pub(super) fn issue(file: &str, at: Option<Location>, severity: Severity, msg: String) -> Issue {
+fn issue(file: &str, at: Option<Location>, severity: Severity, msg: String) -> Issue {
     Issue {
         severity,
         location: at,
@@ -43,20 +48,16 @@ pub(super) fn issue(file: &str, at: Option<Location>, severity: Severity, msg: S
 }
 
 /// Object records gathered across the documents of a file.
-pub(super) struct Records {
-    pub(super) keys: KeyColumns,
-    pub(super) spans: Vec<ObjectSpan>,
-    pub(super) rejected: usize,
-    pub(super) addressing: Addressing,
-    pub(super) format: &'static str,
+struct Records {
+    keys: KeyColumns,
+    spans: Vec<ObjectSpan>,
+    rejected: usize,
+    addressing: Addressing,
+    format: &'static str,
 }
 
 impl Records {
-    pub(super) fn new(
-        hint: Option<TableKind>,
-        format: &'static str,
-        addressing: Addressing,
-    ) -> Self {
+    fn new(hint: Option<TableKind>, format: &'static str, addressing: Addressing) -> Self {
         Records {
             keys: KeyColumns::new(hint),
             spans: Vec::new(),
@@ -67,7 +68,67 @@ impl Records {
     }
 }
 
+/// A Log Analytics table: its label, columns, rows and rejected rows.
+struct Table {
+    label: String,
+    columns: Vec<String>,
+    rows: Vec<ObjectSpan>,
+    rejected: usize,
+}
+
+/// An element's failure that its own walk has already reported.
+const SAID: &str = "said";
+
+/// What kind of array is walked, for messages and positions.
+#[derive(Clone, Copy)]
+enum Items {
+    /// A top-level array of records: "array element N", by line.
+    Elements,
+    /// API results / OData values: "result N", by row.
+    Results,
+    /// Log Analytics rows: "row N", by row.
+    Rows,
+    /// Event Hubs records: "record N", by line.
+    Records,
+}
+
+impl Items {
+    fn noun(self) -> &'static str {
+        match self {
+            Items::Elements => "array element",
+            Items::Results => "result",
+            Items::Rows => "row",
+            Items::Records => "record",
+        }
+    }
+
+    /// Where element `n` at `line` is, in messages.
+    fn at(self, n: u64, line: u64) -> Location {
+        match self {
+            Items::Elements | Items::Records => Location::Line(line),
+            Items::Results | Items::Rows => Location::Row(n),
+        }
+    }
+}
+
 /// What the documents of one file hold, as they are read.
+struct Document<'a> {
+    name: &'a str,
+    b: &'a [u8],
+    lines: Lines<'a>,
+    hint: Option<TableKind>,
+    log: &'a mut IssueLog,
+    /// Records of arrays and single objects.
+    objects: Option<Records>,
+    /// API results and OData pages.
+    results: Option<Records>,
+    /// Streaming-API records, by category.
+    envelopes: Vec<(String, KeyColumns, Vec<ObjectSpan>)>,
+    /// Envelope records that were not streaming-API records.
+    envelopes_rejected: usize,
+    tables: Vec<Table>,
+}
+
 /// Reads every document of `bytes` (a file's text after any BOM, whose first document starts at
 /// `first`) into sources.
 pub(super) fn read(
@@ -98,29 +159,41 @@ pub(super) fn read(
     doc.into_sources(path, bytes)
 }
 
-pub(super) struct Document<'a> {
-    pub(super) name: &'a str,
-    pub(super) b: &'a [u8],
-    pub(super) lines: Lines<'a>,
-    pub(super) hint: Option<TableKind>,
-    pub(super) log: &'a mut IssueLog,
-    /// Records of arrays and single objects.
-    pub(super) objects: Option<Records>,
-    /// API results and OData pages.
-    pub(super) results: Option<Records>,
-    /// Streaming-API records, by category.
-    pub(super) envelopes: Vec<(String, KeyColumns, Vec<ObjectSpan>)>,
-    /// Envelope records that were not streaming-API records.
-    pub(super) envelopes_rejected: usize,
-    /// Log Analytics tables: display label, columns, rows.
-    pub(super) tables: Vec<(String, Vec<String>, Vec<ObjectSpan>, usize)>,
+/// Where the next element of an array starts after a broken one at `from`: an `open` (`{` or
+/// `[`) that follows a `close` and a comma, and opens a value that reads to its end, followed
+/// by `,` or `]`.
+fn resync(b: &[u8], from: usize, open: u8) -> Option<usize> {
+    let close = if open == b'{' { b'}' } else { b']' };
+    let mut at = from;
+    while let Some(k) = memchr::memchr(close, &b[at.min(b.len())..]) {
+        let end = at + k;
+        at = end + 1;
+        let comma = ws(b, end + 1);
+        if b.get(comma) != Some(&b',') {
+            continue;
+        }
+        let next = ws(b, comma + 1);
+        if b.get(next) != Some(&open) {
+            continue;
+        }
+        if let Ok((stop, _)) = value_end(b, next) {
+            if matches!(b.get(ws(b, stop)), Some(b',' | b']')) {
+                return Some(next);
+            }
+        }
+    }
+    None
 }
 
 impl Document<'_> {
     /// Every document of the file, one after another.
-    pub(super) fn read_all(&mut self, mut at: usize) {
+    fn read_all(&mut self, mut at: usize) {
         let b = self.b;
         loop {
+            // `cat a.json b.json` where b.json starts with a byte order mark.
+            if b[at.min(b.len())..].starts_with(b"\xEF\xBB\xBF") {
+                at = ws(b, at + 3);
+            }
             let end = match b.get(at) {
                 Some(b'[') => self.array(at),
                 Some(b'{') => self.object(at),
@@ -144,6 +217,82 @@ impl Document<'_> {
         }
     }
 
+    fn say(&mut self, kind: &'static str, at: Location, severity: Severity, msg: String) {
+        self.log
+            .push(kind, issue(self.name, Some(at), severity, msg));
+    }
+
+    /// Walks the array at `at`, handing each element to `element` (its start, line and
+    /// 1-based index; it returns the element's end). A broken element is reported and the
+    /// walk goes on at the next element that reads. Returns the array's end and how many
+    /// elements were lost; `None` for the end when the text ends inside the array.
+    fn each(
+        &mut self,
+        at: usize,
+        items: Items,
+        open: u8,
+        element: &mut dyn FnMut(&mut Self, usize, u64, u64) -> Result<usize, SkimError>,
+    ) -> (Option<usize>, usize) {
+        let b = self.b;
+        let noun = items.noun();
+        let mut lost = 0;
+        let mut j = ws(b, at + 1);
+        if b.get(j) == Some(&b']') {
+            return (Some(j + 1), 0);
+        }
+        let mut n = 0u64;
+        loop {
+            n += 1;
+            let line = self.lines.of(j);
+            let walked = element(self, j, line, n);
+            if let Ok(end) = walked {
+                let next = ws(b, end);
+                match b.get(next) {
+                    Some(b',') => {
+                        j = ws(b, next + 1);
+                        continue;
+                    }
+                    Some(b']') => return (Some(next + 1), lost),
+                    None => {
+                        let msg = format!(
+                            "the text ends inside the array after {noun} {n} (file cut short?); the {noun}s before are kept"
+                        );
+                        let end_line = self.lines.of(b.len());
+                        self.say("truncated", Location::Line(end_line), Severity::Error, msg);
+                        return (None, lost);
+                    }
+                    // Something after the element: it is not the element's fault.
+                    Some(_) => {}
+                }
+            } else {
+                lost += 1;
+            }
+            // Read on after where the element broke, never inside what was already walked.
+            let from = walked.as_ref().err().map_or(j + 1, |e| e.at.max(j + 1));
+            let said = walked.as_ref().err().is_some_and(|e| e.what == SAID);
+            let next = if said { None } else { resync(b, from, open) };
+            if said {
+                return (None, lost);
+            }
+            let Some(next) = next else {
+                let cut = walked.err().is_some_and(|e| e.at >= b.len());
+                let msg = if cut {
+                    format!("invalid JSON in {noun} {n} (the file ends inside it: cut short?); it is skipped, the {noun}s before it are kept")
+                } else {
+                    format!("invalid JSON in {noun} {n}; it and the rest of the array are skipped, the {noun}s before it are kept")
+                };
+                self.say("truncated", items.at(n, line), Severity::Error, msg);
+                return (None, lost);
+            };
+            let to = self.lines.of(next);
+            let msg = format!(
+                "invalid JSON in {noun} {n}; the text up to line {to} is skipped, the {noun}s after it are read"
+            );
+            self.say("bad-json", items.at(n, line), Severity::Error, msg);
+            j = next;
+        }
+    }
+
     fn objects(&mut self) -> &mut Records {
         let hint = self.hint;
         self.objects
@@ -152,358 +301,387 @@ impl Document<'_> {
 
     /// A top-level array of records; returns where it ends (`None`: the file ends inside it).
     fn array(&mut self, at: usize) -> Option<usize> {
+        self.objects();
+        let (end, lost) = self.each(at, Items::Elements, b'{', &mut |doc, j, line, n| {
+            doc.record(j, line, n)
+        });
+        self.objects().rejected += lost;
+        end
+    }
+
+    /// Records `repeated` columns of `keys` as warnings for the record at `at`.
+    fn repeated(&mut self, names: Vec<String>, what: String, at: Location) {
+        for name in names {
+            let msg =
+                format!("key {name:?} appears more than once in {what}; the last value is read");
+            self.say("duplicate-key", at, Severity::Warning, msg);
+        }
+    }
+
+    /// One element of a top-level array: an object record.
+    fn record(&mut self, j: usize, line: u64, n: u64) -> Result<usize, SkimError> {
         let b = self.b;
-        let mut j = ws(b, at + 1);
-        let mut element = 0u64;
-        if b.get(j) == Some(&b']') {
-            self.objects();
-            return Some(j + 1);
+        if b.get(j) != Some(&b'{') {
+            let (end, _) = value_end(b, j)?;
+            self.objects().rejected += 1;
+            let msg = format!("array element {n} is not an object; skipped");
+            self.say("bad-json", Location::Line(line), Severity::Error, msg);
+            return Ok(end);
         }
-        loop {
-            element += 1;
-            let line = self.lines.of(j);
-            match self.record(j, line, element) {
-                Ok(end) => {
-                    j = ws(b, end);
-                    match b.get(j) {
-                        Some(b',') => {
-                            j = ws(b, j + 1);
-                            continue;
-                        }
-                        Some(b']') => return Some(j + 1),
-                        None => {
-                            self.truncated(line, None);
-                            return None;
-                        }
-                        Some(_) => {}
-                    }
-                }
-                Err(e) if e.at >= b.len() && resync(b, j + 1).is_none() => {
-                    self.objects().rejected += 1;
-                    self.truncated(line, Some(element));
-                    return None;
-                }
-                Err(_) => self.objects().rejected += 1,
-            }
-            // The element is broken: go on at the next record that reads.
-            let Some(next) = resync(b, j + 1) else {
-                self.truncated(line, Some(element));
-                return None;
-            };
-            let to = self.lines.of(next);
-            let msg = format!(
-                "invalid JSON in array element {element}; the text up to line {to} is skipped, the elements after it are read"
-            );
-            self.log.push(
-                "bad-json",
-                issue(self.name, Some(Location::Line(line)), Severity::Error, msg),
-            );
-            j = next;
-        }
+        let records = self.objects();
+        let (end, repeated) = records.keys.scan(b, j)?;
+        records.spans.push(ObjectSpan {
+            position: line,
+            start: j,
+        });
+        let names = repeated
+            .iter()
+            .map(|&c| records.keys.headers[c].clone())
+            .collect();
+        self.repeated(names, format!("array element {n}"), Location::Line(line));
+        Ok(end)
     }
 
-    /// The file ends inside the array: inside element `element` (at `line`), or after it.
-    fn truncated(&mut self, line: u64, element: Option<u64>) {
-        let (at, msg) = match element {
-            Some(n) => (
-                line,
-                format!("invalid JSON in array element {n} (the file ends inside it: cut short?); it is skipped, the elements before it are kept"),
-            ),
-            None => (
-                self.lines.of(self.b.len()),
-                "JSON array never closed (file cut short?); the elements before the end are kept".to_string(),
-            ),
-        };
-        self.log.push(
-            "truncated",
-            issue(self.name, Some(Location::Line(at)), Severity::Error, msg),
-        );
-    }
-
-    /// One element of a top-level array: an object record, or a response.
-    fn record(&mut self, j: usize, line: u64, element: u64) -> Result<usize, SkimError> {
-        let b = self.b;
-        match b.get(j) {
-            Some(b'{') => {
-                let records = self.objects();
-                let (end, repeated) = records.keys.scan(b, j)?;
-                records.spans.push(ObjectSpan {
-                    position: line,
-                    start: j,
-                });
-                let names: Vec<String> = repeated
-                    .iter()
-                    .map(|&c| records.keys.headers[c].clone())
-                    .collect();
-                for n in names {
-                    let msg = format!(
-                        "key {n:?} appears more than once in array element {element}; the last value is read"
-                    );
-                    self.log.push(
-                        "duplicate-key",
-                        issue(
-                            self.name,
-                            Some(Location::Line(line)),
-                            Severity::Warning,
-                            msg,
-                        ),
-                    );
-                }
-                Ok(end)
-            }
-            _ => {
-                let (end, _) = skim::value_end(b, j)?;
-                self.objects().rejected += 1;
-                let msg = format!("array element {element} is not an object; skipped");
-                self.log.push(
-                    "bad-json",
-                    issue(self.name, Some(Location::Line(line)), Severity::Error, msg),
-                );
-                Ok(end)
-            }
-        }
-    }
-
-    /// A top-level object: a response envelope, or one record.
+    /// A top-level object: a response envelope (its arrays read as they are walked), a
+    /// streaming-API record, or one record.
     fn object(&mut self, at: usize) -> Option<usize> {
         let b = self.b;
-        let mut found: Vec<(&str, usize, Kind)> = Vec::new();
         let mut schema = None;
-        let walked = members(b, at, |m| {
-            let start = m.value.as_ptr() as usize - b.as_ptr() as usize;
-            for k in RESPONSE_KEYS {
-                if is_key(m.key, k) && m.kind == Kind::Nested {
-                    found.push((k, start, m.kind));
-                }
-            }
-            if is_key(m.key, "schema") && m.value.first() == Some(&b'[') {
-                schema = Some(start);
-            }
-        });
-        let end = match walked {
-            Ok(end) => end,
-            Err(e) => {
-                let line = self.lines.of(at);
-                let detail = if e.at >= b.len() {
-                    "cut short".to_string()
-                } else {
-                    format!("{} at line {}", e.what, line_of(b, e.at))
-                };
-                let msg =
-                    format!("invalid JSON document ({detail}); the rest of the file is skipped");
-                self.log.push(
-                    "bad-json",
-                    issue(self.name, Some(Location::Line(line)), Severity::Error, msg),
-                );
-                return None;
-            }
+        let mut response = false;
+        let mut j = ws(b, at + 1);
+        if b.get(j) == Some(&b'}') {
+            return Some(j + 1);
+        }
+        let broken = |doc: &mut Self, e: SkimError| {
+            let line = doc.lines.of(at);
+            let detail = if e.at >= b.len() {
+                "cut short".to_string()
+            } else {
+                format!("{} at line {}", e.what, line_of(b, e.at))
+            };
+            let msg = format!("invalid JSON document ({detail}); the rest of the file is skipped");
+            doc.say("bad-json", Location::Line(line), Severity::Error, msg);
+            None
         };
-        match found.first() {
-            Some(("tables", start, _)) => self.tables_of(*start),
-            Some(("records", start, _)) => self.envelopes_of(*start),
-            Some((key, start, _)) if b[*start] == b'[' => {
-                let format = if *key == "value" {
+        loop {
+            if b.get(j) != Some(&b'"') {
+                return broken(
+                    self,
+                    SkimError {
+                        at: j,
+                        what: "expected a key in quotes",
+                    },
+                );
+            }
+            let key_end = match skim::string_end(b, j) {
+                Ok((e, _)) => e,
+                Err(e) => return broken(self, e),
+            };
+            let key = &b[j + 1..key_end - 1];
+            let v = ws(b, key_end);
+            if b.get(v) != Some(&b':') {
+                return broken(
+                    self,
+                    SkimError {
+                        at: v,
+                        what: "expected ':' after a key",
+                    },
+                );
+            }
+            let v = ws(b, v + 1);
+            let array = b.get(v) == Some(&b'[');
+            let end = if array && is_key(key, "tables") {
+                response = true;
+                self.tables_of(v)
+            } else if array && is_key(key, "records") {
+                response = true;
+                self.envelopes_of(v)
+            } else if array && (is_key(key, "results") || is_key(key, "value")) {
+                response = true;
+                let format = if is_key(key, "value") {
                     "odata"
                 } else {
                     "hunting-api"
                 };
-                self.results_of(*start, schema, format)
+                self.results_of(v, schema.take(), format)
+            } else {
+                if array && is_key(key, "schema") {
+                    schema = Some(v);
+                }
+                match value_end(b, v) {
+                    Ok((e, _)) => Some(e),
+                    Err(e) => return broken(self, e),
+                }
+            };
+            // The document ended inside one of its arrays: that was said, what came before kept.
+            let end = end?;
+            j = ws(b, end);
+            match b.get(j) {
+                Some(b',') => j = ws(b, j + 1),
+                Some(b'}') => break,
+                None if response => {
+                    let line = self.lines.of(b.len());
+                    let msg = "the response ends before its closing brace (file cut short?); what came before is kept".to_string();
+                    self.say("truncated", Location::Line(line), Severity::Error, msg);
+                    return None;
+                }
+                _ => {
+                    return broken(
+                        self,
+                        SkimError {
+                            at: j,
+                            what: "expected ',' or '}' after a value",
+                        },
+                    )
+                }
             }
-            _ => {
-                let line = self.lines.of(at);
-                let records = self.objects();
-                let _ = records.keys.scan(b, at);
-                records.spans.push(ObjectSpan {
-                    position: line,
-                    start: at,
-                });
+        }
+        let end = j + 1;
+        if response {
+            // A schema after the results still declares the columns.
+            if let Some(s) = schema {
+                self.declare(s);
             }
+            return Some(end);
+        }
+        let line = self.lines.of(at);
+        if let Ok((Some(_), Some(_), _)) = envelope::parts(b, at) {
+            // A streaming-API record printed on its own (`jq .` of a PT1H.json line).
+            if let Err(e) = self.envelope(at, line, 1) {
+                self.envelopes_rejected += 1;
+                let msg = format!("record is not readable ({}); skipped", e.what);
+                self.say("bad-json", Location::Line(line), Severity::Error, msg);
+            }
+            return Some(end);
+        }
+        let records = self.objects();
+        let scanned = records.keys.scan(b, at);
+        records.spans.push(ObjectSpan {
+            position: line,
+            start: at,
+        });
+        if let Ok((_, repeated)) = scanned {
+            let names = repeated
+                .iter()
+                .map(|&c| self.objects().keys.headers[c].clone())
+                .collect();
+            self.repeated(names, "this record".into(), Location::Line(line));
         }
         Some(end)
     }
 
-    /// `results` (with its `schema`) or an OData `value` array: object records by row number.
-    fn results_of(&mut self, start: usize, schema: Option<usize>, format: &'static str) {
-        let b = self.b;
+    fn results(&mut self, format: &'static str) -> &mut Records {
         let hint = self.hint;
-        let name = self.name;
-        let records = self
-            .results
-            .get_or_insert_with(|| Records::new(hint, format, Addressing::Rows));
-        // Declared columns first, so an empty result still shows its schema.
-        if let Some(s) = schema {
-            let _ = elements(b, s, |v, kind| {
-                if kind == Kind::Nested && v.first() == Some(&b'{') {
-                    let _ = members(v, 0, |m| {
-                        if is_key(m.key, "name") {
-                            if let (Some(n), _) = skim::cell(m.value, m.kind) {
-                                records.keys.declare(&clean_header(&n));
-                            }
+        self.results
+            .get_or_insert_with(|| Records::new(hint, format, Addressing::Rows))
+    }
+
+    /// Declares the columns of a `schema` array (`[{"name": ...}, ...]`).
+    fn declare(&mut self, at: usize) {
+        let b = self.b;
+        let records = self.results("hunting-api");
+        let _ = elements(b, at, |v, kind| {
+            if kind == Kind::Nested && v.first() == Some(&b'{') {
+                let _ = members(v, 0, |m| {
+                    if is_key(m.key, "name") {
+                        if let (Some(n), _) = skim::cell(m.value, m.kind) {
+                            records.keys.declare(&clean_header(&n));
                         }
-                    });
-                }
-            });
-        }
-        let mut row = records.spans.len() as u64;
-        let mut bad: Vec<u64> = Vec::new();
-        let walked = elements(b, start, |v, kind| {
-            row += 1;
-            let at = v.as_ptr() as usize - b.as_ptr() as usize;
-            if kind == Kind::Nested && v[0] == b'{' && records.keys.scan(b, at).is_ok() {
-                records.spans.push(ObjectSpan {
-                    position: row,
-                    start: at,
+                    }
                 });
-            } else {
-                records.rejected += 1;
-                bad.push(row);
             }
         });
-        if walked.is_err() {
-            records.rejected += 1;
+    }
+
+    /// `results` (with its `schema`) or an OData `value` array: object records by row number.
+    fn results_of(
+        &mut self,
+        at: usize,
+        schema: Option<usize>,
+        format: &'static str,
+    ) -> Option<usize> {
+        let b = self.b;
+        if let Some(s) = schema {
+            self.declare(s);
         }
-        for r in bad {
-            self.log.push(
-                "bad-json",
-                issue(
-                    name,
-                    Some(Location::Row(r)),
-                    Severity::Error,
-                    "result is not an object; skipped".into(),
-                ),
+        let before = self.results(format).spans.len() as u64;
+        let (end, lost) = self.each(at, Items::Results, b'{', &mut |doc, j, line, n| {
+            let row = before + n;
+            if b.get(j) != Some(&b'{') {
+                let (end, _) = value_end(b, j)?;
+                doc.results(format).rejected += 1;
+                let msg = "result is not an object; skipped".to_string();
+                doc.say("bad-json", Location::Row(row), Severity::Error, msg);
+                return Ok(end);
+            }
+            let _ = line;
+            let records = doc.results(format);
+            let (end, repeated) = records.keys.scan(b, j)?;
+            records.spans.push(ObjectSpan {
+                position: row,
+                start: j,
+            });
+            let names = repeated
+                .iter()
+                .map(|&c| records.keys.headers[c].clone())
+                .collect();
+            doc.repeated(names, format!("result {row}"), Location::Row(row));
+            Ok(end)
+        });
+        self.results(format).rejected += lost;
+        end
+    }
+
+    /// One streaming-API record at `at`: its row to its category's columns.
+    fn envelope(&mut self, at: usize, line: u64, n: u64) -> Result<usize, SkimError> {
+        let b = self.b;
+        let (category, props, end) = envelope::parts(b, at)?;
+        let (Some(category), Some(props)) = (category, props) else {
+            self.envelopes_rejected += 1;
+            let msg = format!(
+                "record {n} is not a streaming-API record (an object with category and properties); skipped"
             );
-        }
+            self.say("bad-json", Location::Line(line), Severity::Error, msg);
+            return Ok(end);
+        };
+        let k = match self.envelopes.iter().position(|(c, _, _)| *c == category) {
+            Some(k) => k,
+            None => {
+                let table = TableKind::from_name(envelope::table_name(&category));
+                let keys = KeyColumns::new(table).gathering(table.is_some());
+                self.envelopes
+                    .push((category.into_owned(), keys, Vec::new()));
+                self.envelopes.len() - 1
+            }
+        };
+        let (_, keys, spans) = &mut self.envelopes[k];
+        let repeated = if keys.gathers() {
+            keys.scan(b, props)?.1
+        } else {
+            Vec::new()
+        };
+        spans.push(ObjectSpan {
+            position: line,
+            start: props,
+        });
+        let names = repeated.iter().map(|&c| keys.headers[c].clone()).collect();
+        self.repeated(names, format!("record {n}"), Location::Line(line));
+        Ok(end)
     }
 
     /// Event Hubs `{"records": [...]}`: streaming-API records, split by category.
-    fn envelopes_of(&mut self, start: usize) {
-        let b = self.b;
-        let mut bad = 0u64;
-        let mut positions = Vec::new();
-        let _ = elements(b, start, |v, _| {
-            positions.push(v.as_ptr() as usize - b.as_ptr() as usize)
+    fn envelopes_of(&mut self, at: usize) -> Option<usize> {
+        let (end, lost) = self.each(at, Items::Records, b'{', &mut |doc, j, line, n| {
+            doc.envelope(j, line, n)
         });
-        for at in positions {
-            let line = self.lines.of(at);
-            let Ok((Some(category), Some(props), _)) = envelope::parts(b, at) else {
-                bad += 1;
-                let msg = "record is not a streaming-API record (an object with category and properties); skipped".to_string();
-                self.log.push(
-                    "bad-json",
-                    issue(self.name, Some(Location::Line(line)), Severity::Error, msg),
-                );
-                continue;
-            };
-            let k = match self.envelopes.iter().position(|(c, _, _)| *c == category) {
-                Some(k) => k,
-                None => {
-                    let table = TableKind::from_name(envelope::table_name(&category));
-                    let keys = KeyColumns::new(table).gathering(table.is_some());
-                    self.envelopes
-                        .push((category.into_owned(), keys, Vec::new()));
-                    self.envelopes.len() - 1
-                }
-            };
-            let (_, keys, spans) = &mut self.envelopes[k];
-            if !keys.gathers() || keys.scan(b, props).is_ok() {
-                spans.push(ObjectSpan {
-                    position: line,
-                    start: props,
-                });
-            }
-        }
-        self.envelopes_rejected += bad as usize;
+        self.envelopes_rejected += lost;
+        end
     }
 
-    /// Log Analytics `tables`: each a source of positional rows.
-    fn tables_of(&mut self, start: usize) {
-        let b = self.b;
-        let mut tables = Vec::new();
-        let _ = elements(b, start, |v, _| {
-            tables.push(v.as_ptr() as usize - b.as_ptr() as usize)
+    /// Log Analytics `tables`: each a source of positional rows, read as walked.
+    fn tables_of(&mut self, at: usize) -> Option<usize> {
+        let (end, _) = self.each(at, Items::Elements, b'{', &mut |doc, j, _, n| {
+            // A table that ended early has said why (its rows' walk did).
+            doc.table(j, n).ok_or(SkimError {
+                at: doc.b.len(),
+                what: SAID,
+            })
         });
-        for (ti, at) in tables.into_iter().enumerate() {
-            let mut label = format!("table {ti}");
-            let mut columns: Vec<String> = Vec::new();
-            let mut rows_at = None;
-            let _ = members(b, at, |m| {
-                let vstart = m.value.as_ptr() as usize - b.as_ptr() as usize;
-                if is_key(m.key, "name") {
-                    if let (Some(n), _) = skim::cell(m.value, m.kind) {
-                        label = n.into_owned();
-                    }
-                } else if is_key(m.key, "columns") {
-                    let _ = elements(b, vstart, |c, kind| match kind {
-                        Kind::Nested if c[0] == b'{' => {
-                            let mut name = String::new();
-                            let _ = members(c, 0, |cm| {
-                                if is_key(cm.key, "name") {
-                                    if let (Some(n), _) = skim::cell(cm.value, cm.kind) {
-                                        name = clean_header(&n);
-                                    }
-                                }
-                            });
-                            columns.push(name);
-                        }
-                        Kind::String => columns.push(
-                            skim::cell(c, kind)
-                                .0
-                                .map(|n| clean_header(&n))
-                                .unwrap_or_default(),
-                        ),
-                        _ => columns.push(String::new()),
-                    });
-                } else if is_key(m.key, "rows") {
-                    rows_at = Some(vstart);
-                }
-            });
-            let mut spans = Vec::new();
-            let mut rejected = 0;
-            if let Some(r) = rows_at {
-                let width = columns.len();
-                let mut n = 0u64;
-                let mut problems: Vec<(u64, String)> = Vec::new();
-                let _ = elements(b, r, |row, kind| {
-                    n += 1;
-                    let at = row.as_ptr() as usize - b.as_ptr() as usize;
-                    if kind != Kind::Nested || row[0] != b'[' {
-                        rejected += 1;
-                        problems.push((n, "row is not an array; skipped".into()));
-                        return;
-                    }
-                    let mut count = 0;
-                    let _ = elements(b, at, |_, _| count += 1);
-                    if count != width {
-                        rejected += 1;
-                        problems.push((
-                            n,
-                            format!("expected {width} values, found {count}; row skipped"),
-                        ));
-                        return;
-                    }
-                    spans.push(ObjectSpan {
-                        position: n,
-                        start: at,
-                    });
-                });
-                for (row, msg) in problems {
-                    let kind = if msg.starts_with("expected") {
-                        "ragged"
-                    } else {
-                        "bad-json"
-                    };
-                    self.log.push(
-                        kind,
-                        issue(self.name, Some(Location::Row(row)), Severity::Error, msg),
-                    );
-                }
-            }
-            self.tables.push((label, columns, spans, rejected));
+        end
+    }
+
+    /// One Log Analytics table object at `at` (the `n`th); `None` when the text ends in it.
+    fn table(&mut self, at: usize, n: u64) -> Option<usize> {
+        let b = self.b;
+        let mut table = Table {
+            label: format!("table {}", n - 1),
+            columns: Vec::new(),
+            rows: Vec::new(),
+            rejected: 0,
+        };
+        let mut j = ws(b, at + 1);
+        let mut complete = None;
+        if b.get(j) == Some(&b'}') {
+            complete = Some(j + 1);
         }
+        while complete.is_none() {
+            let Some((key_end, _)) = (b.get(j) == Some(&b'"'))
+                .then(|| skim::string_end(b, j).ok())
+                .flatten()
+            else {
+                break;
+            };
+            let key = &b[j + 1..key_end - 1];
+            let v = ws(b, key_end);
+            if b.get(v) != Some(&b':') {
+                break;
+            }
+            let v = ws(b, v + 1);
+            let end = if is_key(key, "rows") && b.get(v) == Some(&b'[') {
+                let (end, lost) = self.rows_of(v, &mut table);
+                table.rejected += lost;
+                end
+            } else {
+                match value_end(b, v) {
+                    Ok((e, kind)) => {
+                        if is_key(key, "name") {
+                            if let (Some(l), _) = skim::cell(&b[v..e], kind) {
+                                table.label = l.into_owned();
+                            }
+                        } else if is_key(key, "columns") {
+                            table.columns = columns(&b[v..e]);
+                        }
+                        Some(e)
+                    }
+                    Err(_) => None,
+                }
+            };
+            let Some(end) = end else { break };
+            j = ws(b, end);
+            match b.get(j) {
+                Some(b',') => j = ws(b, j + 1),
+                Some(b'}') => complete = Some(j + 1),
+                _ => break,
+            }
+        }
+        self.tables.push(table);
+        complete
+    }
+
+    /// A table's `rows`: each an array of one value per column.
+    fn rows_of(&mut self, at: usize, table: &mut Table) -> (Option<usize>, usize) {
+        let b = self.b;
+        let width = table.columns.len();
+        self.each(at, Items::Rows, b'[', &mut |doc, j, _, n| {
+            if b.get(j) != Some(&b'[') {
+                let (end, _) = value_end(b, j)?;
+                table.rejected += 1;
+                doc.say(
+                    "bad-json",
+                    Location::Row(n),
+                    Severity::Error,
+                    "row is not an array; skipped".into(),
+                );
+                return Ok(end);
+            }
+            let mut count = 0;
+            let end = elements(b, j, |_, _| count += 1)?;
+            if count != width {
+                table.rejected += 1;
+                let msg = format!("expected {width} values, found {count}; row skipped");
+                doc.say("ragged", Location::Row(n), Severity::Error, msg);
+            } else {
+                table.rows.push(ObjectSpan {
+                    position: n,
+                    start: j,
+                });
+            }
+            Ok(end)
+        })
     }
 
     /// The sources the documents hold, in the order of their kinds.
-    pub(super) fn into_sources(self, path: &str, bytes: &Arc<Vec<u8>>) -> Vec<Box<dyn Source>> {
+    fn into_sources(self, path: &str, bytes: &Arc<Vec<u8>>) -> Vec<Box<dyn Source>> {
         let name = self.name;
         let many = usize::from(self.objects.is_some())
             + usize::from(self.results.is_some())
@@ -543,40 +721,47 @@ impl Document<'_> {
                 spans,
             }));
         }
-        for (l, columns, rows, rejected) in self.tables {
-            let mut meta = SourceMeta::new(&label(&l), path, "log-analytics-api", Addressing::Rows);
-            meta.headers = columns;
-            meta.rejected = rejected;
+        for t in self.tables {
+            let mut meta = SourceMeta::new(
+                &label(&t.label),
+                path,
+                "log-analytics-api",
+                Addressing::Rows,
+            );
+            meta.headers = t.columns;
+            meta.rejected = t.rejected;
             out.push(Box::new(RowsSource {
                 meta,
                 bytes: Arc::clone(bytes),
-                rows,
+                rows: t.rows,
             }));
         }
         out
     }
 }
 
-/// Where the next record of an array starts after a broken one at `from`: a `{` that follows a
-/// `}` and a comma and opens an object that reads to its end, followed by `,` or `]`.
-pub(super) fn resync(b: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    while let Some(k) = memchr::memchr(b'}', &b[at.min(b.len())..]) {
-        let close = at + k;
-        at = close + 1;
-        let comma = ws(b, close + 1);
-        if b.get(comma) != Some(&b',') {
-            continue;
+/// A table's declared column names (`[{"name", "type"}]` or `["name", ...]`).
+fn columns(v: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let _ = elements(v, 0, |c, kind| match kind {
+        Kind::Nested if c[0] == b'{' => {
+            let mut name = String::new();
+            let _ = members(c, 0, |cm| {
+                if is_key(cm.key, "name") {
+                    if let (Some(n), _) = skim::cell(cm.value, cm.kind) {
+                        name = clean_header(&n);
+                    }
+                }
+            });
+            out.push(name);
         }
-        let open = ws(b, comma + 1);
-        if b.get(open) != Some(&b'{') {
-            continue;
-        }
-        if let Ok(end) = members(b, open, |_| {}) {
-            if matches!(b.get(ws(b, end)), Some(b',' | b']')) {
-                return Some(open);
-            }
-        }
-    }
-    None
+        Kind::String => out.push(
+            skim::cell(c, kind)
+                .0
+                .map(|n| clean_header(&n))
+                .unwrap_or_default(),
+        ),
+        _ => out.push(String::new()),
+    });
+    out
 }

@@ -36,8 +36,16 @@ fn is_ndjson(b: &[u8], start: usize) -> bool {
     let Ok(end) = members(b, start, |m| {
         response |= RESPONSE_KEYS.iter().any(|k| is_key(m.key, k));
     }) else {
-        // A broken first line: NDJSON reports it and goes on; a document would lose the rest.
-        return memchr::memchr(b'\n', &b[start..]).is_some();
+        // A broken first object: NDJSON (which reports that line and goes on) when the next
+        // line is an object of its own; a document broken further on, otherwise.
+        let Some(nl) = memchr::memchr(b'\n', &b[start..]).map(|i| start + i) else {
+            return false;
+        };
+        let next = ws(b, nl + 1);
+        let line_end = memchr::memchr(b'\n', &b[next.min(b.len())..]).map_or(b.len(), |i| next + i);
+        let line = &b[..line_end];
+        return line.get(next) == Some(&b'{')
+            && members(line, next, |_| {}).is_ok_and(|e| ws(line, e) == line.len());
     };
     if response || memchr::memchr(b'\n', &b[start..end]).is_some() {
         return false;

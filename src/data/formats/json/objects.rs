@@ -363,6 +363,28 @@ pub fn add_record<'a>(
     values.iter_mut().for_each(|v| *v = None);
 }
 
+/// A record that read when the file was first walked and not now: rejected and said.
+pub fn unreadable(
+    out: &mut Extracted,
+    meta: &SourceMeta,
+    table: &str,
+    position: u64,
+    log: &mut IssueLog,
+) {
+    out.rejected += 1;
+    let msg = "record could not be read again; skipped".to_string();
+    log.push(
+        "bad-json",
+        meta.issue(
+            table,
+            Some(meta.addressing.at(position)),
+            None,
+            Severity::Error,
+            msg,
+        ),
+    );
+}
+
 fn report_flaw(
     meta: &SourceMeta,
     table: &str,
@@ -418,9 +440,10 @@ impl Source for ObjectsSource {
         let mut out = Extracted::empty(request.columns.len());
         let utf8 = b.is_ascii() || std::str::from_utf8(b).is_ok();
         for span in &self.spans {
-            // Spans were checked when the document was read.
+            // Spans were checked when the document was read: never expected, but never silent.
             if capture.object(b, span.start, &mut values).is_err() {
                 values.iter_mut().for_each(|v| *v = None);
+                unreadable(&mut out, &self.meta, request.table, span.position, log);
                 continue;
             }
             let (meta, position) = (&self.meta, span.position);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::objects::{add_record, ObjectSpan};
+use super::objects::{add_record, unreadable, ObjectSpan};
 use super::skim::{elements, Kind};
 use crate::data::issues::IssueLog;
 use crate::data::source::{Extracted, Request, Source, SourceMeta};
@@ -40,7 +40,9 @@ impl Source for RowsSource {
                 i += 1;
             });
             if walked.is_err() {
+                // Checked when the document was read: never expected, but never silent.
                 values.iter_mut().for_each(|v| *v = None);
+                unreadable(&mut out, &self.meta, request.table, span.position, log);
                 continue;
             }
             let (meta, position) = (&self.meta, span.position);

@@ -96,14 +96,20 @@ fn nested_end(b: &[u8], i: usize) -> Result<usize, SkimError> {
     fail(b.len(), "object or array never closed")
 }
 
-/// A token (literal, number or bare word) at `i`: where it ends.
+/// A token (literal, number or bare word) at `i`: where it ends. A quote or an opening bracket
+/// inside is no bare word but broken structure (`x[1, 2]`), which the caller must not read on
+/// from as if it were values.
 #[inline]
-fn token_end(b: &[u8], i: usize) -> usize {
+fn token_end(b: &[u8], i: usize) -> Result<usize, SkimError> {
     let mut j = i;
-    while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-        j += 1;
+    while j < b.len() {
+        match b[j] {
+            b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' => break,
+            b'"' | b'{' | b'[' => return fail(j, "unexpected character in a value"),
+            _ => j += 1,
+        }
     }
-    j
+    Ok(j)
 }
 
 /// The value starting at `i` (no whitespace before it): its end and kind.
@@ -113,7 +119,7 @@ pub fn value_end(b: &[u8], i: usize) -> Result<(usize, Kind), SkimError> {
         Some(b'"') => Ok((string_end(b, i)?.0, Kind::String)),
         Some(b'{' | b'[') => Ok((nested_end(b, i)?, Kind::Nested)),
         Some(b',' | b'}' | b']') | None => fail(i, "value missing"),
-        Some(_) => Ok((token_end(b, i), Kind::Token)),
+        Some(_) => Ok((token_end(b, i)?, Kind::Token)),
     }
 }
 
