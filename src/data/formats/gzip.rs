@@ -143,7 +143,8 @@ impl<R: BufRead> GzipReader<R> {
             self.part = Part::Done;
             return Ok(());
         }
-        if !is_gzip(head) && !(head.len() == 1 && head[0] == 0x1f) {
+        // (A lone first magic byte may be all the buffer holds yet.)
+        if !(is_gzip(head) || head == [0x1f]) {
             let at = self.taken;
             // Not gzip: count it (and whether it is all zeros), then stop.
             let mut bytes = 0u64;

@@ -76,6 +76,10 @@ struct Table {
     rejected: usize,
 }
 
+/// What reads one element of an array: given its start, line and 1-based index, its end.
+type Element<'e, 'a> =
+    dyn FnMut(&mut Document<'a>, usize, u64, u64) -> Result<usize, SkimError> + 'e;
+
 /// An element's failure that its own walk has already reported.
 const SAID: &str = "said";
 
@@ -185,7 +189,7 @@ fn resync(b: &[u8], from: usize, open: u8) -> Option<usize> {
     None
 }
 
-impl Document<'_> {
+impl<'a> Document<'a> {
     /// Every document of the file, one after another.
     fn read_all(&mut self, mut at: usize) {
         let b = self.b;
@@ -231,7 +235,7 @@ impl Document<'_> {
         at: usize,
         items: Items,
         open: u8,
-        element: &mut dyn FnMut(&mut Self, usize, u64, u64) -> Result<usize, SkimError>,
+        element: &mut Element<'_, 'a>,
     ) -> (Option<usize>, usize) {
         let b = self.b;
         let noun = items.noun();
