@@ -1451,7 +1451,9 @@ def judge(res, d):
     names = [escape(n.rstrip("/")) for n in c.names]
     named = [l for l in messages.splitlines()
              if re.match(r"\s*(proxyhunt: )?(error|warning)", l) and any(n and n in l for n in names)]
-    errors = [l for l in named if re.match(r"\s*(proxyhunt: )?error", l)] + [
+    # An error names the file; so does a warning that says what it skipped (records of a
+    # streaming-API category proxyhunt does not read: a damaged category name lands there).
+    errors = [l for l in named if re.match(r"\s*(proxyhunt: )?error", l) or "skipped" in l] + [
         l for l in messages.splitlines()
         if re.match(r"proxyhunt: (nothing recognisable|.*could not be read|every row of)", l)
         and any(n and n in l for n in names)]

@@ -250,7 +250,18 @@ fn report_of<'f>(
     let mut report = FileReport::new(&meta.name, meta.format);
     match typing {
         Typing::Deferred => unreachable!("deferred files are not reported"),
-        Typing::NotRecognised(why) => report.not_recognised = Some(why),
+        Typing::NotRecognised(why) => {
+            // Records skipped for their category are said wherever messages go, not only in
+            // `check`: a damaged category name would otherwise lose its record unseen.
+            if meta.category.is_some() {
+                let issue = Issue {
+                    severity: crate::data::issues::Severity::Warning,
+                    ..Issue::file_error(&meta.name, why.clone())
+                };
+                out.issues.push("other-category", issue);
+            }
+            report.not_recognised = Some(why);
+        }
         Typing::Unusable(table, by, msg) => {
             report.table = Some((table, by));
             let issue = Issue {

@@ -271,8 +271,12 @@ impl<'a> Document<'a> {
             } else {
                 lost += 1;
             }
-            // Read on after where the element broke, never inside what was already walked.
-            let from = walked.as_ref().err().map_or(j + 1, |e| e.at.max(j + 1));
+            // Read on from inside a broken element (the next element may lie in what a lost
+            // quote made look like its string), but after an element that was read.
+            let from = match &walked {
+                Ok(end) => *end,
+                Err(_) => j + 1,
+            };
             let said = walked.as_ref().err().is_some_and(|e| e.what == SAID);
             let next = if said { None } else { resync(b, from, open) };
             if said {
