@@ -164,18 +164,13 @@ pub(super) fn read(
 }
 
 /// Where the next element of an array starts after a broken one at `from`: an `open` (`{` or
-/// `[`) that follows a `close` and a comma, and opens a value that reads to its end, followed
-/// by `,` or `]`.
+/// `[`) after a comma, opening a value that reads to its end and is followed by `,` or `]`. (The
+/// broken element's own closing bracket may be what broke, so it is not looked for.)
 fn resync(b: &[u8], from: usize, open: u8) -> Option<usize> {
-    let close = if open == b'{' { b'}' } else { b']' };
     let mut at = from;
-    while let Some(k) = memchr::memchr(close, &b[at.min(b.len())..]) {
-        let end = at + k;
-        at = end + 1;
-        let comma = ws(b, end + 1);
-        if b.get(comma) != Some(&b',') {
-            continue;
-        }
+    while let Some(k) = memchr::memchr(b',', &b[at.min(b.len())..]) {
+        let comma = at + k;
+        at = comma + 1;
         let next = ws(b, comma + 1);
         if b.get(next) != Some(&open) {
             continue;
