@@ -464,3 +464,45 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn keys_first_met_after_the_head_are_read() {
+    // NDJSON is read in one pass with the columns its first MiB names; a key first met later
+    // (here RemoteUrl, and a case variant of RemotePort) must still be read, as a second pass.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..30_000 {
+        let late = i >= 20_000;
+        let port = if late { "RemotePort" } else { "remoteport" };
+        let url = if late {
+            format!(",\"RemoteUrl\":\"relay{i}.example\"")
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "{{\"Timestamp\":\"2026-05-12T09:{:02}:00Z\",\"DeviceName\":\"ws{i}\",\"RemoteIP\":\"1.2.3.4\",\"{port}\":{},\"RemoteIPType\":\"Public\",\"InitiatingProcessFileName\":\"tor.exe\",\"InitiatingProcessCommandLine\":\"tor.exe --padding {}\"{url}}}\n",
+            i % 60,
+            if i % 2 == 0 { 9001 } else { 443 },
+            "x".repeat(40)
+        ));
+    }
+    assert!(text.len() > 2 << 20, "the late keys lie past the head");
+    std::fs::write(dir.path().join("DeviceNetworkEvents.ndjson"), &text).unwrap();
+    let paths = [dir.path().to_path_buf()];
+    for block in [None, Some(64 << 10)] {
+        let options = LoadOptions {
+            block_bytes: block,
+            ..LoadOptions::default()
+        };
+        let ds = load(&paths, &options);
+        let df = &ds.tables[&proxyhunt::data::schema::TableKind::DeviceNetwork];
+        assert_eq!(df.height(), 30_000, "{block:?}");
+        let urls = df.column("RemoteUrl").unwrap().str().unwrap().clone();
+        assert_eq!(urls.get(29_999), Some("relay29999.example"), "{block:?}");
+        assert_eq!(urls.get(0), Some(""), "{block:?}");
+        let ports = df.column("RemotePort").unwrap().i64().unwrap().clone();
+        // Exact `RemotePort` wins over `remoteport` once both are there (as for any export).
+        assert_eq!(ports.get(29_998), Some(9001), "{block:?}");
+        filtered_equals_whole(&paths, &options, "late keys");
+    }
+}

@@ -7,11 +7,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::datetimes::{decide, settle, settle_later};
+use super::ndjson::{read_ndjson, Text};
 use super::outcome::FileOutcome;
 use crate::data::discover::{os_error, Input, InputKind};
 use crate::data::formats::blocks::{Blocks, Boundary, Oversized};
 use crate::data::formats::csv::{self, tokenizer::newline_of, CsvSource};
-use crate::data::formats::gzip::{is_gzip, GzipReader};
+use crate::data::formats::gzip::{self, is_gzip, GzipReader};
 use crate::data::formats::json::ndjson::{self, NdjsonSource, Scan};
 use crate::data::formats::json::starts_ndjson;
 use crate::data::formats::{self, delta, parquet, report_damage, sniff, Format};
@@ -83,7 +84,7 @@ impl FileInput {
         })
     }
 
-    fn report_damage(&self, name: &str, log: &mut IssueLog) {
+    pub(super) fn report_damage(&self, name: &str, log: &mut IssueLog) {
         if let FileInput::Gzip(g) = self {
             if let Some(d) = g.damage() {
                 report_damage(name, d, log);
@@ -131,7 +132,7 @@ fn read_spooled(mut input: impl Read, display: &str, reading: &Reading) -> io::R
 }
 
 /// Reports the records a streamed file had to skip for their length.
-fn report_oversized(
+pub(super) fn report_oversized(
     display: &str,
     oversized: &[Oversized],
     bound: usize,
@@ -158,6 +159,30 @@ fn report_oversized(
 /// Reads, recognises and types one file held in memory.
 pub fn read_bytes(display: &str, bytes: Vec<u8>, reading: &Reading) -> FileOutcome {
     let mut out = FileOutcome::empty();
+    let bytes = if is_gzip(&bytes) {
+        let (plain, damage) = gzip::decompress(&bytes);
+        if let Some(d) = &damage {
+            report_damage(display, d, &mut out.issues);
+        }
+        plain
+    } else {
+        bytes
+    };
+    // NDJSON is read in one pass, as a large file is.
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let ndjson = match sniff(display, text) {
+        Format::Ndjson => true,
+        Format::Json => starts_ndjson(text),
+        _ => false,
+    };
+    if ndjson {
+        if let Ok(Some(mut read)) = read_ndjson(Text::Memory(&bytes), display, reading) {
+            let mut issues = std::mem::take(&mut out.issues);
+            issues.extend(read.issues);
+            read.issues = issues;
+            return read;
+        }
+    }
     let hint = reading.forced.or_else(|| table_from_file_name(display));
     let sources = formats::open(display, display, bytes, hint, &mut out.issues);
     type_sources(display, sources, reading, out)
@@ -193,7 +218,10 @@ pub fn read_path(file: &Path, display: &str, reading: &Reading) -> io::Result<Fi
         match sniff(display, text) {
             Format::Csv => return stream_csv(file, display, input, head, reading),
             Format::Ndjson | Format::Json if starts_ndjson(text) => {
-                return stream_ndjson(file, display, reading)
+                return match read_ndjson(Text::File(file), display, reading)? {
+                    Some(out) => Ok(out),
+                    None => stream_ndjson(file, display, reading),
+                };
             }
             _ => {
                 // Documents are read whole.
@@ -213,14 +241,14 @@ pub fn read_path(file: &Path, display: &str, reading: &Reading) -> io::Result<Fi
 }
 
 /// What a source is to the run: which table, and how its rows are typed.
-enum Typing<'f> {
+pub(super) enum Typing<'f> {
     Deferred,
     NotRecognised(String),
     Unusable(TableKind, RecognisedBy, String),
     Ready(TableKind, RecognisedBy, Plan<'f>),
 }
 
-fn typing<'f>(meta: &SourceMeta, reading: &Reading<'f>) -> Typing<'f> {
+pub(super) fn typing<'f>(meta: &SourceMeta, reading: &Reading<'f>) -> Typing<'f> {
     let recognised = match (reading.forced, meta.table_hint, &meta.category) {
         (None, Some(t), _) => Ok((t, RecognisedBy::Category)),
         (None, None, Some(category)) => Err(format!(
@@ -242,7 +270,7 @@ fn typing<'f>(meta: &SourceMeta, reading: &Reading<'f>) -> Typing<'f> {
 }
 
 /// A report for a source, filled as far as its typing goes; the plan when it can be typed.
-fn report_of<'f>(
+pub(super) fn report_of<'f>(
     meta: &SourceMeta,
     typing: Typing<'f>,
     out: &mut FileOutcome,
@@ -293,7 +321,7 @@ fn report_of<'f>(
 
 /// A source's name in findings' `SourceFile`: marked when its columns were mapped from
 /// another shape (Graph sign-ins), so a finding never passes for a row of the table itself.
-fn source_name(meta: &SourceMeta, plan: &Plan) -> String {
+pub(super) fn source_name(meta: &SourceMeta, plan: &Plan) -> String {
     if plan.maps_nested(&meta.headers) {
         format!("{} (Graph sign-ins, columns mapped)", meta.name)
     } else {

@@ -5,6 +5,7 @@
 
 mod datetimes;
 mod file;
+mod ndjson;
 mod outcome;
 
 use std::collections::BTreeMap;

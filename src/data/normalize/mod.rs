@@ -15,7 +15,7 @@ use polars::prelude::*;
 use super::issues::IssueLog;
 use super::pool;
 use super::row_filter::{widen, RowFilter, Skipped};
-use super::source::{Cell, ExtractFilter, Readable, Request, Source};
+use super::source::{Cell, ExtractFilter, Extracted, Readable, Request, Source, SourceMeta};
 use super::table::columns::resolve;
 use super::table::schema::{
     ColType, ColumnSpec, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN,
@@ -119,6 +119,21 @@ impl<'f> Plan<'f> {
         })
     }
 
+    /// The plan's row filter, resolved to its requests (`None`: every row is kept).
+    pub fn extract_filter(&self) -> Option<ExtractFilter<'f>> {
+        self.filter
+            .and_then(|f| extract_filter(self.table.columns(), f, self.datetimes))
+    }
+
+    /// What to ask a source for, with `filter` (from [`Plan::extract_filter`]).
+    pub fn request<'r>(&'r self, filter: Option<&'r ExtractFilter<'r>>) -> Request<'r> {
+        Request {
+            columns: &self.requests,
+            filter,
+            table: self.table.name(),
+        }
+    }
+
     /// Whether a column is read from a nested member (`status.errorCode`): the source is a
     /// Graph API shape whose fields were mapped to the table's columns.
     pub fn maps_nested(&self, headers: &[String]) -> bool {
@@ -188,18 +203,22 @@ pub fn normalize(
     file_index: u32,
     log: &mut IssueLog,
 ) -> Normalized {
+    let filter = plan.extract_filter();
+    let request = plan.request(filter.as_ref());
+    let extracted = source.extract(&request, log);
+    type_extracted(source.meta(), plan, extracted, file_index, log)
+}
+
+/// Types rows already pulled out of a source (see [`normalize`]).
+pub fn type_extracted(
+    meta: &SourceMeta,
+    plan: &Plan,
+    extracted: Extracted,
+    file_index: u32,
+    log: &mut IssueLog,
+) -> Normalized {
     let table = plan.table;
     let specs = table.columns();
-    let meta = source.meta();
-    let filter = plan
-        .filter
-        .and_then(|f| extract_filter(specs, f, plan.datetimes));
-    let request = Request {
-        columns: &plan.requests,
-        filter: filter.as_ref(),
-        table: table.name(),
-    };
-    let extracted = source.extract(&request, log);
     let skipped = extracted.skipped;
     let height = extracted.positions.len();
     let positions = &extracted.positions;

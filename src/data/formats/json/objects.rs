@@ -202,6 +202,13 @@ pub struct Capture<'h> {
     cache: PositionCache,
     /// Whether any wanted column is a nested `parent.member`.
     nested: bool,
+    /// When set, keys that are not among the headers (and could feed the table, if one is
+    /// given) are kept in `new_keys`, in first-seen order: headers taken from a file's head
+    /// are then checked against the whole file.
+    track: Option<Option<TableKind>>,
+    pub new_keys: Vec<String>,
+    /// Wanted columns the last object held more than once.
+    pub repeated: Vec<usize>,
 }
 
 impl<'h> Capture<'h> {
@@ -223,7 +230,16 @@ impl<'h> Capture<'h> {
             wanted,
             cache: PositionCache::default(),
             nested,
+            track: None,
+            new_keys: Vec::new(),
+            repeated: Vec::new(),
         }
+    }
+
+    /// Keeps the keys not among the headers that could feed `hint`'s table (any, without one).
+    pub fn tracking(mut self, hint: Option<TableKind>) -> Self {
+        self.track = Some(hint);
+        self
     }
 
     /// The object at `start`: each wanted column's value (the last, for a repeated key) into
@@ -236,12 +252,23 @@ impl<'h> Capture<'h> {
         values: &mut [Option<(&'a [u8], Kind)>],
     ) -> Result<usize, SkimError> {
         let mut position = 0;
-        let (index, wanted, nested) = (&self.index, &self.wanted, self.nested);
+        let (index, wanted, nested, track) = (&self.index, &self.wanted, self.nested, self.track);
+        let new_keys = &mut self.new_keys;
+        let repeated = &mut self.repeated;
+        repeated.clear();
         members(b, start, |m| {
             let slot = self.cache.get(position, m.key, || {
                 let (key, _) = unescape(m.key, m.key_escaped);
                 let name = clean_key(&key);
-                let column = index.get(name.as_ref()).copied().filter(|&c| wanted[c]);
+                let found = index.get(name.as_ref()).copied();
+                if let (None, Some(hint)) = (found, track) {
+                    if hint.is_none_or(|t| feeds_table(t, &name))
+                        && !new_keys.iter().any(|k| k == name.as_ref())
+                    {
+                        new_keys.push(name.to_string());
+                    }
+                }
+                let column = found.filter(|&c| wanted[c]);
                 if nested && is_parent(&name) {
                     return Slot::Parent(column);
                 }
@@ -249,7 +276,12 @@ impl<'h> Capture<'h> {
             });
             position += 1;
             match slot {
-                Slot::Column(c) => values[c] = Some((m.value, m.kind)),
+                Slot::Column(c) => {
+                    if values[c].is_some() {
+                        repeated.push(c);
+                    }
+                    values[c] = Some((m.value, m.kind));
+                }
                 Slot::Parent(column) => {
                     if let Some(c) = column {
                         values[c] = Some((m.value, m.kind));

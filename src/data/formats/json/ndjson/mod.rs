@@ -7,6 +7,8 @@
 //! "AdvancedHunting-<Table>", "properties": {...the table's columns...}}`): the file's first
 //! record decides. Their rows are `properties`, split into one source per `category`.
 
+pub mod walk;
+
 use std::sync::Arc;
 
 use super::envelope::{is_envelope_line, row_of, scan_envelope, RowOf};
@@ -18,7 +20,10 @@ use crate::data::source::{Addressing, Extracted, Request, Source, SourceMeta};
 use crate::data::table::schema::TableKind;
 
 /// Every object line of a text, with the line it is on: `(line, start, end)`.
-fn lines(bytes: &[u8], first_line: u64) -> impl Iterator<Item = (u64, usize, usize)> + '_ {
+pub(super) fn lines(
+    bytes: &[u8],
+    first_line: u64,
+) -> impl Iterator<Item = (u64, usize, usize)> + '_ {
     let mut at = 0;
     let mut line = first_line;
     std::iter::from_fn(move || loop {
@@ -78,7 +83,7 @@ impl Scan {
     }
 }
 
-fn line_issue(name: &str, line: u64, severity: Severity, msg: String) -> Issue {
+pub(super) fn line_issue(name: &str, line: u64, severity: Severity, msg: String) -> Issue {
     Issue {
         severity,
         location: Some(Location::Line(line)),
@@ -88,7 +93,7 @@ fn line_issue(name: &str, line: u64, severity: Severity, msg: String) -> Issue {
 
 /// Why a line is not a record, as a message: said as a JSON parser says it (where the text
 /// stops being JSON), or that it is JSON of another kind.
-fn bad_line(text: &[u8], e: SkimError, envelopes: bool) -> String {
+pub(super) fn bad_line(text: &[u8], e: SkimError, envelopes: bool) -> String {
     let parsed = match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
         Err(first) if std::str::from_utf8(text).is_err() => {
             serde_json::from_str::<serde::de::IgnoredAny>(&String::from_utf8_lossy(text))
@@ -212,7 +217,7 @@ fn scan_piece(
 }
 
 /// Where each of `parts` pieces of `bytes` starts: just after a newline, with the lines before it.
-fn line_splits(bytes: &[u8], parts: usize) -> Vec<(usize, u64)> {
+pub fn line_splits(bytes: &[u8], parts: usize) -> Vec<(usize, u64)> {
     let mut splits = vec![(0usize, 0u64)];
     let step = bytes.len() / parts.max(1);
     for k in 1..parts {

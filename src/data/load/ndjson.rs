@@ -1,0 +1,275 @@
+//! NDJSON (and streaming-API records) in one streamed pass: the file's head says what its
+//! sources and columns are, every block is then walked once on the pool (each line checked,
+//! reported if bad, its wanted values typed into its source), and keys met after the head are
+//! checked against what the head said. If they would have changed which columns are read (a
+//! rare file whose head does not speak for it), the file is read again in two passes, the
+//! first gathering every key.
+
+use std::io::{self, Cursor, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::file::{report_of, source_name, typing, FileInput, Reading, Typing};
+use super::outcome::FileOutcome;
+use crate::data::formats::blocks::{Blocks, Boundary};
+use crate::data::formats::json::ndjson::walk::{walk, Target, Walked};
+use crate::data::formats::json::ndjson::{self, line_splits};
+use crate::data::issues::IssueLog;
+use crate::data::normalize::{type_extracted, Normalized, Plan};
+use crate::data::pool;
+use crate::data::report::FileReport;
+use crate::data::source::SourceMeta;
+use crate::data::table::recognise::table_from_file_name;
+use crate::data::table::schema::TableKind;
+
+/// Where the text is.
+pub enum Text<'b> {
+    File(&'b Path),
+    /// Already in memory (and decompressed).
+    Memory(&'b [u8]),
+}
+
+enum Input<'b> {
+    File(FileInput),
+    Memory(Cursor<&'b [u8]>),
+}
+
+impl Read for Input<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::File(f) => f.read(buf),
+            Input::Memory(m) => m.read(buf),
+        }
+    }
+}
+
+impl Input<'_> {
+    fn report_damage(&self, name: &str, log: &mut IssueLog) {
+        if let Input::File(f) = self {
+            f.report_damage(name, log);
+        }
+    }
+}
+
+impl<'b> Text<'b> {
+    fn open(&self) -> io::Result<Input<'b>> {
+        Ok(match self {
+            Text::File(p) => Input::File(FileInput::open(p)?),
+            Text::Memory(b) => Input::Memory(Cursor::new(b)),
+        })
+    }
+}
+
+/// Bytes of the head that say what the file's sources and columns are.
+const HEAD_BYTES: usize = 1 << 20;
+
+/// A source that can be typed: its table, plan, meta, streaming-API category, and index among
+/// the file's sources.
+struct Ready<'f> {
+    table: TableKind,
+    plan: Plan<'f>,
+    meta: SourceMeta,
+    category: Option<String>,
+    local: u32,
+}
+
+/// What the one pass gave per block: each source's typed piece, the messages, what was met.
+struct Piece {
+    typed: Vec<Option<Normalized>>,
+    log: IssueLog,
+    new_keys: Vec<Vec<String>>,
+    other_categories: Vec<(String, usize)>,
+    rejected: usize,
+}
+
+/// Reads an NDJSON text; `None` when its head did not speak for it (the caller reads it in
+/// two passes then).
+pub fn read_ndjson(
+    text: Text,
+    display: &str,
+    reading: &Reading,
+) -> io::Result<Option<FileOutcome>> {
+    let mut out = FileOutcome::empty();
+    let hint = reading.forced.or_else(|| table_from_file_name(display));
+    let mut input = text.open()?;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    (&mut input)
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)?;
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    // The head's complete lines (all of it, when the text is shorter).
+    let whole = head.len() < HEAD_BYTES;
+    let cut = if whole {
+        head.len()
+    } else {
+        memchr::memrchr(b'\n', &head).map_or(head.len(), |i| i + 1)
+    };
+    let head_text = &head[bom.min(cut)..cut];
+    let envelopes = ndjson::holds_envelopes(head_text);
+    let provisional = ndjson::scan(display, head_text, 1, hint, envelopes);
+    let mut sources = ndjson::sources_of(display, display, Arc::default(), provisional, envelopes);
+    let mut reports: Vec<FileReport> = Vec::new();
+    let mut ready: Vec<Option<Ready>> = Vec::new();
+    for source in &mut sources {
+        // Lines that are no record are counted by the walk.
+        source.meta.rejected = 0;
+        let meta = &source.meta;
+        let typing = typing(meta, reading);
+        if let Typing::Deferred = typing {
+            return Ok(Some(FileOutcome::deferred()));
+        }
+        let (report, plan) = report_of(meta, typing, &mut out);
+        reports.push(report);
+        ready.push(plan.map(|(table, plan)| {
+            let local = out.names.len() as u32;
+            out.names.push(source_name(meta, &plan));
+            Ready {
+                table,
+                plan,
+                meta: meta.clone(),
+                category: source.category.clone(),
+                local,
+            }
+        }));
+    }
+    let live: Vec<&Ready> = ready.iter().flatten().collect();
+    let filters: Vec<_> = live.iter().map(|r| r.plan.extract_filter()).collect();
+    let targets: Vec<Target> = live
+        .iter()
+        .zip(&filters)
+        .map(|(r, f)| Target {
+            meta: &r.meta,
+            request: r.plan.request(f.as_ref()),
+            category: r.category.as_deref(),
+            table: Some(r.table),
+        })
+        .collect();
+    let mut blocks = Blocks::new(input, reading.block, Boundary::Lines)
+        .with_prefix(head)
+        .with_max_record(reading.max_record);
+    let (pieces, error) = blocks.map_in_order(|bytes, line| {
+        let text = if line == 1 {
+            &bytes[bom.min(bytes.len())..]
+        } else {
+            &bytes[..]
+        };
+        let parts = if text.len() >= 8 << 20 {
+            pool::threads()
+        } else {
+            1
+        };
+        let splits = line_splits(text, parts);
+        let walked = pool::map(&pool::pieces(&splits, text.len()), |&(s, e, before)| {
+            walk(display, &text[s..e], line + before, envelopes, &targets)
+        });
+        let mut all = Walked::empty(targets.len());
+        for w in walked {
+            all.append(w);
+        }
+        let mut log = all.log;
+        let mut typed: Vec<Option<Normalized>> = Vec::new();
+        let mut extracted = all.extracted.into_iter();
+        for r in &ready {
+            typed.push(r.as_ref().map(|r| {
+                let ex = extracted.next().expect("one per live source");
+                type_extracted(&r.meta, &r.plan, ex, r.local, &mut log)
+            }));
+        }
+        let piece = Piece {
+            typed,
+            log,
+            new_keys: all.new_keys,
+            other_categories: all.other_categories,
+            rejected: all.rejected,
+        };
+        (piece, bytes)
+    });
+    if let Some(e) = error {
+        return Err(e);
+    }
+    // Did the head speak for the whole file?
+    let mut new_keys: Vec<Vec<String>> = vec![Vec::new(); targets.len()];
+    let mut others: Vec<String> = Vec::new();
+    for p in &pieces {
+        for (mine, theirs) in new_keys.iter_mut().zip(&p.new_keys) {
+            for k in theirs {
+                if !mine.contains(k) {
+                    mine.push(k.clone());
+                }
+            }
+        }
+        for (c, _) in &p.other_categories {
+            if !others.contains(c) {
+                others.push(c.clone());
+            }
+        }
+    }
+    let known_categories: Vec<&str> = sources
+        .iter()
+        .filter_map(|s| s.category.as_deref())
+        .collect();
+    if others
+        .iter()
+        .any(|c| !known_categories.contains(&c.as_str()))
+    {
+        return Ok(None);
+    }
+    for (r, keys) in live.iter().zip(&new_keys) {
+        if !keys.is_empty() && !same_reading(r, keys, reading) {
+            return Ok(None);
+        }
+    }
+    blocks.input().report_damage(display, &mut out.issues);
+    let oversized = blocks.oversized().to_vec();
+    let rejected: usize = pieces.iter().map(|p| p.rejected).sum();
+    let mut by_source: Vec<Vec<Normalized>> = (0..ready.len()).map(|_| Vec::new()).collect();
+    for p in pieces {
+        for (k, n) in p.typed.into_iter().enumerate() {
+            if let Some(n) = n {
+                by_source[k].push(n);
+            }
+        }
+        out.issues.extend(p.log);
+    }
+    for (k, ((mut report, r), pieces)) in reports.into_iter().zip(&ready).zip(by_source).enumerate()
+    {
+        if k == 0 {
+            report.rows_rejected += rejected;
+            super::file::report_oversized(
+                display,
+                &oversized,
+                reading.max_record,
+                &mut report,
+                &mut out.issues,
+            );
+        }
+        if let Some(r) = r {
+            for n in pieces {
+                out.add(r.table, &mut report, n);
+            }
+        }
+        out.reports.push(report);
+    }
+    Ok(Some(out))
+}
+
+/// Whether a source's columns would be read from the same headers with `new` keys added to
+/// its own: the same table, and every column from the same named headers.
+fn same_reading(r: &Ready, new: &[String], reading: &Reading) -> bool {
+    let mut meta = r.meta.clone();
+    meta.headers.extend(new.iter().cloned());
+    let Typing::Ready(table, _, plan) = typing(&meta, reading) else {
+        return false;
+    };
+    let names = |plan: &Plan, headers: &[String]| -> Vec<Vec<String>> {
+        plan.requests
+            .iter()
+            .map(|req| req.iter().map(|&i| headers[i].clone()).collect())
+            .collect()
+    };
+    table == r.table && names(&plan, &meta.headers) == names(&r.plan, &r.meta.headers)
+}
