@@ -11,6 +11,9 @@ use crate::data::issues::{IssueLog, Severity};
 use crate::data::source::{Extracted, Request, SourceMeta};
 use crate::data::table::schema::TableKind;
 
+/// A record's wanted value: its raw text and kind.
+type Captured<'a> = Option<(&'a [u8], Kind)>;
+
 /// A source a walk fills.
 pub struct Target<'r> {
     pub meta: &'r SourceMeta,
@@ -89,7 +92,7 @@ pub fn walk<'a>(
         .iter()
         .map(|t| Capture::new(&t.meta.headers, &t.request).tracking(t.table))
         .collect();
-    let mut values: Vec<Vec<Option<(&'a [u8], Kind)>>> = targets
+    let mut values: Vec<Vec<Captured<'a>>> = targets
         .iter()
         .map(|t| vec![None; t.meta.headers.len()])
         .collect();
@@ -97,6 +100,8 @@ pub fn walk<'a>(
         .iter()
         .map(|t| vec![None; t.request.columns.len()])
         .collect();
+    // Checked once for the whole text; line by line only when it holds invalid UTF-8.
+    let text_utf8 = text.is_ascii() || std::str::from_utf8(text).is_ok();
     for (line, start, end) in lines(text, first_line) {
         let record = &text[start..end];
         // Which target the line is for, and where its row starts.
@@ -173,7 +178,7 @@ pub fn walk<'a>(
                         line_issue(name, line, Severity::Warning, msg),
                     );
                 }
-                let utf8 = record.is_ascii() || std::str::from_utf8(record).is_ok();
+                let utf8 = text_utf8 || std::str::from_utf8(record).is_ok();
                 add_record(
                     &mut out.extracted[k],
                     &mut values[k],
