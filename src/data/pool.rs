@@ -33,8 +33,8 @@ pub fn map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync + Send) 
 
 /// `work` on each item `next` produces, on the pool, with at most `in_flight` items produced
 /// and not yet done, while this thread produces the next one (reading a file's next block, say).
-/// Results come in production order. While it waits for room, this thread runs pending work of
-/// the pool itself, so a pool thread waiting here never starves the pool.
+/// Results come in production order. While it waits for room, this thread runs the stream's
+/// own pending work, so a pool thread waiting here never starves the pool.
 pub fn stream<T: Send, R: Send>(
     mut next: impl FnMut() -> Option<T> + Send,
     work: impl Fn(T) -> R + Sync + Send,
@@ -46,10 +46,13 @@ pub fn stream<T: Send, R: Send>(
         rayon::scope(|scope| {
             let mut index = 0;
             while let Some(item) = next() {
+                // Wait for room by running this stream's own pending work (its tasks sit in this
+                // thread's queue), never work stolen from elsewhere: that might be another
+                // file's whole read, which would hold this stream up until it ends.
                 while running.load(Ordering::Acquire) >= in_flight.max(1) {
-                    match rayon::yield_now() {
+                    match rayon::yield_local() {
                         Some(rayon::Yield::Executed) => {}
-                        _ => std::thread::yield_now(),
+                        _ => std::thread::sleep(std::time::Duration::from_micros(50)),
                     }
                 }
                 running.fetch_add(1, Ordering::AcqRel);
