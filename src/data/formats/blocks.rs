@@ -9,7 +9,7 @@ use super::csv::tokenizer::RecordEnds;
 use crate::data::pool;
 
 /// Blocks hold at least this many bytes (and whole records).
-pub const BLOCK_BYTES: usize = 16 << 20;
+pub const BLOCK_BYTES: usize = 8 << 20;
 
 /// A record longer than this is skipped (and reported) rather than held in memory whole.
 pub const MAX_RECORD_BYTES: usize = 256 << 20;
@@ -230,7 +230,7 @@ impl<R: Read> Blocks<R> {
 
 fn recycle(spare: &Mutex<Vec<Vec<u8>>>, buf: Vec<u8>) {
     if let Ok(mut spare) = spare.lock() {
-        if spare.len() < 2 + pool::threads() {
+        if spare.len() < pool::threads() {
             spare.push(buf);
         }
     }
