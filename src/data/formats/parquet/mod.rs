@@ -239,32 +239,50 @@ fn read_filtered(
     if len > 0 || slices.is_empty() {
         slices.push((start, len));
     }
+    // The filter's columns are read first; the others only for a slice where it keeps rows,
+    // and only those rows are kept of them.
+    let needed: Vec<&String> = filter
+        .needed()
+        .flat_map(|r| requests[r].iter().map(|&i| &headers[i]))
+        .collect();
+    let (first, rest): (Vec<String>, Vec<String>) =
+        wanted.into_iter().partition(|w| needed.contains(&w));
     // Slices are independent: read and test them on every core, then join them in order.
     let read_slice =
         |(offset, len): (usize, usize)| -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
-            let df = add(input
-                .reader()?
-                .with_columns(Some(wanted.clone()))
-                .with_slice(Some((offset, len)))
-                .finish()?)?;
-            Ok(match filter_mask(&df, headers, requests, filter) {
-                Ok((mask, skipped)) => {
-                    let rows = mask
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, k)| *k == Some(true))
-                        .map(|(i, _)| (offset + i) as u64 + 1)
-                        .collect();
-                    (df.filter(&mask)?, rows, skipped)
-                }
+            let read = |columns: &[String], len: usize| {
+                input
+                    .reader()?
+                    .with_columns(Some(columns.to_vec()))
+                    .with_slice(Some((offset, len)))
+                    .finish()
+            };
+            let df = add(read(&first, len)?)?;
+            let (mask, skipped) = match filter_mask(&df, headers, requests, filter) {
+                Ok(found) => found,
                 // The filter only saves work: rows it cannot test are all kept.
-                Err(_) => {
-                    let rows = (offset..offset + df.height())
-                        .map(|i| i as u64 + 1)
-                        .collect();
-                    (df, rows, Skipped::default())
-                }
-            })
+                Err(_) => (
+                    BooleanChunked::full("keep".into(), true, df.height()),
+                    Skipped::default(),
+                ),
+            };
+            let kept = mask.sum().unwrap_or(0) as usize;
+            let rows = mask
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| *k == Some(true))
+                .map(|(i, _)| (offset + i) as u64 + 1)
+                .collect();
+            let mut df = df.filter(&mask)?;
+            if !rest.is_empty() {
+                let others = if kept == 0 {
+                    read(&rest, 0)?
+                } else {
+                    read(&rest, len)?.filter(&mask)?
+                };
+                df.hstack_mut(others.columns())?;
+            }
+            Ok((df, rows, skipped))
         };
     let parts = pool::map(&slices, |&slice| read_slice(slice));
     let mut kept: Option<DataFrame> = None;
@@ -307,7 +325,7 @@ impl Input<'_> {
 type Kept = (DataFrame, Vec<u64>, Skipped);
 
 /// Rows read at once from a filtered Parquet file: whole row groups, up to about this many.
-const SLICE_ROWS: usize = 262_144;
+const SLICE_ROWS: usize = 131_072;
 
 /// Whether a Parquet column's type can be used without going through text.
 fn natively_typed(dtype: &DataType) -> bool {

@@ -69,6 +69,7 @@ fn scan(path: &Path) -> PolarsResult<LazyFrame> {
         }),
         // The path is a file's, as it is: no globbing, no `key=value` folders read as columns.
         glob: false,
+        low_memory: true,
         hive_options: HiveOptions {
             enabled: Some(false),
             ..HiveOptions::default()
