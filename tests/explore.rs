@@ -225,3 +225,35 @@ fn indexed_views_equal_the_plain_definitions() {
 fn options_for_all() -> proxyhunt::detect::HuntOptions {
     options(Lookback::All, None)
 }
+
+#[test]
+fn go_hunt_reads_the_same_from_only_its_columns() {
+    // The console loads every event with only the columns go hunt reads; what go hunt shows
+    // must be what a load of every column shows, for every entity of every finding.
+    use proxyhunt::data::load::{load, LoadOptions};
+    use proxyhunt::explore::context::go_hunt_columns;
+    let paths = [common::repo().join("sample-data")];
+    let full = load(&paths, &LoadOptions::default());
+    let lean = load(
+        &paths,
+        &LoadOptions {
+            only_columns: Some(go_hunt_columns),
+            ..LoadOptions::default()
+        },
+    );
+    let (_, rows) = rows();
+    let mut checked = 0;
+    for f in &rows {
+        for entity in [
+            Entity::User(f.user.clone()),
+            Entity::Ip(f.ip.clone()),
+            Entity::Device(f.device.clone()),
+        ] {
+            let a = context_events(&full, &entity, f.time, HOUR).unwrap();
+            let b = context_events(&lean, &entity, f.time, HOUR).unwrap();
+            assert_eq!(a, b, "{entity:?}");
+            checked += a.len();
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}

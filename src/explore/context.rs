@@ -77,6 +77,29 @@ fn entity_columns(entity: &Entity) -> Vec<(TableKind, &'static str, Normaliser)>
     }
 }
 
+/// The columns of `table` go hunt reads: the entities it follows and what it shows of a row
+/// (the console loads every event with only these, besides the event time).
+pub fn go_hunt_columns(table: TableKind) -> Vec<&'static str> {
+    if table == TableKind::ThreatIntel {
+        return table.columns().iter().map(|c| c.name).collect();
+    }
+    let entities = [
+        Entity::User(String::new()),
+        Entity::Ip(String::new()),
+        Entity::Device(String::new()),
+    ];
+    let mut out: Vec<&'static str> = entities
+        .iter()
+        .flat_map(entity_columns)
+        .filter(|(t, _, _)| *t == table)
+        .map(|(_, c, _)| c)
+        .collect();
+    out.extend(summary_parts(table).iter().map(|(_, c)| *c));
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 fn equals_after(expr: Expr, normalise: Normaliser, wanted: String) -> Expr {
     let wanted = Arc::new(wanted);
     expr.map(

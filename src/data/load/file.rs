@@ -38,6 +38,8 @@ pub struct Reading<'a> {
     pub date_order: Option<DateOrder>,
     /// Records longer than this are skipped.
     pub max_record: usize,
+    /// Only these columns of each table are read (see [`super::LoadOptions::only_columns`]).
+    pub only_columns: Option<super::ColumnsOf>,
 }
 
 impl Reading<'_> {
@@ -57,6 +59,8 @@ impl Reading<'_> {
             block: self.block,
             date_order: self.date_order,
             max_record: self.max_record,
+            // What the cache keeps is every column.
+            only_columns: None,
         }
     }
 }
@@ -265,7 +269,12 @@ pub(super) fn typing<'f>(meta: &SourceMeta, reading: &Reading<'f>) -> Typing<'f>
     }
     match Plan::new(&meta.headers, table, reading.filters.now.get(&table)) {
         Err(unusable) => Typing::Unusable(table, by, unusable.to_string()),
-        Ok(plan) => Typing::Ready(table, by, plan),
+        Ok(mut plan) => {
+            if let Some(columns) = reading.only_columns {
+                plan.keep_only(&columns(table));
+            }
+            Typing::Ready(table, by, plan)
+        }
     }
 }
 

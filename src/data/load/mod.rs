@@ -30,6 +30,9 @@ use super::values::locale::DateOrder;
 use file::{read_bytes, read_input, read_path, Reading};
 use outcome::{finish, merge, FileOutcome};
 
+/// The columns of a table to read.
+pub type ColumnsOf = fn(TableKind) -> Vec<&'static str>;
+
 /// Where to read from.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -44,6 +47,9 @@ pub struct LoadOptions {
     pub cache: Option<PathBuf>,
     /// `--date-order`: day/month order for portal CSV datetimes their values leave open.
     pub date_order: Option<DateOrder>,
+    /// When set, only these columns of each table are read (and the event time); the others
+    /// are held empty. The console's every-event load reads what go hunt shows.
+    pub only_columns: Option<ColumnsOf>,
     /// Records longer than this are skipped and reported (default
     /// [`MAX_RECORD_BYTES`](super::formats::blocks::MAX_RECORD_BYTES)).
     pub max_record_bytes: Option<usize>,
@@ -142,6 +148,7 @@ fn read_inputs(
             block: options.block_bytes.unwrap_or(BLOCK_BYTES),
             date_order: options.date_order,
             max_record: options.max_record_bytes.unwrap_or(MAX_RECORD_BYTES),
+            only_columns: options.only_columns,
         };
         // A file its name (or `--table`) says holds a deferred table is not read until then.
         if reading.defers(reading.forced.or_else(|| table_from_file_name(&display))) {
@@ -203,6 +210,7 @@ pub fn load_sample() -> Dataset {
             block: BLOCK_BYTES,
             date_order: None,
             max_record: MAX_RECORD_BYTES,
+            only_columns: None,
         };
         let outcome = read_bytes(&format!("sample-data/{name}"), bytes.to_vec(), &reading);
         merge(&mut ds, &mut parts, outcome);

@@ -65,6 +65,8 @@ pub struct Plan<'f> {
     pub duplicates: Vec<(&'static str, String)>,
     /// How the source's datetimes are read.
     pub datetimes: Datetimes,
+    /// Per table column, whether it is left out (held as one empty value, not read).
+    left_out: Vec<bool>,
     filter: Option<&'f RowFilter>,
 }
 
@@ -115,8 +117,20 @@ impl<'f> Plan<'f> {
             notes,
             duplicates,
             datetimes: Datetimes::Standard,
+            left_out: vec![false; specs.len()],
             filter,
         })
+    }
+
+    /// Reads only `columns` (and the event time); the others are held as one empty value
+    /// for every row, which costs nothing per row.
+    pub fn keep_only(&mut self, columns: &[&str]) {
+        for (i, spec) in self.table.columns().iter().enumerate().skip(1) {
+            if !columns.contains(&spec.name) {
+                self.left_out[i] = true;
+                self.requests[i].clear();
+            }
+        }
     }
 
     /// The plan's row filter, resolved to its requests (`None`: every row is kept).
@@ -195,6 +209,19 @@ fn extract_filter<'f>(
 /// Tables at least this tall have their columns converted in parallel.
 const PARALLEL_ROWS: usize = 50_000;
 
+/// A column left out of a load: one empty value (`""` for a string, as Kusto has no null
+/// string; null otherwise) standing for every row.
+fn empty_column(spec: &ColumnSpec, height: usize) -> Column {
+    let name = PlSmallStr::from_static(spec.name);
+    let scalar = match spec.ty {
+        ColType::Str => Scalar::new(DataType::String, AnyValue::StringOwned("".into())),
+        ColType::DateTime => Scalar::null(DataType::Datetime(TimeUnit::Nanoseconds, None)),
+        ColType::Bool => Scalar::null(DataType::Boolean),
+        ColType::Int => Scalar::null(DataType::Int64),
+    };
+    Column::new_scalar(name, scalar, height)
+}
+
 /// Types one piece of `source` with `plan`; `file_index` is the source's index among the
 /// file's sources (the frames' `_SourceFile`).
 pub fn normalize(
@@ -235,6 +262,9 @@ pub fn type_extracted(
     // merged in column order, as a single pass would write them.
     let convert = |(ci, spec, cells, typed): (usize, &ColumnSpec, Vec<Cell>, Option<Column>)| {
         let mut column_log = IssueLog::default();
+        if plan.left_out[ci] {
+            return (empty_column(spec, height), 0, column_log);
+        }
         let at = Where {
             meta,
             table,
