@@ -61,7 +61,7 @@ impl<'b> Text<'b> {
 }
 
 /// Bytes of the head that say what the file's sources and columns are.
-const HEAD_BYTES: usize = 1 << 20;
+const HEAD_BYTES: usize = 256 << 10;
 
 /// A source that can be typed: its table, plan, meta, streaming-API category, and index among
 /// the file's sources.

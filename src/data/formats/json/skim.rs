@@ -212,11 +212,12 @@ pub fn unescape(raw: &[u8], escaped: bool) -> (Cow<'_, str>, Option<Flaw>) {
     let mut flaw = None;
     let mut i = 0;
     while i < raw.len() {
-        let c = raw[i];
-        if c != b'\\' {
-            out.push(c);
-            i += 1;
-            continue;
+        // The run up to the next backslash, copied whole.
+        let next = memchr::memchr(b'\\', &raw[i..]).map_or(raw.len(), |k| i + k);
+        out.extend_from_slice(&raw[i..next]);
+        i = next;
+        if i >= raw.len() {
+            break;
         }
         let Some(&e) = raw.get(i + 1) else {
             out.push(b'\\');

@@ -4,9 +4,8 @@
 //! caller can tell whether the head spoke for the whole file.
 
 use super::{bad_line, line_issue, lines};
-use crate::data::formats::json::envelope::parts;
 use crate::data::formats::json::objects::{add_record, Capture};
-use crate::data::formats::json::skim::{ws, Kind, SkimError};
+use crate::data::formats::json::skim::{cell, string_end, value_end, ws, Kind, SkimError};
 use crate::data::issues::{IssueLog, Severity};
 use crate::data::source::{Extracted, Request, SourceMeta};
 use crate::data::table::schema::TableKind;
@@ -106,34 +105,19 @@ pub fn walk<'a>(
         let record = &text[start..end];
         // Which target the line is for, and where its row starts.
         let routed: Result<Option<(usize, usize)>, SkimError> = if envelopes {
-            match parts(record, 0) {
-                Ok((Some(category), Some(props), stop)) if ws(record, stop) == record.len() => {
-                    match targets
-                        .iter()
-                        .position(|t| t.category == Some(category.as_ref()))
+            match envelope(record, targets, &mut captures, &mut values) {
+                Ok(Routed::Captured(k)) => Ok(Some((k, usize::MAX))),
+                Ok(Routed::Other(category)) => {
+                    match out
+                        .other_categories
+                        .iter_mut()
+                        .find(|(c, _)| *c == category)
                     {
-                        Some(k) => Ok(Some((k, props))),
-                        None => {
-                            match out
-                                .other_categories
-                                .iter_mut()
-                                .find(|(c, _)| *c == category)
-                            {
-                                Some((_, n)) => *n += 1,
-                                None => out.other_categories.push((category.into_owned(), 1)),
-                            }
-                            Ok(None)
-                        }
+                        Some((_, n)) => *n += 1,
+                        None => out.other_categories.push((category, 1)),
                     }
+                    Ok(None)
                 }
-                Ok((_, _, stop)) if ws(record, stop) != record.len() => Err(SkimError {
-                    at: stop,
-                    what: "text after the object",
-                }),
-                Ok(_) => Err(SkimError {
-                    at: 0,
-                    what: "not an object",
-                }),
                 Err(e) => Err(e),
             }
         } else if targets.is_empty() {
@@ -155,6 +139,10 @@ pub fn walk<'a>(
             let Some((k, row_start)) = to else {
                 return Ok(None);
             };
+            if row_start == usize::MAX {
+                // An envelope's row, captured as its line was walked.
+                return Ok(Some(k));
+            }
             let stop = captures[k].object(record, row_start, &mut values[k])?;
             if !envelopes && ws(record, stop) != record.len() {
                 return Err(SkimError {
@@ -205,4 +193,107 @@ pub fn walk<'a>(
         out.new_keys[k] = c.new_keys;
     }
     out
+}
+
+/// Where a streaming-API record went.
+enum Routed {
+    /// Its row was captured for target `k`.
+    Captured(usize),
+    /// A category no target holds.
+    Other(String),
+}
+
+/// Walks one streaming-API record line once: its `category` routes it, and its `properties`
+/// object is captured for that category's target as it is walked (not skipped first and walked
+/// again).
+fn envelope<'a>(
+    record: &'a [u8],
+    targets: &[Target],
+    captures: &mut [Capture],
+    values: &mut [Vec<Captured<'a>>],
+) -> Result<Routed, SkimError> {
+    let not_envelope = SkimError {
+        at: 0,
+        what: "not an object",
+    };
+    let target_of = |category: &str| targets.iter().position(|t| t.category == Some(category));
+    let mut j = ws(record, 0);
+    if record.get(j) != Some(&b'{') {
+        return Err(not_envelope);
+    }
+    let mut category: Option<String> = None;
+    let mut properties: Option<usize> = None;
+    let mut captured: Option<usize> = None;
+    j = ws(record, j + 1);
+    if record.get(j) != Some(&b'}') {
+        loop {
+            if record.get(j) != Some(&b'"') {
+                return Err(SkimError {
+                    at: j,
+                    what: "expected a key in quotes",
+                });
+            }
+            let (key_end, _) = string_end(record, j)?;
+            let key = &record[j + 1..key_end - 1];
+            let mut v = ws(record, key_end);
+            if record.get(v) != Some(&b':') {
+                return Err(SkimError {
+                    at: v,
+                    what: "expected ':' after a key",
+                });
+            }
+            v = ws(record, v + 1);
+            let end = match key {
+                b"properties" if record.get(v) == Some(&b'{') => {
+                    match category.as_deref().and_then(target_of) {
+                        Some(k) => {
+                            captured = Some(k);
+                            captures[k].object(record, v, &mut values[k])?
+                        }
+                        None => {
+                            properties = Some(v);
+                            value_end(record, v)?.0
+                        }
+                    }
+                }
+                b"category" => {
+                    let (end, kind) = value_end(record, v)?;
+                    if kind == Kind::String {
+                        category = cell(&record[v..end], kind).0.map(|c| c.into_owned());
+                    }
+                    end
+                }
+                _ => value_end(record, v)?.0,
+            };
+            j = ws(record, end);
+            match record.get(j) {
+                Some(b',') => j = ws(record, j + 1),
+                Some(b'}') => break,
+                _ => {
+                    return Err(SkimError {
+                        at: j,
+                        what: "expected ',' or '}' after a value",
+                    })
+                }
+            }
+        }
+    }
+    if ws(record, j + 1) != record.len() {
+        return Err(SkimError {
+            at: j + 1,
+            what: "text after the object",
+        });
+    }
+    match (category, captured, properties) {
+        (Some(_), Some(k), _) => Ok(Routed::Captured(k)),
+        // The properties came before the category: captured now.
+        (Some(c), None, Some(p)) => match target_of(&c) {
+            Some(k) => {
+                captures[k].object(record, p, &mut values[k])?;
+                Ok(Routed::Captured(k))
+            }
+            None => Ok(Routed::Other(c)),
+        },
+        _ => Err(not_envelope),
+    }
 }
