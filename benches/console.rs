@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use proxyhunt::data::load::{load, LoadOptions};
 use proxyhunt::detect::prefilter::load_for_hunt;
 use proxyhunt::detect::HuntOptions;
+use proxyhunt::explore::context::every_event_options;
 use proxyhunt::generate::{generate, GenFormat, GenOptions};
 use proxyhunt::tui::state::{Focus, State};
 use proxyhunt::tui::update::update;
@@ -122,7 +123,7 @@ fn main() {
     state.set_loaded(loaded);
     if std::env::var_os("PROXYHUNT_BENCH_SKIP_ALL").is_none() {
         let t = Instant::now();
-        let all = load(&paths, &LoadOptions::default());
+        let all = load(&paths, &every_event_options(&LoadOptions::default()));
         println!(
             "then every event (for go hunt): {:.2}s more",
             t.elapsed().as_secs_f64()

@@ -77,6 +77,17 @@ fn entity_columns(entity: &Entity) -> Vec<(TableKind, &'static str, Normaliser)>
     }
 }
 
+/// How the console loads every event for go hunt: as `load` says, with only the columns go
+/// hunt reads.
+pub fn every_event_options(
+    load: &crate::data::load::LoadOptions,
+) -> crate::data::load::LoadOptions {
+    crate::data::load::LoadOptions {
+        only_columns: Some(go_hunt_columns),
+        ..load.clone()
+    }
+}
+
 /// The columns of `table` go hunt reads: the entities it follows and what it shows of a row
 /// (the console loads every event with only these, besides the event time).
 pub fn go_hunt_columns(table: TableKind) -> Vec<&'static str> {

@@ -13,7 +13,7 @@ use super::state::{Loaded, DEFAULT_TUNING_FILE};
 use crate::data::load::{load_with_progress, Dataset, LoadOptions};
 use crate::detect::prefilter::load_for_hunt;
 use crate::detect::{hunt, HuntOptions};
-use crate::explore::context::{go_hunt_columns, indicators_by_ip};
+use crate::explore::context::{every_event_options, indicators_by_ip};
 use crate::explore::{context_events, finding_rows, ContextEvent, Entity, RowIndex};
 use crate::export::{write_findings, CsvSafety, ExportError, Format, OutputSpec};
 use crate::kql::time::Nanos;
@@ -161,11 +161,7 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
                 Err(e) => return Some(Reply::LoadFailed(e)),
             }
             // Every event, for go hunt: only the columns it reads.
-            let every = LoadOptions {
-                only_columns: Some(go_hunt_columns),
-                ..load
-            };
-            let all = load_with_progress(&paths, &every, &mut progress);
+            let all = load_with_progress(&paths, &every_event_options(&load), &mut progress);
             Some(Reply::EventsLoaded(Arc::new(all)))
         }
         Request::Context {
