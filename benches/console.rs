@@ -119,11 +119,12 @@ fn main() {
         (t_first - t_load).as_secs_f64(),
         loaded.rows.len()
     );
+    let every_event = every_event_options(&LoadOptions::default(), &loaded.rows);
     let mut state = State::new(false, "window all events".into(), false);
     state.set_loaded(loaded);
     if std::env::var_os("PROXYHUNT_BENCH_SKIP_ALL").is_none() {
         let t = Instant::now();
-        let all = load(&paths, &every_event_options(&LoadOptions::default()));
+        let all = load(&paths, &every_event);
         println!(
             "then every event (for go hunt): {:.2}s more",
             t.elapsed().as_secs_f64()

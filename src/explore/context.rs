@@ -1,15 +1,19 @@
 //! "Go hunt from an entity": the raw events of a user, IP or device across every loaded table
 //! around a moment, so that an analyst sees what else happened, not only detection hits.
 
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use polars::prelude::*;
 use regex::Regex;
 
-use crate::data::load::Dataset;
+use crate::data::load::{Dataset, LoadOptions};
+use crate::data::row_filter::{RowFilter, RowFilters};
 use crate::data::schema::{TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
 use crate::detect::anonymized_signin::NETWORK_IP_REGEX;
 use crate::detect::findings::{normalise_device, normalise_user};
+use crate::explore::rows::FindingRow;
 use crate::kql::expr::extract;
 use crate::kql::time::Nanos;
 
@@ -78,14 +82,93 @@ fn entity_columns(entity: &Entity) -> Vec<(TableKind, &'static str, Normaliser)>
 }
 
 /// How the console loads every event for go hunt: as `load` says, with only the columns go
-/// hunt reads.
-pub fn every_event_options(
-    load: &crate::data::load::LoadOptions,
-) -> crate::data::load::LoadOptions {
-    crate::data::load::LoadOptions {
+/// hunt reads and only the rows of the entities it can follow from `findings`.
+pub fn every_event_options(load: &LoadOptions, findings: &[FindingRow]) -> LoadOptions {
+    LoadOptions {
         only_columns: Some(go_hunt_columns),
+        filters: go_hunt_filters(findings),
         ..load.clone()
     }
+}
+
+/// The values go hunt can follow: those of the findings' users, IPs and devices (it starts
+/// only from a finding or from a pivot over findings), without the empty value.
+fn followable(findings: &[FindingRow]) -> [(Entity, HashSet<String>); 3] {
+    let set = |get: fn(&FindingRow) -> &String| -> HashSet<String> {
+        findings
+            .iter()
+            .map(get)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .collect()
+    };
+    [
+        (Entity::User(String::new()), set(|r| &r.user)),
+        (Entity::Ip(String::new()), set(|r| &r.ip)),
+        (Entity::Device(String::new()), set(|r| &r.device)),
+    ]
+}
+
+/// Per table, a row filter keeping the rows where some entity column holds (normalised as go
+/// hunt compares it) a value go hunt can follow from `findings`: a row it turns away is one no go
+/// hunt from these findings would show. Threat intel is read whole (it is small, and go hunt
+/// matches it through the rule's regex).
+pub fn go_hunt_filters(findings: &[FindingRow]) -> RowFilters {
+    let followable = followable(findings);
+    let mut filters = RowFilters::default();
+    for table in [
+        TableKind::SignIn,
+        TableKind::DeviceProcess,
+        TableKind::DeviceNetwork,
+    ] {
+        let tests: Vec<(&'static str, Normaliser, Arc<HashSet<String>>)> = followable
+            .iter()
+            .flat_map(|(entity, values)| {
+                let values = Arc::new(values.clone());
+                entity_columns(entity)
+                    .into_iter()
+                    .filter(move |(t, _, _)| *t == table)
+                    .map(move |(_, c, n)| (c, n, values.clone()))
+            })
+            .collect();
+        let mut sorted: Vec<(&str, Vec<&String>)> = tests
+            .iter()
+            .map(|(c, _, v)| {
+                let mut v: Vec<&String> = v.iter().collect();
+                v.sort();
+                (*c, v)
+            })
+            .collect();
+        sorted.sort();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        sorted.hash(&mut h);
+        let identity = format!(
+            "go hunt: {} ({:016x})",
+            sorted
+                .iter()
+                .map(|(c, v)| format!("{c} in {} values", v.len()))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            h.finish()
+        );
+        let columns: Vec<&'static str> = tests.iter().map(|(c, _, _)| *c).collect();
+        let expr = tests
+            .iter()
+            .map(|(c, n, v)| normalised_in(col(*c).cast(DataType::String), *n, v.clone()))
+            .reduce(Expr::or)
+            .unwrap_or(lit(false));
+        let keep = move |cells: &[Option<&str>]| {
+            tests
+                .iter()
+                .zip(cells)
+                .any(|((_, n, v), cell)| cell.is_some_and(|s| v.contains(&n(s))))
+        };
+        filters.now.insert(
+            table,
+            RowFilter::new(identity, &columns, keep).with_expr(expr),
+        );
+    }
+    filters
 }
 
 /// The columns of `table` go hunt reads: the entities it follows and what it shows of a row
@@ -111,14 +194,15 @@ pub fn go_hunt_columns(table: TableKind) -> Vec<&'static str> {
     out
 }
 
-fn equals_after(expr: Expr, normalise: Normaliser, wanted: String) -> Expr {
-    let wanted = Arc::new(wanted);
+/// Whether `expr`'s value, normalised, is one of `wanted` (null never is): how go hunt and its
+/// row filter compare a cell with the entities.
+fn normalised_in(expr: Expr, normalise: Normaliser, wanted: Arc<HashSet<String>>) -> Expr {
     expr.map(
         move |c: Column| {
             let out: BooleanChunked = c
                 .str()?
                 .iter()
-                .map(|v| Some(v.is_some_and(|s| normalise(s) == *wanted)))
+                .map(|v| Some(v.is_some_and(|s| wanted.contains(&normalise(s)))))
                 .collect();
             Ok(out.with_name(c.name().clone()).into_column())
         },
@@ -234,7 +318,11 @@ pub fn context_events(
                     .gt_eq(lit(center.saturating_sub(half_window)))
                     .and(t.lt_eq(lit(center.saturating_add(half_window)))),
             )
-            .filter(equals_after(col(column), normalise, wanted.clone()));
+            .filter(normalised_in(
+                col(column),
+                normalise,
+                Arc::new(HashSet::from([wanted.clone()])),
+            ));
         out.extend(collect_events(lf, table, &ds.file_names, true)?);
     }
     out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.source.cmp(&b.source)));

@@ -77,7 +77,8 @@ fn entity_and_time(state: &State) -> Option<(Entity, Nanos)> {
         _ => None,
     };
     if state.focus == Focus::Pivot {
-        let e = state.selected_pivot()?;
+        // An empty value names no one: there is nothing to follow.
+        let e = state.selected_pivot().filter(|e| !e.value.is_empty())?;
         return make(state.pivot_key, e.value.clone()).map(|ent| (ent, e.last));
     }
     let row = state.selected_row()?;

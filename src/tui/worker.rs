@@ -150,18 +150,19 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
                 load_with_progress(&paths, &load, &mut progress)
             };
             progress("running the detections".into());
-            match loaded_from(ds, &hunt, window, &tuning) {
-                Ok(mut l) => {
-                    l.complete = !in_two;
-                    if !in_two {
-                        return Some(Reply::Loaded(Box::new(l)));
-                    }
-                    tx.send(Reply::Loaded(Box::new(l))).ok()?;
-                }
+            let mut l = match loaded_from(ds, &hunt, window, &tuning) {
+                Ok(l) => l,
                 Err(e) => return Some(Reply::LoadFailed(e)),
+            };
+            l.complete = !in_two;
+            if !in_two {
+                return Some(Reply::Loaded(Box::new(l)));
             }
-            // Every event, for go hunt: only the columns it reads.
-            let all = load_with_progress(&paths, &every_event_options(&load), &mut progress);
+            // Every event, for go hunt: only the columns it reads, and only the rows of the
+            // entities it can follow from these findings.
+            let every_event = every_event_options(&load, &l.rows);
+            tx.send(Reply::Loaded(Box::new(l))).ok()?;
+            let all = load_with_progress(&paths, &every_event, &mut progress);
             Some(Reply::EventsLoaded(Arc::new(all)))
         }
         Request::Context {
