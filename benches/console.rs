@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use proxyhunt::data::load::{load, LoadOptions};
 use proxyhunt::detect::prefilter::load_for_hunt;
 use proxyhunt::detect::HuntOptions;
-use proxyhunt::explore::context::every_event_options;
+use proxyhunt::explore::context::{context_events, every_event_options, Entity};
 use proxyhunt::generate::{generate, GenFormat, GenOptions};
+use proxyhunt::kql::time::HOUR;
 use proxyhunt::tui::state::{Focus, State};
 use proxyhunt::tui::update::update;
 use proxyhunt::tui::worker::loaded_from;
@@ -25,6 +26,25 @@ use proxyhunt::tuning::TuningSource;
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
     samples[((samples.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Resident memory now and at its peak so far (Linux; empty elsewhere).
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map_or("?".to_string(), |kb| format!("{} MB", kb / 1024))
+    };
+    format!(
+        "RSS {} (peak {}; anonymous {}, file {})",
+        field("VmRSS:"),
+        field("VmHWM:"),
+        field("RssAnon:"),
+        field("RssFile:")
+    )
 }
 
 fn time_actions(label: &str, state: &mut State, setup: &[Action], action: Action, undo: &[Action]) {
@@ -40,8 +60,12 @@ fn time_actions(label: &str, state: &mut State, setup: &[Action], action: Action
             update(state, a.clone());
         }
     }
-    let p50 = percentile(&mut samples, 0.5);
-    let p95 = percentile(&mut samples, 0.95);
+    print_latency(label, &mut samples);
+}
+
+fn print_latency(label: &str, samples: &mut [Duration]) {
+    let p50 = percentile(samples, 0.5);
+    let p95 = percentile(samples, 0.95);
     println!(
         "{label:<40} p50 {:>8.3} ms   p95 {:>8.3} ms",
         p50.as_secs_f64() * 1e3,
@@ -85,6 +109,7 @@ fn export_dir() -> (PathBuf, Option<tempfile::TempDir>) {
 }
 
 fn main() {
+    proxyhunt::allocator::configure();
     let (dir, _keep) = export_dir();
     let bytes: u64 = std::fs::read_dir(&dir)
         .unwrap()
@@ -104,7 +129,7 @@ fn main() {
         &mut |_| {},
     );
     let t_load = t.elapsed();
-    let loaded = loaded_from(
+    let mut loaded = loaded_from(
         ds,
         &hunt_options,
         "window all events".into(),
@@ -119,17 +144,44 @@ fn main() {
         (t_first - t_load).as_secs_f64(),
         loaded.rows.len()
     );
+    println!("  memory after first findings: {}", memory());
     let every_event = every_event_options(&LoadOptions::default(), &loaded.rows);
+    // As the worker sends it: every event follows.
+    loaded.complete = std::env::var_os("PROXYHUNT_BENCH_SKIP_ALL").is_some();
     let mut state = State::new(false, "window all events".into(), false);
     state.set_loaded(loaded);
     if std::env::var_os("PROXYHUNT_BENCH_SKIP_ALL").is_none() {
         let t = Instant::now();
         let all = load(&paths, &every_event);
+        proxyhunt::data::pool::release_memory();
+        let kept: Vec<String> = all
+            .tables
+            .keys()
+            .map(|t| format!("{} {} of {}", t.name(), all.rows(*t), all.rows_read(*t)))
+            .collect();
         println!(
-            "then every event (for go hunt): {:.2}s more",
-            t.elapsed().as_secs_f64()
+            "then every event (for go hunt): {:.2}s more; rows of the findings' entities kept: {}",
+            t.elapsed().as_secs_f64(),
+            kept.join(", ")
         );
         state.set_all_events(Arc::new(all));
+        println!("  memory with every event: {}", memory());
+        // Go hunt (the worker's context request, off the UI thread) from the first findings'
+        // user, IP and device, an hour either side.
+        let dataset = state.dataset.clone().expect("every event is in");
+        let mut samples = Vec::new();
+        for row in state.rows.iter().take(20) {
+            for entity in [
+                Entity::User(row.user.clone()),
+                Entity::Ip(row.ip.clone()),
+                Entity::Device(row.device.clone()),
+            ] {
+                let start = Instant::now();
+                context_events(&dataset, &entity, row.time, HOUR).expect("go hunt");
+                samples.push(start.elapsed());
+            }
+        }
+        print_latency("go hunt (worker, +-1 h)", &mut samples);
     }
 
     time_actions("pivot: next key", &mut state, &[], Action::PivotNext, &[]);

@@ -72,6 +72,7 @@ fn run_all(ds: &proxyhunt::data::load::Dataset, lookback: Lookback) -> usize {
 }
 
 fn main() {
+    proxyhunt::allocator::configure();
     let bytes = sample_bytes();
     measure("sample: load (embedded)", 30, bytes, "files", || {
         load_sample().files.len()

@@ -2,6 +2,7 @@
 //! anonymized sign-ins (rule 000) and multi-hop proxy use (query 004), with exactly the results
 //! Kusto would give. Everything here is UI-free.
 
+pub mod allocator;
 pub mod commands;
 pub mod data;
 pub mod detect;

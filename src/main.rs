@@ -24,15 +24,11 @@ use proxyhunt::generate::{generate, GenFormat, GenOptions};
 use proxyhunt::text::escape_unsafe;
 use proxyhunt::tui::ConsoleArgs;
 
-/// Polars and the loaders allocate and free large buffers from several threads at once; with
-/// the system allocator that churn was a third of a hunt's time, spent by the kernel mapping and
-/// zeroing pages (`perf`: `clear_page_erms`, page faults). mimalloc keeps and reuses them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use proxyhunt::tuning::kql::tuned_kql;
 use proxyhunt::tuning::{load_tuning, TuningSource, CATALOG};
 
 fn main() -> ExitCode {
+    proxyhunt::allocator::configure();
     // Usage errors exit 1 (clap's own default, 2, means "a detection could not run" here);
     // --help and --version exit 0.
     let cli = match Cli::try_parse() {

@@ -268,10 +268,22 @@ fn go_hunt_reads_the_same_from_its_lean_load() {
             }
         }
     }
-    for dir in [sample, parquet.path().to_path_buf()] {
+    let cache = tempfile::tempdir().unwrap();
+    let cached = LoadOptions {
+        cache: Some(cache.path().to_path_buf()),
+        ..LoadOptions::default()
+    };
+    // The sample as read, as Parquet, and twice through the cache (kept, then read back).
+    let runs = [
+        (sample.clone(), LoadOptions::default()),
+        (parquet.path().to_path_buf(), LoadOptions::default()),
+        (sample.clone(), cached.clone()),
+        (sample, cached),
+    ];
+    for (dir, options) in runs {
         let paths = [dir.clone()];
         let full = load(&paths, &LoadOptions::default());
-        let lean = load(&paths, &every_event_options(&LoadOptions::default(), &rows));
+        let lean = load(&paths, &every_event_options(&options, &rows));
         let (mut checked, mut kept, mut read) = (0, 0, 0);
         for (entity, time) in &entities {
             let a = context_events(&full, entity, *time, HOUR).unwrap();

@@ -18,6 +18,14 @@ pub fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// Gives memory freed by a load back to the system, on every pool thread and on this one: the
+/// allocator keeps what a thread freed for that thread's next allocation, and a pool thread
+/// that goes idle after a load would hold it for as long as it idles.
+pub fn release_memory() {
+    THREAD_POOL.broadcast(|_| crate::allocator::release_freed());
+    crate::allocator::release_freed();
+}
+
 /// How many threads the pool has.
 pub fn threads() -> usize {
     THREAD_POOL.current_num_threads()

@@ -310,7 +310,9 @@ pub fn context_events(
             continue;
         };
         let t = col(table.time_column()).cast(DataType::Int64);
-        let lf = df
+        // The window first, on its own: the entity test (which normalises each value) then
+        // sees only the window's rows.
+        let in_window = df
             .clone()
             .lazy()
             .filter(
@@ -318,11 +320,12 @@ pub fn context_events(
                     .gt_eq(lit(center.saturating_sub(half_window)))
                     .and(t.lt_eq(lit(center.saturating_add(half_window)))),
             )
-            .filter(normalised_in(
-                col(column),
-                normalise,
-                Arc::new(HashSet::from([wanted.clone()])),
-            ));
+            .collect()?;
+        let lf = in_window.lazy().filter(normalised_in(
+            col(column),
+            normalise,
+            Arc::new(HashSet::from([wanted.clone()])),
+        ));
         out.extend(collect_events(lf, table, &ds.file_names, true)?);
     }
     out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.source.cmp(&b.source)));

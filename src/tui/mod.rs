@@ -161,7 +161,7 @@ pub fn run(args: ConsoleArgs) -> Result<()> {
     let (tx, rx) = worker::spawn();
     tx.send(Request::Load {
         paths: args.paths,
-        load: args.load,
+        load: Box::new(args.load),
         hunt: args.hunt,
         window: args.window,
         tuning: args.tuning,

@@ -247,7 +247,9 @@ impl State {
         self.filter_matches.clear();
         self.findings = Some(loaded.findings);
         self.indicators = loaded.indicators;
-        self.dataset = Some(loaded.dataset);
+        // Only a complete dataset serves go hunt; the rows that can match are let go while
+        // every event loads.
+        self.dataset = loaded.complete.then_some(loaded.dataset);
         self.tuning = loaded.tuning;
         self.tuning_path = loaded.tuning_path;
         if !loaded.tuning_issues.is_empty() {

@@ -23,7 +23,7 @@ use crate::tuning::{load_tuning, Filter, TuningSource};
 pub enum Request {
     Load {
         paths: Vec<PathBuf>,
-        load: LoadOptions,
+        load: Box<LoadOptions>,
         hunt: HuntOptions,
         window: String,
         tuning: TuningSource,
@@ -163,6 +163,8 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
             let every_event = every_event_options(&load, &l.rows);
             tx.send(Reply::Loaded(Box::new(l))).ok()?;
             let all = load_with_progress(&paths, &every_event, &mut progress);
+            // The console holds every event for the session: not the load's buffers too.
+            crate::data::pool::release_memory();
             Some(Reply::EventsLoaded(Arc::new(all)))
         }
         Request::Context {
