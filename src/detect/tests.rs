@@ -395,3 +395,44 @@ fn reasons_name_the_entry_that_matched() {
         "RemotePort ? in TorPorts; RemoteIPType == \"Public\""
     );
 }
+
+#[test]
+fn schema_marks_every_column_a_condition_tests_as_needed() {
+    // The schema's `Filter` marks decide which tables can serve a detection (`check`, "not
+    // run"); they must name every column the conditions read, or a table missing one would be
+    // reported usable and give no findings silently.
+    use crate::data::table::schema::{Need, TableKind};
+    let legs: [(&Condition, TableKind); 4] = [
+        (&PROXY_TOOL_LAUNCH, TableKind::DeviceProcess),
+        (&SSH_MULTI_HOP_PROXY, TableKind::DeviceProcess),
+        (&TOR_PORT_CONNECTION, TableKind::DeviceNetwork),
+        (&SUCCESSFUL_SIGNIN, TableKind::SignIn),
+    ];
+    for (condition, table) in legs {
+        let (columns, _) = condition.row_test();
+        for column in columns {
+            let spec = table
+                .columns()
+                .iter()
+                .find(|s| s.name == column)
+                .unwrap_or_else(|| panic!("{column} is not a column of {}", table.name()));
+            assert!(
+                matches!(spec.need, Need::Filter),
+                "{}.{column} is tested by a condition but not marked Filter",
+                table.name()
+            );
+        }
+    }
+    // The sign-in side's join key and the indicator columns the rule's `where`s read.
+    for (table, column) in [
+        (TableKind::SignIn, "IPAddress"),
+        (TableKind::ThreatIntel, "IsActive"),
+        (TableKind::ThreatIntel, "Tags"),
+        (TableKind::ThreatIntel, "Pattern"),
+        (TableKind::ThreatIntel, "ValidUntil"),
+        (TableKind::ThreatIntel, "TimeGenerated"),
+    ] {
+        let spec = table.columns().iter().find(|s| s.name == column).unwrap();
+        assert!(matches!(spec.need, Need::Filter), "{column}");
+    }
+}

@@ -43,13 +43,6 @@ pub fn sniff(path: &str, head: &[u8]) -> Format {
     }
 }
 
-/// Whether a file starting with `head` (raw, before any decompression) is plain CSV, which can
-/// be read in blocks.
-pub fn is_plain_csv(path: &str, head: &[u8]) -> bool {
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    !gzip::is_gzip(head) && sniff(path, head) == Format::Csv
-}
-
 /// Reports gzip damage: an error when records may be lost, a warning for ignored trailing bytes.
 pub fn report_damage(name: &str, damage: &gzip::Damage, log: &mut IssueLog) {
     let severity = if damage.loses_data() {

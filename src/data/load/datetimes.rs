@@ -4,7 +4,7 @@
 use std::io;
 use std::path::Path;
 
-use super::file::FileInput;
+use super::input::FileInput;
 use super::outcome::FileOutcome;
 use crate::data::formats::blocks::{Blocks, Boundary};
 use crate::data::formats::csv::{self, CsvSource};

@@ -5,8 +5,10 @@
 
 mod datetimes;
 mod file;
-mod ndjson;
+mod input;
 mod outcome;
+mod reading;
+mod stream;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,8 +29,9 @@ use super::sample;
 use super::table::recognise::table_from_file_name;
 use super::table::schema::TableKind;
 use super::values::locale::DateOrder;
-use file::{read_bytes, read_input, read_path, Reading};
+use file::{read_bytes, read_input, read_path};
 use outcome::{finish, merge, FileOutcome};
+use reading::Reading;
 
 /// The columns of a table to read.
 pub type ColumnsOf = fn(TableKind) -> Vec<&'static str>;

@@ -9,12 +9,20 @@ use std::io::{self, Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::file::{report_of, source_name, typing, FileInput, Reading, Typing};
-use super::outcome::FileOutcome;
+use super::super::input::FileInput;
+use super::super::outcome::FileOutcome;
+use super::super::reading::{
+    report_of, report_oversized, source_name, typing, Reading, Typing,
+    HEAD_BYTES as TWO_PASS_HEAD_BYTES,
+};
+use crate::data::discover::os_error;
 use crate::data::formats::blocks::{Blocks, Boundary};
 use crate::data::formats::json::ndjson::walk::{walk, Target, Walked};
 use crate::data::formats::json::ndjson::{self, line_splits};
+use crate::data::formats::json::ndjson::{NdjsonSource, Scan};
+use crate::data::issues::Issue;
 use crate::data::issues::IssueLog;
+use crate::data::normalize::normalize;
 use crate::data::normalize::{type_extracted, Normalized, Plan};
 use crate::data::pool;
 use crate::data::report::FileReport;
@@ -239,7 +247,7 @@ pub fn read_ndjson(
     {
         if k == 0 {
             report.rows_rejected += rejected;
-            super::file::report_oversized(
+            report_oversized(
                 display,
                 &oversized,
                 reading.max_record,
@@ -272,4 +280,126 @@ fn same_reading(r: &Ready, new: &[String], reading: &Reading) -> bool {
             .collect()
     };
     table == r.table && names(&plan, &meta.headers) == names(&r.plan, &r.meta.headers)
+}
+
+/// A source of a streamed NDJSON file that can be typed: its table, plan, meta, streaming-API
+/// category and index among the file's sources.
+type Streamed<'f> = (TableKind, Plan<'f>, SourceMeta, Option<String>, u32);
+
+/// A large NDJSON file, in two streamed passes: the first checks every line and gathers the
+/// keys; the second, once the sources are recognised, types every block on the pool.
+pub fn stream_ndjson(file: &Path, display: &str, reading: &Reading) -> io::Result<FileOutcome> {
+    let mut out = FileOutcome::empty();
+    let hint = reading.forced.or_else(|| table_from_file_name(display));
+    let mut input = FileInput::open(file)?;
+    let mut head = Vec::with_capacity(TWO_PASS_HEAD_BYTES);
+    (&mut input)
+        .take(TWO_PASS_HEAD_BYTES as u64)
+        .read_to_end(&mut head)?;
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let envelopes = ndjson::holds_envelopes(&head[bom..]);
+    let mut blocks = Blocks::new(input, reading.block, Boundary::Lines)
+        .with_prefix(head)
+        .with_max_record(reading.max_record);
+    let (scans, error) = blocks.map_in_order(|bytes, line| {
+        let text = if line == 1 { &bytes[bom..] } else { &bytes[..] };
+        let scan = ndjson::scan(display, text, line, hint, envelopes);
+        (scan, bytes)
+    });
+    if let Some(e) = error {
+        return Err(e);
+    }
+    blocks.input().report_damage(display, &mut out.issues);
+    let oversized = blocks.oversized().to_vec();
+    let mut scan = Scan::empty(hint);
+    for s in scans {
+        scan.merge(s);
+    }
+    out.issues.extend(std::mem::take(&mut scan.log));
+    let sources = ndjson::sources_of(display, display, Arc::default(), scan, envelopes);
+    // Recognise every source; plans for those that can be typed.
+    let mut reports = Vec::new();
+    let mut ready: Vec<Option<Streamed>> = Vec::new();
+    for source in &sources {
+        let meta = &source.meta;
+        let typing = typing(meta, reading);
+        if let Typing::Deferred = typing {
+            return Ok(FileOutcome::deferred());
+        }
+        let (mut report, plan) = report_of(meta, typing, &mut out);
+        if reports.is_empty() {
+            report_oversized(
+                display,
+                &oversized,
+                reading.max_record,
+                &mut report,
+                &mut out.issues,
+            );
+        }
+        reports.push(report);
+        ready.push(plan.map(|(table, plan)| {
+            let local = out.names.len() as u32;
+            out.names.push(meta.name.clone());
+            (table, plan, meta.clone(), source.category.clone(), local)
+        }));
+    }
+    if ready.iter().any(Option::is_some) {
+        let input = FileInput::open(file)?;
+        let mut blocks =
+            Blocks::new(input, reading.block, Boundary::Lines).with_max_record(reading.max_record);
+        let (pieces, error) = blocks.map_in_order(|mut bytes, line| {
+            if line == 1 && bom > 0 {
+                bytes.drain(..bom);
+            }
+            let shared = Arc::new(bytes);
+            let mut log = IssueLog::default();
+            let typed: Vec<Option<Normalized>> = ready
+                .iter()
+                .map(|r| {
+                    let (_, plan, meta, category, local) = r.as_ref()?;
+                    let source = NdjsonSource {
+                        meta: meta.clone(),
+                        bytes: Arc::clone(&shared),
+                        first_line: line,
+                        category: category.clone(),
+                    };
+                    Some(normalize(&source, plan, *local, &mut log))
+                })
+                .collect();
+            let bytes = Arc::try_unwrap(shared).unwrap_or_default();
+            ((typed, log), bytes)
+        });
+        let mut by_source: Vec<Vec<Normalized>> = (0..ready.len()).map(|_| Vec::new()).collect();
+        for (typed, log) in pieces {
+            for (k, n) in typed.into_iter().enumerate() {
+                if let Some(n) = n {
+                    by_source[k].push(n);
+                }
+            }
+            out.issues.extend(log);
+        }
+        if let Some(e) = error {
+            let msg = format!(
+                "cannot read on: {}; the rest of the file skipped",
+                os_error(&e)
+            );
+            out.issues
+                .push("unreadable", Issue::file_error(display, msg));
+        }
+        for ((mut report, r), pieces) in reports.into_iter().zip(&ready).zip(by_source) {
+            if let Some((table, ..)) = r {
+                for n in pieces {
+                    out.add(*table, &mut report, n);
+                }
+            }
+            out.reports.push(report);
+        }
+    } else {
+        out.reports.extend(reports);
+    }
+    Ok(out)
 }
