@@ -414,3 +414,71 @@ fn datetimes_outside_the_range_keep_their_order() {
         "{err}"
     );
 }
+
+#[test]
+fn an_ndjson_record_larger_than_the_bound_costs_only_itself() {
+    // The long line starts inside the head read ahead to tell the format, and in a later block:
+    // the lines before and after it are kept, and it is said at its own line.
+    let dir = tempfile::tempdir().unwrap();
+    for before in [10, 5000] {
+        let mut text = String::new();
+        for i in 0..before {
+            text.push_str(&event(i).to_string());
+            text.push('\n');
+        }
+        text.push_str(&format!("{{\"Pad\":\"{}\"}}\n", "x".repeat(3_000_000)));
+        for i in 0..3 {
+            text.push_str(&event(before + i).to_string());
+            text.push('\n');
+        }
+        let sub = dir.path().join(format!("b{before}"));
+        std::fs::create_dir(&sub).unwrap();
+        write(&sub, "DeviceProcessEvents.ndjson", text.as_bytes());
+        let options = LoadOptions {
+            block_bytes: Some(64 * 1024),
+            max_record_bytes: Some(1 << 20),
+            ..LoadOptions::default()
+        };
+        let ds = load(std::slice::from_ref(&sub), &options);
+        assert_eq!(
+            ds.rows(TableKind::DeviceProcess),
+            before + 3,
+            "{:?}",
+            ds.issues.lines()
+        );
+        let lines = ds.issues.lines().join("\n");
+        assert!(
+            lines.contains(&format!(
+                "line {}: a record of 3000011 bytes, longer than the 1 MiB proxyhunt holds; skipped",
+                before + 1
+            )),
+            "{lines}"
+        );
+        assert_eq!(ds.files[0].rows_rejected, 1);
+    }
+}
+
+#[test]
+fn event_times_outside_the_range_are_said_and_never_become_now() {
+    // A row no detection can match (notepad.exe) dated 9999: a hunt's row filter must not turn it
+    // away unsaid, and it must not become `now()`, which would put every real event outside the
+    // rule's window.
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{HEADER}\n9999-12-31T00:00:00Z,ws1,alice,notepad.exe,notepad.exe x.txt,explorer.exe,explorer.exe\n\
+         2026-05-12T09:00:00Z,ws2,alice,tor.exe,tor.exe -f torrc,cmd.exe,cmd.exe\n"
+    );
+    write(dir.path(), "DeviceProcessEvents.csv", text.as_bytes());
+    let d = dir.path().to_str().unwrap();
+    let (code, out, err) = run(&["hunt", d, "--lookback", "rule"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("DeviceProcessEvents.csv")
+            && err.contains("line 2")
+            && err.contains("1677-2262"),
+        "{err}"
+    );
+    assert!(err.contains("now() = 2026-05-12T09:00:00Z"), "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("tor.exe -f torrc"), "{out}");
+}

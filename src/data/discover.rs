@@ -4,7 +4,7 @@
 //! met in a directory are skipped with a note; given explicitly, a pipe (`<(zcat x.gz)`) or
 //! `-` (standard input) is read, a device is refused.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
@@ -88,11 +88,30 @@ fn note(display: &str, message: String) -> Issue {
     }
 }
 
+/// What makes two names one file.
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = PathBuf;
+
+/// A file's identity: its device and inode (a hard link or a symbolic link is the same file).
+#[cfg(unix)]
+fn file_id(meta: &Metadata, _real: PathBuf) -> FileId {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+/// A file's identity: its real path.
+#[cfg(not(unix))]
+fn file_id(_meta: &Metadata, real: PathBuf) -> FileId {
+    real
+}
+
 /// Lists the files under the given paths.
 pub fn discover(paths: &[PathBuf], log: &mut IssueLog) -> Vec<Input> {
     let mut walk = Walk {
         out: Vec::new(),
-        seen_files: HashSet::new(),
+        seen_files: HashMap::new(),
         seen_dirs: HashSet::new(),
     };
     for p in paths {
@@ -110,8 +129,9 @@ pub fn discover(paths: &[PathBuf], log: &mut IssueLog) -> Vec<Input> {
 
 struct Walk {
     out: Vec<Input>,
-    /// Files already listed, by their real path.
-    seen_files: HashSet<PathBuf>,
+    /// Files already listed, by identity (device and inode: a hard link is the same file), and
+    /// the name each was first listed under.
+    seen_files: HashMap<FileId, String>,
     /// Directories already entered, by their real path (a link loop ends here).
     seen_dirs: HashSet<PathBuf>,
 }
@@ -162,16 +182,24 @@ impl Walk {
                 self.dir(path, &display, log);
             }
             Node::File => {
-                if self.seen_files.insert(real) {
-                    self.out.push(Input {
-                        path: path.to_path_buf(),
-                        kind: InputKind::File,
-                    });
-                } else if explicit {
-                    log.push(
+                let id = file_id(&meta, real);
+                match self.seen_files.get(&id) {
+                    None => {
+                        self.seen_files.insert(id, display.clone());
+                        self.out.push(Input {
+                            path: path.to_path_buf(),
+                            kind: InputKind::File,
+                        });
+                    }
+                    Some(first) if *first == display && !explicit => {}
+                    Some(first) if *first == display => log.push(
                         "duplicate-path",
                         note(&display, "the same file was given twice; read once".into()),
-                    );
+                    ),
+                    Some(first) => {
+                        let msg = format!("the same file as {first} (a link to it); read once");
+                        log.push("duplicate-path", note(&display, msg));
+                    }
                 }
             }
             Node::Pipe if explicit => self.out.push(Input {
@@ -261,6 +289,22 @@ mod tests {
             let explicit = discover(std::slice::from_ref(&fifo), &mut IssueLog::default());
             assert_eq!(explicit[0].kind, InputKind::Pipe);
         }
+        assert!(
+            lines.contains("a.csv: the same file as") && lines.contains("read once"),
+            "{lines}"
+        );
+        // A hard link is the same file too, inside a walk and given twice.
+        std::fs::create_dir(root.join("hard")).unwrap();
+        std::fs::hard_link(root.join("sub/a.csv"), root.join("hard/c.csv")).unwrap();
+        let mut log = IssueLog::default();
+        let both = [root.join("sub/a.csv"), root.join("hard")];
+        let found = discover(&both, &mut log);
+        assert_eq!(found.len(), 1, "{:?}", log.lines());
+        assert!(
+            log.lines().join("\n").contains("c.csv: the same file as"),
+            "{:?}",
+            log.lines()
+        );
         let mut log = IssueLog::default();
         let dev = discover(&[PathBuf::from("/dev/zero")], &mut log);
         assert!(dev.is_empty());

@@ -9,7 +9,7 @@ use polars::prelude::Column;
 
 use super::issues::{Issue, IssueLog, Location, Severity};
 use super::row_filter::{KeepFn, Skipped};
-use super::values::{is_null_text, parse_bool, parse_int, Datetimes};
+use super::values::{is_clamped, is_null_text, parse_bool, parse_int, Datetimes};
 use crate::kql::time::Nanos;
 
 /// How a source's rows are addressed in messages.
@@ -229,11 +229,13 @@ impl ExtractFilter<'_> {
     }
 
     /// The event time of a row to skip; `None` keeps it. `row` holds at least the filter's cells.
+    /// A time outside what a frame holds keeps the row, so that it is said as without a filter.
     pub fn skip(&self, row: &[Option<Cell>]) -> Option<Nanos> {
         let text = |r: usize| row[r].as_ref().and_then(|c| c.as_deref());
         let time = text(self.time)
             .filter(|t| !is_null_text(t))
-            .and_then(|t| self.datetimes.parse(t))?;
+            .and_then(|t| self.datetimes.parse(t))
+            .filter(|t| !is_clamped(*t))?;
         self.turns_away(&text).then_some(time)
     }
 

@@ -8,6 +8,7 @@ use super::registry::{DetectionId, DetectionType};
 use super::{anonymized_signin, multihop_proxy};
 use crate::data::load::Dataset;
 use crate::data::schema::TableKind;
+use crate::data::values::LATEST;
 use crate::kql::time::{ago, Nanos, DAY, HOUR};
 
 /// The instant `now()` stands for.
@@ -63,20 +64,25 @@ pub struct HuntResult {
 }
 
 /// The newest event time across the event tables, if any event was loaded (rows a filter left
-/// out count: they were read).
+/// out count: they were read). Times past 2262 (held as the latest instant, each said with its
+/// file and line) are left out: a `9999-12-31` typed into a timestamp is no event's time, and as
+/// `now()` it would put every real event outside the rule's window.
 pub fn latest_event(ds: &Dataset) -> Option<Nanos> {
     let typed = ds
         .tables
         .iter()
         .filter(|(t, _)| t.is_event_table())
         .filter_map(|(t, df)| {
-            df.column(t.time_column())
+            let times = df
+                .column(t.time_column())
                 .ok()?
                 .cast(&DataType::Int64)
-                .ok()?
-                .i64()
-                .ok()?
-                .max()
+                .ok()?;
+            let times = times.i64().ok()?;
+            match times.max() {
+                Some(LATEST) => times.iter().flatten().filter(|&n| n != LATEST).max(),
+                other => other,
+            }
         });
     let skipped = ds
         .skipped

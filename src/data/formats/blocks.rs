@@ -115,15 +115,22 @@ impl<R: Read> Blocks<R> {
             Boundary::Csv { newline } => Some(RecordEnds::with_newline(newline)),
             Boundary::Lines => None,
         };
+        // How much of `buf` has been searched for a record end: nothing yet, since the carry may
+        // hold whole records (a prefix read ahead to tell the format).
+        let mut scanned = 0;
         loop {
-            let scanned = buf.len();
             if !self.done {
-                buf.reserve(self.block);
-                let got = (&mut self.input)
-                    .take(self.block as u64)
-                    .read_to_end(&mut buf)?;
-                if got == 0 {
-                    self.done = true;
+                // Never more than one byte past the bound without looking for a record end, so
+                // no record longer than the bound is ever held whole.
+                let want = self
+                    .block
+                    .min((self.max_record + 1).saturating_sub(buf.len()));
+                if want > 0 {
+                    buf.reserve(want);
+                    let got = (&mut self.input).take(want as u64).read_to_end(&mut buf)?;
+                    if got == 0 {
+                        self.done = true;
+                    }
                 }
             }
             if self.done {
@@ -144,6 +151,7 @@ impl<R: Read> Blocks<R> {
                     .map(|i| scanned + i + 1)
                     .map(|end| (end, newlines(&buf[..end], Boundary::Lines))),
             };
+            scanned = buf.len();
             if let Some((at, newlines)) = last {
                 self.carry.extend_from_slice(&buf[at..]);
                 buf.truncate(at);
@@ -154,6 +162,7 @@ impl<R: Read> Blocks<R> {
             // One record longer than a block: read on, up to the bound.
             if buf.len() > self.max_record {
                 self.skip_record(&mut buf)?;
+                scanned = 0;
                 if let Boundary::Csv { newline } = self.boundary {
                     csv_ends = Some(RecordEnds::with_newline(newline));
                 }
@@ -308,6 +317,51 @@ mod tests {
                 }]
             );
             assert_eq!(lines.last(), Some(&4), "{boundary:?}: {lines:?}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_of_whole_records_is_kept_before_a_record_over_the_bound() {
+        // The head read ahead to tell the format holds whole lines and the start of a long one:
+        // the lines before it are kept, and the long one is said at its own line.
+        let mut text = Vec::new();
+        for i in 0..10 {
+            text.extend(format!("{{\"n\":{i}}}\n").bytes());
+        }
+        let head_len = text.len() + 50;
+        text.extend(std::iter::repeat_n(b'x', 5000));
+        text.extend(b"\n{\"n\":10}\n");
+        let (head, rest) = text.split_at(head_len);
+        let mut blocks = Blocks::new(rest, 64, Boundary::Lines)
+            .with_prefix(head.to_vec())
+            .with_max_record(1000);
+        let mut kept = Vec::new();
+        while let Some((b, _)) = blocks.next_block().unwrap() {
+            kept.extend(b);
+        }
+        let lines: Vec<&[u8]> = kept
+            .split(|&c| c == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(lines.len(), 11, "{}", String::from_utf8_lossy(&kept));
+        assert_eq!(blocks.oversized()[0].line, 11);
+    }
+
+    #[test]
+    fn no_record_over_the_bound_is_held_whatever_the_block() {
+        // Records just over the bound, ending anywhere in a block read: each is skipped.
+        for over in [1, 7, 63, 64, 65, 200] {
+            let mut text = b"{}\n".to_vec();
+            text.extend(std::iter::repeat_n(b'x', 1000 + over));
+            text.extend(b"\n{}\n");
+            let mut blocks =
+                Blocks::new(text.as_slice(), 64, Boundary::Lines).with_max_record(1000);
+            let mut kept = Vec::new();
+            while let Some((b, _)) = blocks.next_block().unwrap() {
+                kept.extend(b);
+            }
+            assert_eq!(kept, b"{}\n{}\n", "over by {over}");
+            assert_eq!(blocks.oversized().len(), 1, "over by {over}");
         }
     }
 

@@ -14,7 +14,7 @@ use crate::data::pool;
 use crate::data::row_filter::{RowFilter, Skipped};
 use crate::data::source::{Addressing, ExtractFilter, Extracted, Request, Source, SourceMeta};
 use crate::data::table::schema::{ColType, TableKind};
-use crate::data::values::{format_datetime, is_missing, is_null_text};
+use crate::data::values::{format_datetime, is_clamped, is_missing, is_null_text};
 
 /// Where a Parquet source's data is: in memory (a decompressed or piped file), or on disk,
 /// where Polars maps it.
@@ -495,7 +495,8 @@ fn filter_mask(
     let mut row_text: Vec<Option<&str>> = vec![None; requests.len()];
     let mask: BooleanChunked = (0..height)
         .map(|row| {
-            let Some(time) = times[row] else {
+            // No time, or one outside what a frame holds: kept, and said as without a filter.
+            let Some(time) = times[row].filter(|t| !is_clamped(*t)) else {
                 return Some(true);
             };
             row_text.iter_mut().for_each(|t| *t = None);
