@@ -42,6 +42,14 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // Headless commands end on a signal as on an error: no temporary output file left behind.
+    // (The console reads Ctrl+C as a key; its terminal is restored by its own hooks.)
+    if cli.command.is_some() {
+        let _ = ctrlc::set_handler(|| {
+            proxyhunt::export::remove_temporaries();
+            std::process::exit(130);
+        });
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -145,10 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Kql(args)) => {
             let source = tuning_source(&args.tuning, false);
-            let (tuning, issues) = load_tuning(&source).with_context(|| match &source {
-                TuningSource::File(p) => format!("reading the tuning file {}", p.display()),
-                _ => "reading the built-in tuning".to_string(),
-            })?;
+            let (tuning, issues) = load_tuning(&source)?;
             for i in issues {
                 eprintln!("proxyhunt: tuning: {}", escape_unsafe(&i.to_string()));
             }

@@ -16,6 +16,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -191,6 +192,25 @@ struct TempFile {
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.path);
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|p| p != &self.path);
+        }
+    }
+}
+
+/// The temporary files being written now: an interrupted process removes them
+/// ([`remove_temporaries`]), as a failed write does.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every temporary file being written. For a signal handler: the process is about to
+/// end without running destructors.
+pub fn remove_temporaries() {
+    let live = match LIVE.lock() {
+        Ok(live) => live,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    for path in live.iter() {
+        let _ = fs::remove_file(path);
     }
 }
 
@@ -210,7 +230,12 @@ fn create_temp(target: &Path) -> Result<(TempFile, File), ExportError> {
             std::process::id()
         ));
         match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => return Ok((TempFile { path: tmp }, f)),
+            Ok(f) => {
+                if let Ok(mut live) = LIVE.lock() {
+                    live.push(tmp.clone());
+                }
+                return Ok((TempFile { path: tmp }, f));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
             Err(e) => return Err(io_error(target)(e)),
         }

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use thiserror::Error;
 
-pub use atomic::{check_destination, write_atomically, write_with, Destination, Links};
+pub use atomic::{
+    check_destination, remove_temporaries, write_atomically, write_with, Destination, Links,
+};
 pub use records::{json_records, FindingRecord};
 pub use target::OutputSpec;
 
@@ -102,6 +104,12 @@ pub enum ExportError {
         ext: String,
         known: &'static str,
     },
+    #[error("{path}: the extension {ext:?} names a format proxyhunt does not write; name the file {known}")]
+    ClaimedExtension {
+        path: PathBuf,
+        ext: String,
+        known: &'static str,
+    },
     #[error(
         "{path}: cannot tell the format from the name; name the file {known}, or give --format"
     )]
@@ -113,6 +121,8 @@ pub enum ExportError {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error("{0} is a terminal; Parquet is not written to a terminal (give a file name)")]
+    Terminal(PathBuf),
     #[error("cannot encode findings: {0}")]
     Encode(String),
 }
@@ -182,6 +192,26 @@ pub fn write_file(
     write_findings(findings, format, safety, path, force, &[])
 }
 
+/// Whether `path` is a terminal (a character device that says it is one).
+fn is_terminal_path(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::io::IsTerminal;
+        use std::os::unix::fs::FileTypeExt;
+        let device = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_char_device());
+        device
+            && std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .is_ok_and(|f| f.is_terminal())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// [`write_file`], never overwriting a file at or under `inputs`.
 pub fn write_findings(
     findings: &DataFrame,
@@ -198,8 +228,18 @@ pub fn write_findings(
         links: Links::Refuse,
         inputs,
     };
+    // A terminal named as a file (`--out /dev/tty`) gets what standard output on a terminal
+    // gets: escaped text, and no Parquet.
+    let sink = if is_terminal_path(path) {
+        if format == Format::Parquet {
+            return Err(ExportError::Terminal(path.to_path_buf()));
+        }
+        Sink::Terminal
+    } else {
+        Sink::File
+    };
     write_with(&dest, gzip, &mut |w| {
-        encode(findings, format, safety, w).map_err(|e| match e {
+        encode_to(findings, format, safety, sink, w).map_err(|e| match e {
             ExportError::Io { error, .. } => ExportError::Io {
                 path: path.to_path_buf(),
                 error,

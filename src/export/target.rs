@@ -15,6 +15,14 @@ pub struct OutputSpec {
 
 const KNOWN: &str = ".csv, .json, .ndjson (or .jsonl), .parquet, each optionally followed by .gz";
 
+/// Extensions that name a format or compression proxyhunt does not write: refused even with
+/// `--format`, since the file would not be what its name says (`x.csv.bz2` is not bzip2).
+const CLAIMED: &[&str] = &[
+    "bz2", "bzip2", "xz", "lzma", "zst", "zstd", "lz4", "br", "z", "zip", "7z", "rar", "tar",
+    "tgz", "tbz2", "txz", "xlsx", "xlsm", "xls", "ods", "tsv", "xml", "html", "htm", "pdf", "avro",
+    "orc", "arrow", "feather", "ipc", "sqlite",
+];
+
 /// Whether a file name ends in `.gz` (any case).
 fn strip_gz(name: &str) -> Option<&str> {
     let cut = name.len().checked_sub(3)?;
@@ -61,6 +69,13 @@ impl OutputSpec {
                     })
                 }
                 (Some(named), _) => named,
+                (None, Some(_)) if CLAIMED.contains(&ext.to_ascii_lowercase().as_str()) => {
+                    return Err(ExportError::ClaimedExtension {
+                        path: path.to_path_buf(),
+                        ext,
+                        known: KNOWN,
+                    })
+                }
                 (None, Some(given)) => given,
                 (None, None) => {
                     return Err(ExportError::UnknownExtension {
@@ -129,6 +144,17 @@ mod tests {
             e.contains("f.txt") && e.contains("\"txt\"") && e.contains(".csv"),
             "{e}"
         );
+        for claimed in [
+            "f.csv.bz2",
+            "f.csv.zst",
+            "f.zip",
+            "f.xlsx",
+            "f.ndjson.zip",
+            "f.TSV",
+        ] {
+            let e = spec(claimed, Some(Format::Csv)).unwrap_err();
+            assert!(e.contains(claimed) && e.contains("does not write"), "{e}");
+        }
         let e = spec("f.gz", None).unwrap_err();
         assert!(e.contains("f.gz") && e.contains("--format"), "{e}");
         assert_eq!(
