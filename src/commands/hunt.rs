@@ -128,6 +128,38 @@ pub fn all_rows_rejected(ds: &Dataset) -> Vec<(TableKind, usize, usize)> {
 }
 
 /// Says on `err` why the run fails on its inputs; returns whether it does.
+/// At most this many files not recognised are named one by one in `hunt`'s summary.
+const NOT_RECOGNISED_SHOWN: usize = 10;
+
+/// Names the files (or sources) that are none of the four tables, and what they look like: a
+/// hunt must not leave an analyst thinking a file was read. `check` lists every one.
+fn write_not_recognised(ds: &Dataset, err: &mut dyn Write) -> std::io::Result<()> {
+    let skipped: Vec<_> = ds
+        .files
+        .iter()
+        .filter_map(|f| Some((&f.name, f.not_recognised.as_ref()?)))
+        .filter(|(_, why)| why.as_str() != "nothing could be read")
+        // Streaming-API records of other categories are said in the issue log already.
+        .filter(|(_, why)| !why.starts_with("streaming-API records of"))
+        .collect();
+    for (name, why) in skipped.iter().take(NOT_RECOGNISED_SHOWN) {
+        writeln!(
+            err,
+            "proxyhunt: {}: not read: {}",
+            escape_unsafe(name),
+            escape_unsafe(why)
+        )?;
+    }
+    if skipped.len() > NOT_RECOGNISED_SHOWN {
+        writeln!(
+            err,
+            "proxyhunt: and {} more file(s) not read as one of the four tables; `proxyhunt check` lists them",
+            skipped.len() - NOT_RECOGNISED_SHOWN
+        )?;
+    }
+    Ok(())
+}
+
 fn write_input_failures(ds: &Dataset, err: &mut dyn Write) -> std::io::Result<bool> {
     let unread = unread_files(ds);
     let rejected = all_rows_rejected(ds);
@@ -225,11 +257,8 @@ pub fn run_hunt(
         ..
     } = request;
     let explicit = *explicit;
-    let (tuning, tuning_issues) =
-        load_tuning(&request.tuning).with_context(|| match &request.tuning {
-            TuningSource::File(p) => format!("reading the tuning file {}", p.display()),
-            _ => "reading the built-in tuning".to_string(),
-        })?;
+    // The tuning error names its file.
+    let (tuning, tuning_issues) = load_tuning(&request.tuning)?;
     let no_paths = Vec::new();
     let paths = match inputs {
         Inputs::Paths(p) => p,
@@ -280,13 +309,19 @@ pub fn run_hunt(
         )?;
     }
 
+    write_not_recognised(&ds, stderr)?;
     if ds.tables.is_empty() {
         let where_ = paths
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        writeln!(stderr, "proxyhunt: nothing recognisable in {}: no file is one of the four tables ({} file(s) looked at)", escape_unsafe(&where_), ds.files.len())?;
+        let recognised = ds.files.iter().filter(|f| f.table.is_some()).count();
+        if recognised == 0 {
+            writeln!(stderr, "proxyhunt: nothing recognisable in {}: no file is one of the four tables ({} file(s) looked at)", escape_unsafe(&where_), ds.files.len())?;
+        } else {
+            writeln!(stderr, "proxyhunt: no usable table in {}: {recognised} of {} file(s) recognised, none usable (see above; `proxyhunt check` says more)", escape_unsafe(&where_), ds.files.len())?;
+        }
     }
     let inputs_failed = write_input_failures(&ds, stderr)?;
     match &dest {
@@ -325,6 +360,14 @@ pub fn run_hunt(
         .iter()
         .any(|nr| nr.kind.tables().iter().any(|t| table_unusable(&ds, *t)));
     let requested_missing = explicit && !result.not_run.is_empty();
+    if requested_missing {
+        let names: Vec<&str> = result.not_run.iter().map(|nr| nr.kind.name()).collect();
+        writeln!(
+            stderr,
+            "proxyhunt: {} asked for with --detection could not run (exit 2)",
+            names.join(", ")
+        )?;
+    }
     let failed = inputs_failed || unusable || requested_missing || result.ran.is_empty();
     Ok(HuntOutcome {
         findings: result.findings.height(),

@@ -49,9 +49,29 @@ fn foreign(table: TableKind) -> &'static [&'static str] {
     }
 }
 
-/// The table named by a file name such as `DeviceProcessEvents_part2.csv.gz`.
+/// The table named by a file name such as `DeviceProcessEvents_part2.csv.gz`, or by the
+/// container folder an export service writes it under: the Defender streaming API's
+/// `insights-logs-advancedhunting-<table>/` and Log Analytics data export's `am-<table>/`.
 pub fn table_from_file_name(path: &str) -> Option<TableKind> {
     let (stem, _) = base_name(path);
+    table_named_by(&stem).or_else(|| {
+        path.split(['/', '\\'])
+            .rev()
+            .skip(1)
+            .map(str::to_ascii_lowercase)
+            .find_map(|dir| {
+                let table = dir
+                    .strip_prefix("insights-logs-advancedhunting-")
+                    .or_else(|| dir.strip_prefix("am-"))?;
+                TableKind::ALL
+                    .into_iter()
+                    .find(|t| t.names().iter().any(|n| n.eq_ignore_ascii_case(table)))
+            })
+    })
+}
+
+/// The table a lower-case file stem starts with (followed by nothing or a separator).
+fn table_named_by(stem: &str) -> Option<TableKind> {
     TableKind::ALL.into_iter().find(|t| {
         t.names().iter().any(|n| {
             let n = n.to_ascii_lowercase();
@@ -67,13 +87,19 @@ pub fn recognise(
     headers: &[String],
     forced: Option<TableKind>,
 ) -> Result<(TableKind, RecognisedBy), String> {
-    if let Some(t) = forced {
-        return Ok((t, RecognisedBy::Forced));
-    }
-    if let Some(t) = table_from_file_name(path) {
-        return Ok((t, RecognisedBy::FileName));
-    }
     let has = |name: &str| locate(headers, name).is_some();
+    let by_name = forced
+        .map(|t| (t, RecognisedBy::Forced))
+        .or_else(|| table_from_file_name(path).map(|t| (t, RecognisedBy::FileName)));
+    if let Some((t, by)) = by_name {
+        // A name (or --table) says which table; the columns may still say the file is a
+        // known other thing (no header row, the legacy TI table) better than "missing columns".
+        let signed = signature(t).iter().all(|alts| alts.iter().any(|c| has(c)));
+        return match diagnosis(headers) {
+            Some(why) if !signed => Err(why),
+            _ => Ok((t, by)),
+        };
+    }
     let signed: Vec<TableKind> = TableKind::ALL
         .into_iter()
         .filter(|t| signature(*t).iter().all(|alts| alts.iter().any(|c| has(c))))
@@ -98,9 +124,19 @@ pub fn recognise(
 
 /// Why a file is none of the four tables, saying what it looks like when that is known.
 fn not_one_of_them(headers: &[String]) -> String {
+    diagnosis(headers).unwrap_or_else(|| {
+        format!(
+            "not one of the four tables ({} column(s), matching none of them); use --table NAME=PATH to force",
+            headers.len()
+        )
+    })
+}
+
+/// What a file is, when its columns say it is a known thing proxyhunt does not read as it is.
+fn diagnosis(headers: &[String]) -> Option<String> {
     let has = |name: &str| locate(headers, name).is_some();
     if has("NetworkIP") && (has("ExpirationDateTime") || has("Active")) {
-        return "this is the legacy ThreatIntelligenceIndicator table (NetworkIP, Active, ExpirationDateTime); rule 000 reads ThreatIntelIndicators (Pattern, Tags, IsActive, ValidUntil): export that table instead".to_string();
+        return Some("this is the legacy ThreatIntelligenceIndicator table (NetworkIP, Active, ExpirationDateTime); rule 000 reads ThreatIntelIndicators (Pattern, Tags, IsActive, ValidUntil): export that table instead".to_string());
     }
     // A column is never named like a datetime; other values may pass for names more often.
     let values = headers.iter().filter(|h| looks_like_a_value(h)).count();
@@ -109,15 +145,12 @@ fn not_one_of_them(headers: &[String]) -> String {
         .filter(|h| crate::data::values::parse_datetime(h.trim()).is_some())
         .count();
     if !headers.is_empty() && (datetimes > 0 || values * 2 >= headers.len()) {
-        return format!(
+        return Some(format!(
             "the first row holds values, not column names ({values} of {} look like data): an ADX `.export to csv` without headers? Export with `with (includeHeaders=\"all\")`, or give the file a header row",
             headers.len()
-        );
+        ));
     }
-    format!(
-        "not one of the four tables ({} column(s), matching none of them); use --table NAME=PATH to force",
-        headers.len()
-    )
+    None
 }
 
 /// A datetime, a number, a GUID or an IP address: what a cell holds, not what a column is named.
@@ -163,6 +196,21 @@ mod tests {
             Some(TableKind::SignIn)
         );
         assert_eq!(table_from_file_name("DeviceProcessEventsX.csv"), None);
+        // The folders export services write a table under.
+        assert_eq!(
+            table_from_file_name(
+                "blobs/insights-logs-advancedhunting-devicenetworkevents/tenantId=x/y=2024/m=05/d=01/h=10/m=00/PT1H.json"
+            ),
+            Some(TableKind::DeviceNetwork)
+        );
+        assert_eq!(
+            table_from_file_name("export/am-SigninLogs/WorkspaceResourceId=x/y=2024/PT05M.json"),
+            Some(TableKind::SignIn)
+        );
+        assert_eq!(
+            table_from_file_name("insights-logs-advancedhunting-deviceinfo/PT1H.json"),
+            None
+        );
         assert_eq!(table_from_file_name("sign-in_adelete.csv"), None);
     }
 
@@ -194,6 +242,13 @@ mod tests {
         ]);
         let why = recognise("export.csv", &headerless, None).unwrap_err();
         assert!(why.contains("includeHeaders"), "{why}");
+        // Named (or forced) as a table, the columns still say what the file is.
+        let why = recognise("DeviceProcessEvents_1.csv", &headerless, None).unwrap_err();
+        assert!(why.contains("includeHeaders"), "{why}");
+        let why = recognise("x.csv", &headerless, Some(TableKind::DeviceProcess)).unwrap_err();
+        assert!(why.contains("includeHeaders"), "{why}");
+        let why = recognise("ThreatIntelIndicators.csv", &legacy, None).unwrap_err();
+        assert!(why.contains("legacy ThreatIntelligenceIndicator"), "{why}");
         let other = h(&["A", "B"]);
         assert!(recognise("x.csv", &other, None)
             .unwrap_err()
