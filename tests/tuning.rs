@@ -523,6 +523,9 @@ fn a_missing_tuning_file_is_named_once() {
             "{cmd}: {err}"
         );
         assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+        // The file is named once, with no OS error code.
+        assert_eq!(err.matches(&name).count(), 1, "{err}");
+        assert!(!err.contains("os error"), "{err}");
     }
 }
 

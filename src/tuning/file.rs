@@ -225,7 +225,7 @@ pub fn read_tuning_text(path: &Path) -> Result<String, TuningError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| TuningError::Read {
         file: file.clone(),
-        reason: e.to_string(),
+        reason: crate::data::discover::os_error(&e),
     })?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();

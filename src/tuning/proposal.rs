@@ -178,8 +178,46 @@ pub fn proposed_filter(row: &FindingRow, chosen: &[Candidate], id: &str, today: 
     }
 }
 
+/// A TOML string for `s` that keeps its value exactly and shows no control or bidi character
+/// raw: the file is read by people (in reviews, in a terminal), and values come from logs.
 fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
+    let encoded = toml::Value::String(s.to_string()).to_string();
+    if !encoded.chars().any(crate::text::is_unsafe_char) {
+        return encoded;
+    }
+    // A basic string, where `\uXXXX` escapes are read back as the character.
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if crate::text::is_unsafe_char(c) => {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod toml_string_tests {
+    #[test]
+    fn hostile_values_are_escaped_and_read_back_exactly() {
+        for value in [
+            "plain",
+            "quote \" and \\ backslash",
+            "evil\n| take 0\n//",
+            "exe.\u{202e}txt",
+            "csi \u{9b}31m and esc \u{1b}[2J and bel \u{7}",
+        ] {
+            let text = super::toml_string(value);
+            assert!(!text.chars().any(crate::text::is_unsafe_char), "{text:?}");
+            let parsed: toml::Table = toml::from_str(&format!("v = {text}")).unwrap();
+            assert_eq!(parsed["v"].as_str(), Some(value), "{text}");
+        }
+    }
 }
 
 /// The `[[filter]]` block for a proposal, ready to append to a tuning file.

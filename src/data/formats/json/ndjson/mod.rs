@@ -102,10 +102,18 @@ pub(super) fn bad_line(text: &[u8], e: SkimError, envelopes: bool) -> String {
         other => other,
     };
     match parsed {
-        Err(err) => format!(
-            "invalid JSON at column {} ({err}); line skipped",
-            err.column()
-        ),
+        Err(err) => {
+            // serde_json ends its message with its own position ("at line 1 column 59"),
+            // counted within the line: the column is said here, and the line by the caller.
+            let text = err.to_string();
+            let what = text
+                .rfind(" at line ")
+                .map_or(text.as_str(), |i| &text[..i]);
+            format!(
+                "invalid JSON at column {} ({what}); line skipped",
+                err.column()
+            )
+        }
         Ok(_) if envelopes => {
             "line is not a streaming-API record (an object with category and properties); skipped"
                 .to_string()
@@ -481,7 +489,7 @@ mod tests {
             "{lines}"
         );
         assert!(
-            lines.contains("line 7: invalid JSON at column 2"),
+            lines.contains("line 7: invalid JSON at column 2") && !lines.contains("at line 1"),
             "{lines}"
         );
         // Said per value, with its column, as CSV says it (the value-tree reader said it per line).
