@@ -5,7 +5,11 @@
 ASCII letters and digits) at each end that is a letter or digit; ASCII case-insensitive. The
 regexes are built here from the query's own lists. Prints {"seconds": ..., "counts": {...}}.
 
-    python3 duckdb_hunt.py DIR csv|ndjson|parquet 2026-05-12T10:00:00Z
+    python3 duckdb_hunt.py DIR csv|ndjson|parquet|streaming 2026-05-12T10:00:00Z
+
+`streaming`: the device tables as Defender streaming-API blobs
+(`insights-logs-advancedhunting-<table>/**/PT1H*.json`, the row in `properties`), sign-ins and
+threat intel as NDJSON beside them (tools/bench/gen_wide.py writes that layout).
 """
 import json
 import re
@@ -33,11 +37,16 @@ def has_any(terms):
     return "|".join("(%s)" % term_regex(t) for t in terms)
 
 
-def source(d, table, fmt):
+def source(d, table, fmt, columns):
+    if fmt == "streaming" and table.startswith("Device"):
+        fields = ", ".join('"%s" VARCHAR' % c for c in columns)
+        return ("(SELECT properties.* FROM read_json('%s/insights-logs-advancedhunting-%s/**/PT1H*.json', "
+                "format='newline_delimited', columns={'properties': 'STRUCT(%s)'}))") % (d, table.lower(), fields)
+    if fmt in ("ndjson", "streaming"):
+        fields = ", ".join("'%s': 'VARCHAR'" % c for c in columns)
+        return "read_json('%s/%s.ndjson', format='newline_delimited', columns={%s})" % (d, table, fields)
     if fmt == "csv":
         return "read_csv('%s/%s.csv', all_varchar=true, header=true)" % (d, table)
-    if fmt == "ndjson":
-        return "read_json('%s/%s.ndjson', format='newline_delimited', columns=%s)" % (d, table, "{%s}")
     return "read_parquet('%s/%s.parquet')" % (d, table)
 
 
@@ -56,10 +65,7 @@ def main():
     }
 
     def src(table):
-        s = source(d, table, fmt)
-        if fmt == "ndjson":
-            s = s % ", ".join("'%s': 'VARCHAR'" % c for c in cols[table])
-        return s
+        return source(d, table, fmt, cols[table])
 
     start = time.perf_counter()
     now_sql = "TIMESTAMP '%s'" % now.replace("T", " ").rstrip("Z")

@@ -9,14 +9,19 @@ It differs from proxyhunt's own generator in every way a reader can be sensitive
 - its own hit rates and spellings (tools in mixed case, ports as text in CSV, ResultType as text);
 - datetimes with 7 fraction digits, as Kusto writes them.
 
-    python3 gen_wide.py OUT_DIR ROWS csv|parquet|ndjson [NOW]
+    python3 gen_wide.py OUT_DIR ROWS csv|parquet|ndjson|streaming [NOW]
 
-Files are named after their tables (`DeviceProcessEvents.csv`, ...). `ROWS` rows per event table,
+Files are named after their tables (`DeviceProcessEvents.csv`, ...). `streaming` writes the two
+device tables as the Defender streaming API writes them to a Storage account: one `PT1H.json` blob
+per hour under `insights-logs-advancedhunting-<table>/tenantId=…/y=…/m=…/d=…/h=…/m=00/`, each line
+`{"time", "tenantId", "operationName", "category", "properties": {…the row…}}`; sign-ins and
+threat intel (which that API does not carry) as NDJSON beside them. `ROWS` rows per event table,
 `ROWS / 10` threat-intel indicators (at most 100k). Deterministic: values come from hashes of the
 row number, not from a random generator.
 """
 import os
 import random
+import shutil
 import sys
 
 import duckdb
@@ -291,6 +296,9 @@ def tables(rows, now):
     }
 
 
+TENANT = "8a1b4c5d-0000-4000-8000-000000000001"
+
+
 def main():
     out, rows, fmt = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     now = (sys.argv[4] if len(sys.argv) > 4 else NOW).replace("T", " ").rstrip("Z")
@@ -301,10 +309,37 @@ def main():
     for name, (columns, n) in tables(rows, now).items():
         order = list(columns)
         random.Random(name).shuffle(order)
+        if fmt == "streaming" and name.startswith("Device"):
+            fields = ", ".join(f"\"{c}\" := {columns[c]}" for c in order)
+            con.execute(f"""COPY (
+                SELECT strftime(now_ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS time, '{TENANT}' AS tenantId,
+                       'Publish' AS operationName, 'AdvancedHunting-{name}' AS category,
+                       row AS properties, strftime(now_ts, '%Y') AS y, strftime(now_ts, '%m') AS mo,
+                       strftime(now_ts, '%d') AS d, strftime(now_ts, '%H') AS h
+                FROM (SELECT row, row.Timestamp::TIMESTAMP AS now_ts
+                      FROM (SELECT struct_pack({fields}) AS row FROM range({n}) r(i)))
+            ) TO '{out}/.partitions-{name}' (FORMAT json, PARTITION_BY (y, mo, d, h))""")
+            move_partitions(out, name)
+            continue
         select = ", ".join(f"{columns[c]} AS \"{c}\"" for c in order)
+        ext = "ndjson" if fmt == "streaming" else fmt
         option = {"csv": "(FORMAT csv, HEADER true)", "parquet": "(FORMAT parquet)",
-                  "ndjson": "(FORMAT json)"}[fmt]
-        con.execute(f"COPY (SELECT {select} FROM range({n}) r(i)) TO '{out}/{name}.{fmt}' {option}")
+                  "ndjson": "(FORMAT json)"}[ext]
+        con.execute(f"COPY (SELECT {select} FROM range({n}) r(i)) TO '{out}/{name}.{ext}' {option}")
+
+
+def move_partitions(out, name):
+    """Moves DuckDB's hive partitions (`y=/mo=/d=/h=/data_0.json`) to the streaming API's blob
+    names (`…/tenantId=…/y=/m=/d=/h=/m=00/PT1H.json`)."""
+    tmp = f"{out}/.partitions-{name}"
+    container = f"{out}/insights-logs-advancedhunting-{name.lower()}/tenantId={TENANT}"
+    for root, _, files in os.walk(tmp):
+        parts = dict(p.split("=", 1) for p in os.path.relpath(root, tmp).split(os.sep) if "=" in p)
+        for k, f in enumerate(sorted(files)):
+            blob = f"{container}/y={parts['y']}/m={parts['mo']}/d={parts['d']}/h={parts['h']}/m=00"
+            os.makedirs(blob, exist_ok=True)
+            os.rename(os.path.join(root, f), f"{blob}/PT1H{'' if k == 0 else '-%d' % k}.json")
+    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

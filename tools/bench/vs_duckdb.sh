@@ -6,7 +6,8 @@
 #   proxyhunt  `proxyhunt generate` (CSV), converted to typed Parquet and NDJSON by DuckDB;
 #   wide       tools/bench/gen_wide.py: DuckDB writes every format itself, with every column the
 #              real exports have (60-70 per table) in a shuffled order, long command lines, many
-#              users, its own hit rates. Its files are removed after each format's rows
+#              users, its own hit rates; format `streaming` is the Defender streaming API's
+#              PT1H.json blob folders. Its files are removed after each format's rows
 #              (KEEP=1 keeps them): the 5M NDJSON alone is about 25 GB.
 # Runs `proxyhunt hunt` and the same detections as SQL in DuckDB (installed into a throw-away venv,
 # 2 threads like the machine), checks that both find the same number of findings per type, and
@@ -19,7 +20,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${WORK:-/tmp/proxyhunt-bench}
 GENS=${GENS:-"proxyhunt wide"}
 SIZES=${SIZES:-"1000000 5000000"}
-FORMATS=${FORMATS:-"csv cache parquet ndjson"}
+FORMATS=${FORMATS:-"csv cache parquet ndjson streaming"}
 RUNS=${RUNS:-3}
 KEEP=${KEEP:-0}
 NOW=2026-05-12T10:00:00Z
@@ -62,6 +63,8 @@ for N in $SIZES; do
   for F in $FORMATS; do
     SRC=$F; EXTRA=()
     [ "$F" = cache ] && SRC=csv
+    # Streaming-API blobs come from the second generator only.
+    [ "$F" = streaming ] && [ "$G" != wide ] && continue
     D="$WORK/$G-$N/$SRC"
     make_set "$G" "$N" "$SRC" "$D"
     if [ "$F" = cache ]; then
