@@ -18,7 +18,11 @@ const PURGE_DELAY_MS: std::ffi::c_long = 10;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Sets the allocator's options. Call first thing in `main`, before other threads exist.
+/// `MIMALLOC_PURGE_DELAY` in the environment (mimalloc's own variable) wins, for measuring.
 pub fn configure() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
     // SAFETY: mimalloc's option setter is not thread-safe; it runs before any thread is spawned.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
 }

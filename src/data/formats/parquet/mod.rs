@@ -2,9 +2,11 @@
 //! wanted type are handed over as they are, the rest go through text. With a row filter, the
 //! filter's columns are tested first and only the rows it keeps are converted.
 
+mod kept;
 mod pushdown;
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
@@ -15,6 +17,7 @@ use crate::data::row_filter::{RowFilter, Skipped};
 use crate::data::source::{Addressing, ExtractFilter, Extracted, Request, Source, SourceMeta};
 use crate::data::table::schema::{ColType, TableKind};
 use crate::data::values::{format_datetime, is_clamped, is_missing, is_null_text};
+use kept::{read_kept_rows, FileLayout};
 
 /// Where a Parquet source's data is: in memory (a decompressed or piped file), or on disk,
 /// where Polars maps it.
@@ -220,24 +223,20 @@ fn read_filtered(
     filter: &ExtractFilter,
     add: &(dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
 ) -> PolarsResult<Kept> {
-    let groups: Vec<usize> = input
-        .reader()?
-        .get_metadata()?
-        .row_groups
-        .iter()
-        .map(|g| g.num_rows())
-        .collect();
-    let mut slices: Vec<(usize, usize)> = Vec::new();
-    let (mut start, mut len) = (0, 0);
-    for n in groups {
+    let layout = FileLayout::of(input)?;
+    // Slices of whole row groups: their first row, rows, and groups.
+    let mut slices: Vec<(usize, usize, Range<usize>)> = Vec::new();
+    let (mut start, mut len, mut first_group) = (0, 0, 0);
+    for (g, n) in layout.group_rows().into_iter().enumerate() {
         len += n;
         if len >= SLICE_ROWS {
-            slices.push((start, len));
-            (start, len) = (start + len, 0);
+            slices.push((start, len, first_group..g + 1));
+            (start, len, first_group) = (start + len, 0, g + 1);
         }
     }
+    let groups = layout.metadata.row_groups.len();
     if len > 0 || slices.is_empty() {
-        slices.push((start, len));
+        slices.push((start, len, first_group..groups));
     }
     // The filter's columns are read first; the others only for a slice where it keeps rows,
     // and only those rows are kept of them.
@@ -249,7 +248,7 @@ fn read_filtered(
         wanted.into_iter().partition(|w| needed.contains(&w));
     // Slices are independent: read and test them on every core, then join them in order.
     let read_slice =
-        |(offset, len): (usize, usize)| -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
+        |(offset, len, groups): (usize, usize, Range<usize>)| -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
             let read = |columns: &[String], len: usize| {
                 input
                     .reader()?
@@ -278,13 +277,13 @@ fn read_filtered(
                 let others = if kept == 0 {
                     read(&rest, 0)?
                 } else {
-                    read(&rest, len)?.filter(&mask)?
+                    read_kept_rows(input, &layout, &rest, groups, &mask)?
                 };
                 df.hstack_mut(others.columns())?;
             }
             Ok((df, rows, skipped))
         };
-    let parts = pool::map(&slices, |&slice| read_slice(slice));
+    let parts = pool::map(&slices, |slice| read_slice(slice.clone()));
     let mut kept: Option<DataFrame> = None;
     let mut positions: Vec<u64> = Vec::new();
     let mut skipped = Skipped::default();
