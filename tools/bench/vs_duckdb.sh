@@ -97,7 +97,8 @@ PYEOF
     PS=$(wall "$WORK/ph.err"); DS=$(wall "$WORK/duck.err")
     RATIO=$( [ "$SAME" = yes ] && awk -v a="$PS" -v b="$DS" 'BEGIN{printf "%.2f", a/b}' || echo "n/a")
     printf "%-9s %-9s %-8s %8s | %9s %8.1f %7sM | %9s %7sM | %6s | %s\n" "$G" "$N" "$F" "$MB" "$PS" "$(awk -v m="$MB" -v s="$PS" 'BEGIN{print m/s}')" "$(peak "$WORK/ph.err")" "$DS" "$(peak "$WORK/duck.err")" "$RATIO" "$SAME"
-    if [ "$G" = wide ] && [ "$KEEP" != 1 ] && [ "$F" != csv ]; then rm -rf "$D"; fi
+    # The wide CSV is kept for the cache row that follows it, and no longer.
+    if [ "$G" = wide ] && [ "$KEEP" != 1 ] && [ "$F" != csv ]; then rm -rf "$D" "$WORK/cache/$G-$N"; fi
   done
   if [ "$G" = wide ] && [ "$KEEP" != 1 ]; then rm -rf "$WORK/$G-$N" "$WORK/cache/$G-$N"; fi
 done
