@@ -55,6 +55,7 @@ pub const COMMANDS: &[&str] = &[
     "hunt",
     "check",
     "generate",
+    "replay",
     "kql",
     "catalog",
     "completions",
@@ -73,6 +74,10 @@ pub enum Command {
     /// Write a large, realistic, deterministic export set for benchmarks, with planted true
     /// positives; the expected findings count is written to DIR/expected.json.
     Generate(GenerateArgs),
+    /// Replay rule 000 as Sentinel schedules it: every run over the data, the alerts and the
+    /// incidents it would have raised, and with --tuning which of them the tuning removes.
+    #[command(after_help = REPLAY_HELP)]
+    Replay(ReplayArgs),
     /// Print both rules as runnable KQL, with the tuning's active filters added.
     Kql(KqlArgs),
     /// Print the built-in false-positive catalog as a TOML tuning file to start from.
@@ -185,6 +190,85 @@ pub struct KqlArgs {
     /// Tuning file (or `builtin`) whose active filters are added as `where not(...)` clauses.
     #[arg(long, value_name = "FILE|builtin")]
     pub tuning: Option<PathBuf>,
+    /// Print rule 000 as it works if Sentinel cuts every table to the query period (R6): set
+    /// queryPeriod to 14d and read the threat intel over 14 days, sign-ins still over 1 hour.
+    #[arg(long)]
+    pub period_fix: bool,
+}
+
+const REPLAY_HELP: &str = "\
+Examples:
+  proxyhunt replay exports/ --out replay.json
+  proxyhunt replay exports/ --tuning tuning.toml --format json
+  proxyhunt replay exports/ --from 2026-05-05T00:00:00Z --to 2026-05-12T00:00:00Z --first-run 2026-05-05T00:07:00Z
+  proxyhunt replay exports/ --rule deployed-rule.yaml --table-scope period
+
+The rule's schedule, trigger, alert and incident settings come from the seed's YAML, or from
+--rule (a deployed copy, whose query must be rule 000's). See the README for the choices made
+where Sentinel's behaviour is not documented (sentinel-replay.md R1-R27).
+
+Exit codes:
+  0  success
+  1  usage error, or an output that cannot be written
+  2  the sign-in or threat-intel table could not be used";
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Exports to read (files or directories). With none (and no --table), give --sample.
+    pub paths: Vec<PathBuf>,
+    /// Replay over the embedded sample data.
+    #[arg(long, conflicts_with_all = ["paths", "tables"])]
+    pub sample: bool,
+    /// The end of the replay when --to is not given: an RFC 3339 time, or `latest` (the newest
+    /// sign-in).
+    #[arg(long, default_value = "latest", value_name = "RFC3339|latest")]
+    pub now: String,
+    /// The first query time considered (default: the oldest sign-in).
+    #[arg(long, value_name = "RFC3339")]
+    pub from: Option<String>,
+    /// The last query time considered (default: --now).
+    #[arg(long, value_name = "RFC3339")]
+    pub to: Option<String>,
+    /// The schedule's phase: a time the rule ran at (default: --from). Runs are every
+    /// queryFrequency from it.
+    #[arg(long, value_name = "RFC3339")]
+    pub first_run: Option<String>,
+    /// The rule as a tenant deployed it (YAML); its query must be rule 000's.
+    #[arg(long, value_name = "FILE")]
+    pub rule: Option<PathBuf>,
+    /// `query`: the KQL's own time filters; `period`: every table cut to the query period.
+    #[arg(long, default_value = "query", value_name = "query|period")]
+    pub table_scope: String,
+    /// False-positive filters; the replay is then run untuned and tuned, and compared.
+    #[arg(long, value_name = "FILE|builtin")]
+    pub tuning: Option<PathBuf>,
+    /// How long after its scheduled time a run's alert is stamped (R3).
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub delay: String,
+    /// An alert exactly one lookback after an incident's first alert starts a new incident.
+    #[arg(long)]
+    pub lookback_exclusive: bool,
+    /// What-if: every incident is closed this long after it is created (R22).
+    #[arg(long, value_name = "DURATION")]
+    pub close_after: Option<String>,
+    /// `json`: one document; `ndjson`: one alert per line.
+    #[arg(long, default_value = "json", value_name = "json|ndjson")]
+    pub format: String,
+    /// Where to write; `-` or absent = standard output.
+    #[arg(long, value_name = "FILE|-")]
+    pub out: Option<PathBuf>,
+    /// Overwrite --out if it is an existing regular file (never a link, nor an input).
+    #[arg(long)]
+    pub force: bool,
+    /// Read the files at or under PATH as TABLE.
+    #[arg(long = "table", value_name = "TABLE=PATH")]
+    pub tables: Vec<String>,
+    /// Keep a Parquet copy of each parsed export in DIR and read it instead next time.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Day/month order of datetimes in portal CSV exports whose values leave it open.
+    #[arg(long, value_name = "dmy|mdy|ymd")]
+    pub date_order: Option<String>,
 }
 
 #[derive(Debug, Args)]

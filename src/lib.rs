@@ -10,6 +10,7 @@ pub mod explore;
 pub mod export;
 pub mod generate;
 pub mod kql;
+pub mod replay;
 pub mod text;
 pub mod tui;
 pub mod tuning;

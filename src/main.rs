@@ -2,7 +2,8 @@
 //! Exit codes: 0 success; 1 usage or I/O error (a bad option, no input, no terminal for the
 //! console, an output that cannot be written); 2 from hunt: an input could not be read, every
 //! row of a table was rejected, a requested detection (or every one) could not run; 2 from
-//! check: an error-level problem, or nothing recognised.
+//! check: an error-level problem, or nothing recognised; 2 from replay: the sign-in or
+//! threat-intel table could not be used.
 
 mod cli;
 
@@ -17,10 +18,15 @@ use cli::{Cli, Command, COMMANDS};
 use proxyhunt::commands::check::write_check;
 use proxyhunt::commands::hunt::{run_hunt, window_text, HuntRequest, Output};
 use proxyhunt::commands::inputs::{command_inputs, merge_inputs, Inputs};
-use proxyhunt::commands::options::{hunt_options, load_options, OptionError};
+use proxyhunt::commands::options::{hunt_options, load_options, parse_now, OptionError};
+use proxyhunt::commands::replay::{run_replay, ReplayRequest};
 use proxyhunt::data::load::{load, load_sample};
+use proxyhunt::data::values::parse_datetime;
+use proxyhunt::detect::NowSpec;
 use proxyhunt::export::{CsvSafety, Format, OutputSpec};
 use proxyhunt::generate::{generate, GenFormat, GenOptions};
+use proxyhunt::replay::incidents::IncidentOptions;
+use proxyhunt::replay::runs::TableScope;
 use proxyhunt::text::escape_unsafe;
 use proxyhunt::tui::ConsoleArgs;
 
@@ -157,7 +163,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for i in issues {
                 eprintln!("proxyhunt: tuning: {}", escape_unsafe(&i.to_string()));
             }
-            print!("{}", terminal_safe_lines(&tuned_kql(&tuning)));
+            let mut kql = tuned_kql(&tuning);
+            if args.period_fix {
+                kql = proxyhunt::tuning::kql::period_fix(&kql);
+            }
+            print!("{}", terminal_safe_lines(&kql));
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Completions(args)) => {
@@ -174,6 +184,76 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Catalog) => {
             print!("{CATALOG}");
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Replay(args)) => {
+            let time = |flag: &str, v: &Option<String>| -> Result<Option<i64>> {
+                match v {
+                    None => Ok(None),
+                    Some(text) => parse_datetime(text).map(Some).ok_or_else(|| {
+                        anyhow::anyhow!("{flag}: cannot read {text:?}; give an RFC 3339 time such as 2024-05-01T12:00:00Z")
+                    }),
+                }
+            };
+            let duration = |flag: &str, text: &str| -> Result<i64> {
+                proxyhunt::replay::rule::parse_duration(text).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{flag}: cannot read {text:?}; give a duration such as 5m, 1h, PT5H"
+                    )
+                })
+            };
+            let now = match parse_now(&args.now)? {
+                NowSpec::Latest => None,
+                NowSpec::At(t) => Some(t),
+            };
+            let scope = match args.table_scope.as_str() {
+                "query" => TableScope::Query,
+                "period" => TableScope::Period,
+                other => anyhow::bail!("--table-scope: unknown {other:?}; give query or period"),
+            };
+            let ndjson = match args.format.as_str() {
+                "json" => false,
+                "ndjson" => true,
+                other => anyhow::bail!("--format: unknown {other:?}; give json or ndjson"),
+            };
+            let rule = match &args.rule {
+                Some(path) => proxyhunt::replay::rule::load_rule(path)?,
+                None => proxyhunt::replay::rule::rule_000(),
+            };
+            let mut load = load_options(&args.tables, &args.cache, &args.date_order)?;
+            let inputs = command_inputs("replay", &args.paths, args.sample, &mut load)?;
+            let request = ReplayRequest {
+                inputs,
+                load_options: load,
+                rule,
+                now,
+                from: time("--from", &args.from)?,
+                to: time("--to", &args.to)?,
+                first_run: time("--first-run", &args.first_run)?,
+                scope,
+                delay: if args.delay == "0" {
+                    0
+                } else {
+                    duration("--delay", &args.delay)?
+                },
+                incidents: IncidentOptions {
+                    lookback_exclusive: args.lookback_exclusive,
+                    close_after: args
+                        .close_after
+                        .as_deref()
+                        .map(|d| duration("--close-after", d))
+                        .transpose()?,
+                },
+                tuning: tuning_source(&args.tuning, false),
+                ndjson,
+                out: args.out.clone(),
+                force: args.force,
+            };
+            let ran = run_replay(&request, &mut io::stdout(), &mut io::stderr())?;
+            Ok(if ran {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
         }
         Some(Command::Hunt(args)) => {
             let shared = &args.shared;

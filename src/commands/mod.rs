@@ -4,4 +4,5 @@ pub mod check;
 pub mod hunt;
 pub mod inputs;
 pub mod options;
+pub mod replay;
 pub mod summary;

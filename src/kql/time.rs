@@ -21,6 +21,21 @@ pub fn after(expr: Expr, bound: Nanos) -> Expr {
     expr.cast(DataType::Int64).gt(lit(bound))
 }
 
+/// A duration as a Kusto timespan literal in its largest whole unit: `14d`, `1h`, `15m`, `90s`.
+pub fn format_duration(d: Nanos) -> String {
+    for (unit, size) in [
+        ("d", DAY),
+        ("h", HOUR),
+        ("m", MINUTE),
+        ("s", NANOS_PER_SECOND),
+    ] {
+        if d != 0 && d % size == 0 {
+            return format!("{}{unit}", d / size);
+        }
+    }
+    format!("{}ms", d / 1_000_000)
+}
+
 /// Parses a Kusto-style timespan literal such as `90m`, `12h`, `7d`, `30s`, `1.5h`.
 pub fn parse_duration(text: &str) -> Option<Nanos> {
     let text = text.trim();

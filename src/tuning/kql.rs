@@ -319,6 +319,18 @@ fn insert_in_leg(query: &str, leg: &str, lines: &[String]) -> String {
     format!("{}\n{}{}", &query[..semi], lines.join("\n"), &query[semi..])
 }
 
+/// Rule 000 made to work where Sentinel cuts every table to the rule's query period (R6 in
+/// `sentinel-replay.md`): deployed with `queryPeriod: 14d`, it reads 14 days of threat intel (the
+/// most a query period allows; Microsoft's own TI rules do the same), while the sign-ins keep
+/// their 1-hour window inside the query.
+pub fn period_fix(kql: &str) -> String {
+    let note = "// Rule 000, for a query period that bounds every table (sentinel-replay.md R6):\n\
+                // deploy with queryFrequency: 15m and queryPeriod: 14d. Threat intel is read over\n\
+                // 14 days (ago(30d) cannot reach past the query period); sign-ins stay at 1 hour.\n";
+    let fixed = kql.replacen("TimeGenerated > ago(30d)", "TimeGenerated > ago(14d)", 1);
+    format!("{note}{fixed}")
+}
+
 /// Both rules as runnable KQL with the active filters added.
 pub fn tuned_kql(tuning: &Tuning) -> String {
     let mut skipped = Vec::new();
