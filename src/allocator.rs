@@ -28,6 +28,8 @@ pub fn configure() {
 }
 
 /// The purge delay in effect (for the test that [`configure`] sets it).
+// `c_long` is `i64` here, `i32` on Windows: the conversion is not useless everywhere.
+#[allow(clippy::useless_conversion)]
 pub fn purge_delay_ms() -> i64 {
     // SAFETY: reads an option.
     i64::from(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) })
@@ -43,6 +45,7 @@ pub fn release_freed() {
 #[cfg(test)]
 mod tests {
     #[test]
+    #[allow(clippy::useless_conversion)]
     fn configure_sets_the_purge_delay() {
         // The option at that index is the purge delay: it holds mimalloc's default (1000 ms in
         // mimalloc 3, 10 in 2) until set, where its neighbours hold 0 or 1.

@@ -201,25 +201,6 @@ fn toml_string(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod toml_string_tests {
-    #[test]
-    fn hostile_values_are_escaped_and_read_back_exactly() {
-        for value in [
-            "plain",
-            "quote \" and \\ backslash",
-            "evil\n| take 0\n//",
-            "exe.\u{202e}txt",
-            "csi \u{9b}31m and esc \u{1b}[2J and bel \u{7}",
-        ] {
-            let text = super::toml_string(value);
-            assert!(!text.chars().any(crate::text::is_unsafe_char), "{text:?}");
-            let parsed: toml::Table = toml::from_str(&format!("v = {text}")).unwrap();
-            assert_eq!(parsed["v"].as_str(), Some(value), "{text}");
-        }
-    }
-}
-
 /// The `[[filter]]` block for a proposal, ready to append to a tuning file.
 pub fn filter_block(filter: &Filter, chosen: &[Candidate]) -> String {
     let types: Vec<String> = filter
@@ -244,4 +225,23 @@ pub fn filter_block(filter: &Filter, chosen: &[Candidate]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod toml_string_tests {
+    #[test]
+    fn hostile_values_are_escaped_and_read_back_exactly() {
+        for value in [
+            "plain",
+            "quote \" and \\ backslash",
+            "evil\n| take 0\n//",
+            "exe.\u{202e}txt",
+            "csi \u{9b}31m and esc \u{1b}[2J and bel \u{7}",
+        ] {
+            let text = super::toml_string(value);
+            assert!(!text.chars().any(crate::text::is_unsafe_char), "{text:?}");
+            let parsed: toml::Table = toml::from_str(&format!("v = {text}")).unwrap();
+            assert_eq!(parsed["v"].as_str(), Some(value), "{text}");
+        }
+    }
 }
