@@ -9,9 +9,11 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// How long (ms) freed memory is kept for reuse before it goes back to the system. mimalloc 3
-/// keeps it a second; a hunt then holds a third more than it uses (208 MB against 150 MB on a
-/// 1M-row CSV) and is no faster. 10 ms (mimalloc 2's default) keeps the reuse within a burst.
-const PURGE_DELAY_MS: std::ffi::c_long = 10;
+/// keeps it a second: a hunt then holds a third more than it uses. With 10 ms, the buffers of
+/// one Parquet slice went back before the next slice asked for as much again, and the kernel's
+/// zeroing of those pages was a third of a wide Parquet hunt (`perf`: `clear_page_erms`). 250 ms
+/// spans a slice: 1M rows of 60-column Parquet in 0.95 s at 255 MB, against 1.1 s at 215 MB.
+const PURGE_DELAY_MS: std::ffi::c_long = 250;
 
 /// `mi_option_purge_delay` in `mimalloc.h`'s `mi_option_e` (the same in mimalloc 2 and 3;
 /// `libmimalloc-sys` does not name it).

@@ -143,6 +143,13 @@ pub struct SharedArgs {
     /// Detection to run (repeatable): anonymized-signin, multihop-proxy. Default: both.
     #[arg(long = "detection", value_name = "ID")]
     pub detections: Vec<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How inputs are read: the options `check`, `hunt`, `replay` and the console share.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
     /// Read the files at or under PATH as TABLE (e.g. DeviceProcessEvents=exports/proc.csv);
     /// PATH is read whether or not it is also given as a PATH argument.
     #[arg(long = "table", value_name = "TABLE=PATH")]
@@ -260,15 +267,8 @@ pub struct ReplayArgs {
     /// Overwrite --out if it is an existing regular file (never a link, nor an input).
     #[arg(long)]
     pub force: bool,
-    /// Read the files at or under PATH as TABLE.
-    #[arg(long = "table", value_name = "TABLE=PATH")]
-    pub tables: Vec<String>,
-    /// Keep a Parquet copy of each parsed export in DIR and read it instead next time.
-    #[arg(long, value_name = "DIR")]
-    pub cache: Option<PathBuf>,
-    /// Day/month order of datetimes in portal CSV exports whose values leave it open.
-    #[arg(long, value_name = "dmy|mdy|ymd")]
-    pub date_order: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -278,15 +278,6 @@ pub struct CheckArgs {
     /// Check the embedded sample data instead of files.
     #[arg(long, conflicts_with_all = ["paths", "tables"])]
     pub sample: bool,
-    /// Read the files at or under PATH as TABLE; PATH is read whether or not it is also given
-    /// as a PATH argument.
-    #[arg(long = "table", value_name = "TABLE=PATH")]
-    pub tables: Vec<String>,
-    /// Keep a Parquet copy of each parsed export in DIR and read it instead next time.
-    #[arg(long, value_name = "DIR")]
-    pub cache: Option<PathBuf>,
-    /// Day/month order of datetimes in portal CSV exports whose values leave it open (no day
-    /// above 12): dmy (day first, e.g. en-GB, de-DE) or mdy (month first, en-US).
-    #[arg(long, value_name = "dmy|mdy|ymd")]
-    pub date_order: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
 }

@@ -33,6 +33,13 @@ use proxyhunt::tui::ConsoleArgs;
 use proxyhunt::tuning::kql::tuned_kql;
 use proxyhunt::tuning::{load_tuning, TuningSource, CATALOG};
 
+/// `--table`, `--cache` and `--date-order`, as the loader takes them.
+fn input_options(
+    input: &cli::InputArgs,
+) -> Result<proxyhunt::data::load::LoadOptions, OptionError> {
+    load_options(&input.tables, &input.cache, &input.date_order)
+}
+
 fn main() -> ExitCode {
     proxyhunt::allocator::configure();
     // Usage errors exit 1 (clap's own default, 2, means "a detection could not run" here);
@@ -125,7 +132,7 @@ fn tuning_source(tuning: &Option<std::path::PathBuf>, no_tuning: bool) -> Tuning
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Check(args)) => {
-            let mut options = load_options(&args.tables, &args.cache, &args.date_order)?;
+            let mut options = input_options(&args.input)?;
             let ds = match command_inputs("check", &args.paths, args.sample, &mut options)? {
                 Inputs::Sample => load_sample(),
                 Inputs::Paths(paths) => load(&paths, &options),
@@ -219,7 +226,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Some(path) => proxyhunt::replay::rule::load_rule(path)?,
                 None => proxyhunt::replay::rule::rule_000(),
             };
-            let mut load = load_options(&args.tables, &args.cache, &args.date_order)?;
+            let mut load = input_options(&args.input)?;
             let inputs = command_inputs("replay", &args.paths, args.sample, &mut load)?;
             let request = ReplayRequest {
                 inputs,
@@ -266,7 +273,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let format =
                 OutputSpec::for_path(args.out.as_deref(), explicit, Format::Ndjson)?.format;
-            let mut load = load_options(&shared.tables, &shared.cache, &shared.date_order)?;
+            let mut load = input_options(&shared.input)?;
             let inputs = command_inputs("hunt", &args.paths, args.sample, &mut load)?;
             let output = Output {
                 format,
@@ -304,7 +311,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let shared = &cli.shared;
             let hunt = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
             let window = format!("window {}", window_text(hunt.lookback));
-            let mut load = load_options(&shared.tables, &shared.cache, &shared.date_order)?;
+            let mut load = input_options(&shared.input)?;
             // No PATH and no --table (or --sample): the console opens the embedded sample.
             let paths = merge_inputs(&cli.paths, &mut load);
             proxyhunt::tui::run(ConsoleArgs {

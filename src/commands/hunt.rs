@@ -18,7 +18,7 @@ use crate::text::escape_unsafe;
 use crate::tuning::{apply_tuning, load_tuning, FilterImpact, Tuning, TuningSource};
 
 use super::inputs::Inputs;
-use super::summary::{table_unusable, write_issues};
+use super::summary::{table_unusable, write_issues, write_tuning_issues};
 
 /// Everything a `hunt` run needs.
 pub struct HuntRequest {
@@ -289,13 +289,7 @@ pub fn run_hunt(
     };
     let mut result = hunt(&ds, options).context("running the detections")?;
     write_summary(&ds, &result, options.lookback, stderr)?;
-    for issue in &tuning_issues {
-        writeln!(
-            stderr,
-            "proxyhunt: tuning: {}",
-            escape_unsafe(&issue.to_string())
-        )?;
-    }
+    write_tuning_issues(&tuning_issues, stderr)?;
     if !tuning.filters.is_empty() {
         let tuned = apply_tuning(result.findings, &tuning, request.show_suppressed)
             .context("applying tuning")?;

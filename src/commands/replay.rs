@@ -21,7 +21,7 @@ use crate::text::escape_unsafe;
 use crate::tuning::{load_tuning, TuningSource};
 
 use super::inputs::Inputs;
-use super::summary::write_issues;
+use super::summary::{write_issues, write_tuning_issues};
 
 /// Everything a replay needs.
 pub struct ReplayRequest {
@@ -111,13 +111,7 @@ pub fn run_replay(
         writeln!(stderr, "proxyhunt: reading the embedded sample data")?;
     }
     write_issues(&ds, stderr)?;
-    for issue in &tuning_issues {
-        writeln!(
-            stderr,
-            "proxyhunt: tuning: {}",
-            escape_unsafe(&issue.to_string())
-        )?;
-    }
+    write_tuning_issues(&tuning_issues, stderr)?;
     for table in [TableKind::SignIn, TableKind::ThreatIntel] {
         if !ds.tables.contains_key(&table) {
             writeln!(

@@ -69,3 +69,18 @@ pub fn time_range(range: Option<(i64, i64)>) -> String {
         None => "none".into(),
     }
 }
+
+/// Prints what a tuning file said about its filters, one line each, escaped.
+pub fn write_tuning_issues(
+    issues: &[crate::tuning::TuningIssue],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for issue in issues {
+        writeln!(
+            out,
+            "proxyhunt: tuning: {}",
+            escape_unsafe(&issue.to_string())
+        )?;
+    }
+    Ok(())
+}

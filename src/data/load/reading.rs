@@ -213,3 +213,36 @@ pub(super) fn type_sources(
     }
     out
 }
+
+/// Says that a streamed file could not be read past some point (what came before is kept).
+pub(super) fn report_cut_short(
+    display: &str,
+    error: Option<std::io::Error>,
+    out: &mut FileOutcome,
+) {
+    if let Some(e) = error {
+        let msg = format!(
+            "cannot read on: {}; the rest of the file skipped",
+            crate::data::discover::os_error(&e)
+        );
+        out.issues
+            .push("unreadable", Issue::file_error(display, msg));
+    }
+}
+
+/// Reads up to `bytes` of `input` ahead (to tell what the file holds) and the length of its
+/// byte-order mark.
+pub(super) fn read_head(
+    input: &mut impl std::io::Read,
+    bytes: usize,
+) -> std::io::Result<(Vec<u8>, usize)> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(bytes);
+    input.take(bytes as u64).read_to_end(&mut head)?;
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    Ok((head, bom))
+}

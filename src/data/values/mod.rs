@@ -7,8 +7,6 @@
 
 pub mod locale;
 
-use chrono::NaiveDate;
-
 use crate::kql::time::Nanos;
 
 /// `null` / `NULL` written as text by some tools: missing in a typed column. In a string column
@@ -93,12 +91,61 @@ pub fn is_clamped(nanos: Nanos) -> bool {
     nanos == EARLIEST || nanos == LATEST
 }
 
-fn to_nanos(date: NaiveDate, h: u32, m: u32, s: u32, frac_nanos: u32) -> Option<Nanos> {
-    let dt = date.and_hms_nano_opt(h, m, s, frac_nanos)?.and_utc();
-    Some(
-        dt.timestamp_nanos_opt()
-            .unwrap_or(if dt.timestamp() < 0 { EARLIEST } else { LATEST }),
-    )
+/// A calendar date (year 0 to 9999, months and days checked as a calendar has them).
+#[derive(Debug, Clone, Copy)]
+struct Date {
+    year: i64,
+    month: u32,
+    day: u32,
+}
+
+impl Date {
+    fn new(year: u32, month: u32, day: u32) -> Option<Date> {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (day >= 1 && day <= days).then_some(Date {
+            year: i64::from(year),
+            month,
+            day,
+        })
+    }
+
+    /// Days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's `days_from_civil`).
+    fn days(self) -> i64 {
+        let y = if self.month <= 2 {
+            self.year - 1
+        } else {
+            self.year
+        };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+}
+
+/// The instant of a date and time in UTC, held as the nearer end of the frame's range when
+/// outside it. Every time of every datetime column goes through here: plain arithmetic, no
+/// calendar library.
+fn to_nanos(date: Date, h: u32, m: u32, s: u32, frac_nanos: u32) -> Option<Nanos> {
+    if h > 23 || m > 59 || s > 59 || frac_nanos >= 1_000_000_000 {
+        return None;
+    }
+    let seconds = date.days() * 86_400 + i64::from(h * 3600 + m * 60 + s);
+    let nanos = i128::from(seconds) * 1_000_000_000 + i128::from(frac_nanos);
+    Some(match i64::try_from(nanos) {
+        Ok(n) => n,
+        Err(_) if nanos < 0 => EARLIEST,
+        Err(_) => LATEST,
+    })
 }
 
 /// Reads `.fffffffff` (1 to 9 digits; further digits are below Kusto's resolution and ignored).
@@ -110,7 +157,19 @@ fn fraction(c: &mut Cursor) -> Option<u32> {
     while matches!(c.peek(), Some(b'0'..=b'9')) {
         c.pos += 1;
     }
-    Some(value * 10u32.pow((9 - n) as u32))
+    const SCALE: [u32; 10] = [
+        1_000_000_000,
+        100_000_000,
+        10_000_000,
+        1_000_000,
+        100_000,
+        10_000,
+        1_000,
+        100,
+        10,
+        1,
+    ];
+    Some(value * SCALE[n])
 }
 
 fn parse_iso_datetime(text: &str) -> Option<Nanos> {
@@ -120,7 +179,7 @@ fn parse_iso_datetime(text: &str) -> Option<Nanos> {
     let (month, _) = c.digits(1, 2)?;
     c.expect(b'-')?;
     let (day, _) = c.digits(1, 2)?;
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    let date = Date::new(year, month, day)?;
     if c.done() {
         return to_nanos(date, 0, 0, 0, 0);
     }
@@ -178,7 +237,7 @@ fn parse_portal_datetime(text: &str) -> Option<Nanos> {
     let (day, _) = c.digits(1, 2)?;
     c.expect(b'/')?;
     let (year, _) = c.digits(4, 4)?;
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    let date = Date::new(year, month, day)?;
     let _ = c.eat(b',');
     if !c.eat(b' ') {
         return None;
@@ -314,6 +373,42 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(parse_datetime(text), expected.map(iso), "{text:?}");
         }
+    }
+
+    #[test]
+    fn calendar_arithmetic_equals_chrono() {
+        // Every day of years around the edges and leap rules, at a few times of day.
+        for year in [
+            0u32, 1, 4, 100, 1582, 1600, 1677, 1678, 1900, 1970, 2000, 2024, 2100, 2262, 2263, 9999,
+        ] {
+            for month in 1..=12u32 {
+                for day in 1..=31u32 {
+                    let ours = Date::new(year, month, day);
+                    let theirs = chrono::NaiveDate::from_ymd_opt(year as i32, month, day);
+                    assert_eq!(ours.is_some(), theirs.is_some(), "{year}-{month}-{day}");
+                    let (Some(ours), Some(theirs)) = (ours, theirs) else {
+                        continue;
+                    };
+                    for (h, m, s, f) in [(0, 0, 0, 0), (23, 59, 59, 999_999_900), (12, 30, 1, 5)] {
+                        let dt = theirs.and_hms_nano_opt(h, m, s, f).unwrap().and_utc();
+                        let want = dt.timestamp_nanos_opt().unwrap_or(if dt.timestamp() < 0 {
+                            EARLIEST
+                        } else {
+                            LATEST
+                        });
+                        assert_eq!(
+                            to_nanos(ours, h, m, s, f),
+                            Some(want),
+                            "{year}-{month}-{day}"
+                        );
+                    }
+                }
+            }
+        }
+        let d = Date::new(2024, 5, 1).unwrap();
+        assert_eq!(to_nanos(d, 24, 0, 0, 0), None);
+        assert_eq!(to_nanos(d, 0, 60, 0, 0), None);
+        assert_eq!(to_nanos(d, 0, 0, 60, 0), None);
     }
 
     #[test]

@@ -7,8 +7,9 @@ use std::path::Path;
 use super::super::datetimes::{decide, settle, settle_later};
 use super::super::input::FileInput;
 use super::super::outcome::FileOutcome;
-use super::super::reading::{report_of, report_oversized, type_sources, typing, Reading, Typing};
-use crate::data::discover::os_error;
+use super::super::reading::{
+    report_cut_short, report_of, report_oversized, type_sources, typing, Reading, Typing,
+};
 use crate::data::formats::blocks::{Blocks, Boundary};
 use crate::data::formats::csv::{self, tokenizer::newline_of, CsvSource};
 use crate::data::issues::{Issue, IssueLog};
@@ -88,14 +89,7 @@ pub fn stream_csv(
             out.add(table, &mut report, n);
             out.issues.extend(log);
         }
-        if let Some(e) = error {
-            let msg = format!(
-                "cannot read on: {}; the rest of the file skipped",
-                os_error(&e)
-            );
-            out.issues
-                .push("unreadable", Issue::file_error(display, msg));
-        }
+        report_cut_short(display, error, &mut out);
     }
     blocks.input().report_damage(display, &mut out.issues);
     report_oversized(

@@ -12,15 +12,13 @@ use std::sync::Arc;
 use super::super::input::FileInput;
 use super::super::outcome::FileOutcome;
 use super::super::reading::{
-    report_of, report_oversized, source_name, typing, Reading, Typing,
+    read_head, report_cut_short, report_of, report_oversized, source_name, typing, Reading, Typing,
     HEAD_BYTES as TWO_PASS_HEAD_BYTES,
 };
-use crate::data::discover::os_error;
 use crate::data::formats::blocks::{Blocks, Boundary};
 use crate::data::formats::json::ndjson::walk::{walk, Target, Walked};
 use crate::data::formats::json::ndjson::{self, line_splits};
 use crate::data::formats::json::ndjson::{NdjsonSource, Scan};
-use crate::data::issues::Issue;
 use crate::data::issues::IssueLog;
 use crate::data::normalize::normalize;
 use crate::data::normalize::{type_extracted, Normalized, Plan};
@@ -100,15 +98,7 @@ pub fn read_ndjson(
     let mut out = FileOutcome::empty();
     let hint = reading.forced.or_else(|| table_from_file_name(display));
     let mut input = text.open()?;
-    let mut head = Vec::with_capacity(HEAD_BYTES);
-    (&mut input)
-        .take(HEAD_BYTES as u64)
-        .read_to_end(&mut head)?;
-    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
+    let (head, bom) = read_head(&mut input, HEAD_BYTES)?;
     // The head's complete lines (all of it, when the text is shorter).
     let whole = head.len() < HEAD_BYTES;
     let cut = if whole {
@@ -292,15 +282,7 @@ pub fn stream_ndjson(file: &Path, display: &str, reading: &Reading) -> io::Resul
     let mut out = FileOutcome::empty();
     let hint = reading.forced.or_else(|| table_from_file_name(display));
     let mut input = FileInput::open(file)?;
-    let mut head = Vec::with_capacity(TWO_PASS_HEAD_BYTES);
-    (&mut input)
-        .take(TWO_PASS_HEAD_BYTES as u64)
-        .read_to_end(&mut head)?;
-    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
+    let (head, bom) = read_head(&mut input, TWO_PASS_HEAD_BYTES)?;
     let envelopes = ndjson::holds_envelopes(&head[bom..]);
     let mut blocks = Blocks::new(input, reading.block, Boundary::Lines)
         .with_prefix(head)
@@ -382,14 +364,7 @@ pub fn stream_ndjson(file: &Path, display: &str, reading: &Reading) -> io::Resul
             }
             out.issues.extend(log);
         }
-        if let Some(e) = error {
-            let msg = format!(
-                "cannot read on: {}; the rest of the file skipped",
-                os_error(&e)
-            );
-            out.issues
-                .push("unreadable", Issue::file_error(display, msg));
-        }
+        report_cut_short(display, error, &mut out);
         for ((mut report, r), pieces) in reports.into_iter().zip(&ready).zip(by_source) {
             if let Some((table, ..)) = r {
                 for n in pieces {
