@@ -237,11 +237,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 to: time("--to", &args.to)?,
                 first_run: time("--first-run", &args.first_run)?,
                 scope,
-                delay: if args.delay == "0" {
-                    0
-                } else {
-                    duration("--delay", &args.delay)?
-                },
+                delay: proxyhunt::kql::time::parse_duration(&args.delay)
+                    .or_else(|| (args.delay.trim() == "0").then_some(0))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--delay: cannot read {:?}; give a duration such as 5m or 0s",
+                            args.delay
+                        )
+                    })?,
                 incidents: IncidentOptions {
                     lookback_exclusive: args.lookback_exclusive,
                     close_after: args

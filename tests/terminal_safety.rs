@@ -127,20 +127,27 @@ fn csv_on_a_real_terminal_is_escaped() {
     }
     let dir = tempfile::tempdir().unwrap();
     let p = hostile_exports(dir.path());
-    let command = format!(
-        "{} hunt {} --format csv",
-        env!("CARGO_BIN_EXE_proxyhunt"),
-        p.display()
-    );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    // The terminal turns each line end into CR LF; nothing else may be a control.
-    let body = text.replace("\r\n", "\n");
-    assert_eq!(raw_unsafe(&body, true), Vec::<char>::new(), "{text:?}");
-    assert!(body.contains("\\x1b]0;pwned\\x07"), "{text:?}");
+    // Standard output on the terminal, and the terminal named as the output file.
+    for out_flag in ["", " --out /dev/tty 2>/dev/null"] {
+        let command = format!(
+            "{} hunt {} --format csv{out_flag}",
+            env!("CARGO_BIN_EXE_proxyhunt"),
+            p.display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        // The terminal turns each line end into CR LF; nothing else may be a control.
+        let body = text.replace("\r\n", "\n");
+        assert_eq!(
+            raw_unsafe(&body, true),
+            Vec::<char>::new(),
+            "{out_flag}: {text:?}"
+        );
+        assert!(body.contains("\\x1b]0;pwned\\x07"), "{out_flag}: {text:?}");
+    }
 }
 
 #[test]

@@ -154,6 +154,12 @@ pub fn run_replay(
         time7(options.first_run),
         request.scope.name()
     )?;
+    if rule.tuned_query {
+        writeln!(
+            stderr,
+            "proxyhunt: the rule's query carries proxyhunt tuning clauses; the replay applies filters from --tuning only (give the tuning file they came from to replay it tuned)"
+        )?;
+    }
     let untuned = replay(&ds, rule, &options, None)?;
     summary_lines("", &untuned.summary(), stderr)?;
     scope_note(&ds, rule, &options, &untuned, stderr)?;

@@ -357,6 +357,21 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupted_write_leaves_nothing_behind() {
+        // The signal handler removes what LIVE lists: every file being written is listed, and
+        // only while it is.
+        // (`remove_temporaries` itself is not called here: other tests write at the same time.)
+        let dir = tempfile::tempdir().unwrap();
+        let (tmp, file) = create_temp(&dir.path().join("f.csv")).unwrap();
+        let path = tmp.path.clone();
+        assert!(path.exists() && LIVE.lock().unwrap().contains(&path));
+        drop(file);
+        drop(tmp);
+        assert!(!path.exists() && !LIVE.lock().unwrap().contains(&path));
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
     fn a_failing_or_panicking_encoder_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("f.csv");

@@ -70,7 +70,10 @@ pub fn fill(format: &str, row: Option<&ResultRow>) -> Option<String> {
     let mut out = String::new();
     let mut rest = format;
     while let Some(open) = rest.find("{{") {
-        let close = rest[open..].find("}}")? + open;
+        // An opening with no close is text, as written.
+        let Some(close) = rest[open..].find("}}").map(|c| c + open) else {
+            break;
+        };
         out.push_str(&rest[..open]);
         let column = rest[open + 2..close].trim();
         let value = value_of(row?, column);
@@ -154,6 +157,8 @@ pub fn alerts_of(rule: &Rule, run: &Run, delay: Nanos) -> Vec<Alert> {
     }
     let all: Vec<usize> = (0..run.rows.len()).collect();
     let groups: Vec<Vec<usize>> = match rule.grouping {
+        // A trigger that fires on no rows (lt, eq, ne) raises one alert with no events (R7).
+        _ if all.is_empty() => vec![all],
         EventGrouping::SingleAlert => vec![all],
         EventGrouping::AlertPerResult if run.rows.len() <= MAX_ALERTS_PER_RUN => {
             all.iter().map(|&i| vec![i]).collect()

@@ -34,8 +34,9 @@ pub struct Incident {
     pub last_activity: Nanos,
     /// Indices into the replay's alerts.
     pub alerts: Vec<usize>,
-    /// When the what-if closed it, if it did by the end of the replay.
+    /// When the what-if closed it, if it did by the end of the replay (and was not reopened).
     pub closed: Option<Nanos>,
+    reopened: bool,
     key: Key,
 }
 
@@ -84,8 +85,14 @@ fn key(rule: &Rule, alert: &Alert) -> Key {
     }
 }
 
-/// Groups `alerts` (in creation order) into incidents.
-pub fn incidents(rule: &Rule, alerts: &[Alert], options: IncidentOptions) -> Vec<Incident> {
+/// Groups `alerts` (in creation order) into incidents; `end` is when the replay ends (a what-if
+/// closing after it has not happened).
+pub fn incidents(
+    rule: &Rule,
+    alerts: &[Alert],
+    options: IncidentOptions,
+    end: Nanos,
+) -> Vec<Incident> {
     let mut out: Vec<Incident> = Vec::new();
     if !rule.create_incident {
         return out;
@@ -110,29 +117,52 @@ pub fn incidents(rule: &Rule, alerts: &[Alert], options: IncidentOptions) -> Vec
                 && open
                 && inc.alerts.len() < MAX_ALERTS_PER_INCIDENT
         };
-        match out.iter_mut().rev().find(|inc| joins(inc)) {
-            Some(inc) => {
-                inc.alerts.push(i);
-                inc.first_activity = inc.first_activity.min(alert.start);
-                inc.last_activity = inc.last_activity.max(alert.end);
+        if let Some(inc) = out.iter_mut().rev().find(|inc| joins(inc)) {
+            // A closed incident that takes an alert is reopened (R22).
+            if closed_at(inc).is_some_and(|c| alert.created >= c) {
+                inc.reopened = true;
             }
-            None => out.push(Incident {
-                number: out.len() + 1,
-                title: alert.name.clone(),
-                description: alert.description.clone(),
-                severity: alert.severity.clone(),
-                created: alert.created,
-                first_activity: alert.start,
-                last_activity: alert.end,
-                alerts: vec![i],
-                closed: None,
-                key: k,
-            }),
+            inc.alerts.push(i);
+            inc.first_activity = inc.first_activity.min(alert.start);
+            inc.last_activity = inc.last_activity.max(alert.end);
+            continue;
         }
+        // R21: past 150 alerts, a new incident "with the same incident details as the
+        // original" (its lookback starts at its own first alert).
+        let full = out.iter().rev().find(|inc| {
+            inc.alerts.len() >= MAX_ALERTS_PER_INCIDENT
+                && inc.key == k
+                && alert.created <= inc.created.saturating_add(rule.lookback)
+        });
+        let (title, description, severity) = match full {
+            Some(f) => (f.title.clone(), f.description.clone(), f.severity.clone()),
+            None => (
+                alert.name.clone(),
+                alert.description.clone(),
+                alert.severity.clone(),
+            ),
+        };
+        out.push(Incident {
+            number: out.len() + 1,
+            title,
+            description,
+            severity,
+            created: alert.created,
+            first_activity: alert.start,
+            last_activity: alert.end,
+            alerts: vec![i],
+            closed: None,
+            reopened: false,
+            key: k,
+        });
     }
+    // The what-if's closing times that fall within the replay.
     if let Some(d) = options.close_after {
         for inc in &mut out {
-            inc.closed = Some(inc.created.saturating_add(d));
+            let at = inc.created.saturating_add(d);
+            if at <= end && !inc.reopened {
+                inc.closed = Some(at);
+            }
         }
     }
     out

@@ -176,7 +176,12 @@ pub fn replay(
             suppressed_by,
         });
     }
-    out.incidents = incidents(rule, &out.alerts, options.incidents);
+    out.incidents = incidents(
+        rule,
+        &out.alerts,
+        options.incidents,
+        options.to.saturating_add(options.delay),
+    );
     Ok(out)
 }
 
@@ -196,21 +201,29 @@ pub struct IncidentDiff {
     pub tuned_incidents: Vec<usize>,
 }
 
-/// For every untuned incident, what the tuned replay left of it.
+/// For every untuned incident, what the tuned replay left of it. Alerts are matched by run and
+/// event, so that under AlertPerResult each alert is judged by its own rows.
 pub fn incident_diff(untuned: &Replay, tuned: &Replay) -> Vec<IncidentDiff> {
-    // Per run time: its tuned alerts' incidents, and which events each tuned run still carries.
-    let mut tuned_incident_of_run: BTreeMap<Nanos, BTreeSet<usize>> = BTreeMap::new();
+    // Per (run time, event): the tuned incidents whose alerts carry that event at that run; and
+    // the runs where the tuned replay alerted at all (for alerts with no events, R7).
+    let mut tuned_at: HashMap<(Nanos, &str), BTreeSet<usize>> = HashMap::new();
+    let mut tuned_runs: HashMap<Nanos, BTreeSet<usize>> = HashMap::new();
     for inc in &tuned.incidents {
         for &a in &inc.alerts {
-            tuned_incident_of_run
-                .entry(tuned.alerts[a].run)
-                .or_default()
-                .insert(inc.number);
+            let alert = &tuned.alerts[a];
+            let run = &tuned.runs[tuned.alert_run[a]].run;
+            tuned_runs.entry(alert.run).or_default().insert(inc.number);
+            for &e in &alert.events {
+                tuned_at
+                    .entry((alert.run, run.rows[e].event.as_str()))
+                    .or_default()
+                    .insert(inc.number);
+            }
         }
     }
-    let mut suppressed_at: HashMap<(Nanos, &str), &Vec<String>> = HashMap::new();
     // A tuned run's `suppressed_by` is per row of the run before its suppressed rows were
     // removed: the untuned replay's rows of the same run, in the same order.
+    let mut suppressed_at: HashMap<(Nanos, &str), &Vec<String>> = HashMap::new();
     for (r, u) in tuned.runs.iter().zip(&untuned.runs) {
         for (row, by) in u.run.rows.iter().zip(&r.suppressed_by) {
             if !by.is_empty() {
@@ -229,10 +242,7 @@ pub fn incident_diff(untuned: &Replay, tuned: &Replay) -> Vec<IncidentDiff> {
             for &a in &inc.alerts {
                 let alert = &untuned.alerts[a];
                 let run = &untuned.runs[untuned.alert_run[a]].run;
-                match tuned_incident_of_run.get(&alert.run) {
-                    Some(found) => tuned_incidents.extend(found),
-                    None => suppressed_alerts += 1,
-                }
+                let mut survives = false;
                 for &e in &alert.events {
                     let event = run.rows[e].event.as_str();
                     let gone = match suppressed_at.get(&(alert.run, event)) {
@@ -242,13 +252,26 @@ pub fn incident_diff(untuned: &Replay, tuned: &Replay) -> Vec<IncidentDiff> {
                         }
                         None => false,
                     };
+                    if let Some(found) = tuned_at.get(&(alert.run, event)) {
+                        tuned_incidents.extend(found);
+                        survives = true;
+                    }
                     // Suppressed only if suppressed in every alert of the incident it is in.
                     let entry = events.entry(event).or_insert(true);
                     *entry &= gone;
                 }
+                if alert.events.is_empty() {
+                    if let Some(found) = tuned_runs.get(&alert.run) {
+                        tuned_incidents.extend(found);
+                        survives = true;
+                    }
+                }
+                if !survives {
+                    suppressed_alerts += 1;
+                }
             }
             let suppressed_events = events.values().filter(|g| **g).count();
-            let status = if suppressed_events == events.len() && !events.is_empty() {
+            let status = if suppressed_alerts == inc.alerts.len() {
                 "removed"
             } else if suppressed_events > 0 || suppressed_alerts > 0 {
                 "reduced"

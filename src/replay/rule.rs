@@ -3,7 +3,6 @@
 //! text word for word), or from a tenant's deployed copy (`--rule FILE.yaml`) whose query must be
 //! rule 000's: proxyhunt replays this rule, not any KQL.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -96,7 +95,8 @@ pub struct Rule {
     pub tactics: Vec<String>,
     pub techniques: Vec<String>,
     pub entities: Vec<EntityMapping>,
-    /// Custom detail key → result column, in the file's order.
+    /// Custom detail key → result column, in the file's order (R13 spends its budget key by
+    /// key in this order).
     pub custom_details: Vec<(String, String)>,
     pub name_format: Option<String>,
     pub description_format: Option<String>,
@@ -135,7 +135,7 @@ struct RawRule {
     #[serde(default)]
     entity_mappings: Vec<RawEntityMapping>,
     #[serde(default)]
-    custom_details: BTreeMap<String, String>,
+    custom_details: indexmap::IndexMap<String, String>,
     alert_details_override: Option<RawOverride>,
     event_grouping_settings: Option<RawEventGrouping>,
     incident_configuration: Option<RawIncidents>,
@@ -409,18 +409,27 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
 }
 
 /// Whether `query` is rule 000's, with or without proxyhunt's tuning clauses (`// proxyhunt`
-/// comment lines and `| where not(...)` lines); `Ok(true)` when it carries such clauses.
+/// comment lines, and one-line `| where not(...)` clauses as `proxyhunt kql` writes them,
+/// between the `project` and the `order by`); `Ok(true)` when it carries such clauses.
 fn check_query(file: &str, query: &str) -> Result<bool, RuleError> {
     let mut tuned = false;
-    let kept: Vec<&str> = query
-        .lines()
-        .filter(|l| {
-            let t = l.trim_start();
-            let ours = t.starts_with("// proxyhunt") || t.starts_with("| where not(");
-            tuned |= ours;
-            !ours
-        })
-        .collect();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut after_project = false;
+    for line in query.lines() {
+        let t = line.trim();
+        if t.starts_with("| project") {
+            after_project = true;
+        }
+        if t.starts_with("| order by") {
+            after_project = false;
+        }
+        let ours = t.starts_with("// proxyhunt")
+            || (after_project && t.starts_with("| where not(") && one_clause(t));
+        tuned |= ours;
+        if !ours {
+            kept.push(line);
+        }
+    }
     let words =
         |text: &str| -> Vec<String> { text.split_whitespace().map(str::to_string).collect() };
     let (got, want) = (words(&kept.join("\n")), words(RULE_000));
@@ -440,6 +449,41 @@ fn check_query(file: &str, query: &str) -> Result<bool, RuleError> {
         file: file.to_string(),
         near: crate::text::quote_value(&near, 80),
     })
+}
+
+/// Whether a `| where not(...)` line is that one clause and nothing more: its parentheses
+/// (outside string literals) close at the line's end, and no `|` stands outside a literal.
+fn one_clause(line: &str) -> bool {
+    let body = &line["| where not".len()..];
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in body.char_indices() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return body[i + 1..].trim().is_empty();
+                    }
+                }
+                '|' => return false,
+                _ => {}
+            },
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -513,6 +557,18 @@ mod tests {
         assert_eq!((r.frequency, r.period, r.lookback), (HOUR, 14 * DAY, DAY));
         assert_eq!(r.matching, Matching::AllEntities);
         assert!(r.tuned_query);
+        // A second condition smuggled behind a clause is another query.
+        for smuggled in [
+            "  | where not(UserPrincipalName in~ (\"a\")) | where ResultType != 0\n",
+            "  | where not(UserPrincipalName in~ (\"a)\"))) or true\n",
+        ] {
+            let other = RULE_000_YAML.replace(
+                "  | order by TimeGenerated desc",
+                &format!("{smuggled}  | order by TimeGenerated desc"),
+            );
+            let e = parse_rule("s.yaml", &other).unwrap_err().to_string();
+            assert!(e.contains("not rule 000's query"), "{smuggled}: {e}");
+        }
         let other = RULE_000_YAML.replace("ago(1h)", "ago(2h)");
         let e = parse_rule("o.yaml", &other).unwrap_err().to_string();
         assert!(

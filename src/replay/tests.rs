@@ -252,6 +252,30 @@ fn r12_entities_at_most_250_per_mapping_and_64_kb() {
     let e = entities(&rule_000(), &rows);
     let count = |ty: &str| e.iter().filter(|v| v["Type"] == ty).count();
     assert_eq!((count("account"), count("ip")), (250, 250));
+    // The 250 are per mapping: 300 users from one address give 250 accounts and that address.
+    let ip = "10.9.9.9";
+    let signins: Vec<String> = (0..300)
+        .map(|i| {
+            signin(
+                &format!("2026-05-12T10:{:02}:{:02}Z", 10 + i / 60, i % 60),
+                &format!("p{i}@x.com"),
+                ip,
+            )
+        })
+        .collect();
+    let d = data(
+        &signins,
+        &[indicator("2026-05-12T09:00:00Z", "", "tor", ip)],
+    );
+    let r = run(
+        &d,
+        &rule_000(),
+        &options("2026-05-12T11:00:00Z", "2026-05-12T11:00:00Z"),
+    );
+    let rows: Vec<&runs::ResultRow> = r.runs[0].run.rows.iter().collect();
+    let e = entities(&rule_000(), &rows);
+    let count = |ty: &str| e.iter().filter(|v| v["Type"] == ty).count();
+    assert_eq!((count("account"), count("ip")), (250, 1));
     // Long names: the 64 KB field fills before the count limit.
     let (_d, r) = rows_of(300, 400);
     let rows: Vec<&runs::ResultRow> = r.runs[0].run.rows.iter().collect();
@@ -383,6 +407,21 @@ fn r24_suppression_skips_runs_and_keeps_the_phase() {
     );
     let mut rule = rule_000();
     rule.suppression = Some(HOUR);
+    // 50 minutes: the next run after 10:15 + 50 m on the 15-minute phase is 11:15, not 11:05.
+    let mut fifty = rule.clone();
+    fifty.suppression = Some(50 * MINUTE);
+    let r50 = run(
+        &d,
+        &fifty,
+        &options("2026-05-12T10:00:00Z", "2026-05-12T12:00:00Z"),
+    );
+    let times: Vec<String> = r50
+        .runs
+        .iter()
+        .filter(|x| !x.suppressed)
+        .map(|x| crate::data::values::format_datetime(x.run.time)[11..16].to_string())
+        .collect();
+    assert_eq!(times, ["10:00", "10:15", "11:15"]);
     let r = run(
         &d,
         &rule,
@@ -441,6 +480,112 @@ fn r25_tuning_removes_reduces_or_leaves_each_incident() {
     let tuned = replay(&d.ds, &rule_000(), &o, Some(&tuning)).unwrap();
     let diff = incident_diff(&untuned, &tuned);
     assert_eq!(diff[1].status, "unchanged");
+    // ... while it still applies to the runs before that day.
+    assert_eq!(diff[0].status, "reduced");
+    // AlertPerResult: each alert is judged by its own row; the lab alerts go, carol's stay.
+    let mut per_result = rule_000();
+    per_result.grouping = EventGrouping::AlertPerResult;
+    let untuned = run(&d, &per_result, &o);
+    let tuned = replay(&d.ds, &per_result, &o, Some(&tuning_of(text))).unwrap();
+    let diff = incident_diff(&untuned, &tuned);
+    assert_eq!(untuned.incidents[0].alerts.len(), 8);
+    assert_eq!(
+        (diff[0].status, diff[0].alerts, diff[0].suppressed_alerts),
+        ("reduced", 8, 4)
+    );
+    assert_eq!(diff[0].tuned_incidents, [1]);
+}
+
+#[test]
+fn r4_window_edges_at_t_and_t_minus_one_hour() {
+    // A sign-in exactly at T is in T's run (rows up to T exist); one exactly at T - 1h is not
+    // (`TimeGenerated > ago(1h)` is strict).
+    let ip = "192.0.2.90";
+    let d = data(
+        &[signin("2026-05-12T10:00:00Z", "a@x.com", ip)],
+        &[indicator("2026-05-11T00:00:00Z", "", "tor", ip)],
+    );
+    let r = run(
+        &d,
+        &rule_000(),
+        &options("2026-05-12T09:45:00Z", "2026-05-12T11:15:00Z"),
+    );
+    let fired: Vec<String> = r
+        .runs
+        .iter()
+        .filter(|x| x.fired)
+        .map(|x| crate::data::values::format_datetime(x.run.time)[11..16].to_string())
+        .collect();
+    assert_eq!(fired, ["10:00", "10:15", "10:30", "10:45"]);
+}
+
+#[test]
+fn r7_r15_a_trigger_on_no_rows_raises_an_empty_alert_with_the_window_times() {
+    let d = data(
+        &[signin("2026-05-12T10:05:00Z", "a@x.com", "192.0.2.91")],
+        &[indicator("2026-05-11T00:00:00Z", "", "tor", "192.0.2.91")],
+    );
+    for grouping in [EventGrouping::SingleAlert, EventGrouping::AlertPerResult] {
+        let mut rule = rule_000();
+        rule.trigger = super::rule::Trigger::Equal;
+        rule.threshold = 0;
+        rule.grouping = grouping;
+        let r = run(
+            &d,
+            &rule,
+            &options("2026-05-12T10:00:00Z", "2026-05-12T11:15:00Z"),
+        );
+        // 10:00 and 11:15 see nothing: they alert; 10:15 to 11:00 see the sign-in: they do not.
+        assert_eq!(r.alerts.len(), 2, "{grouping:?}");
+        let a = &r.alerts[0];
+        assert!(a.events.is_empty());
+        assert_eq!(
+            (a.start, a.end),
+            (t("2026-05-12T09:00:00Z"), t("2026-05-12T10:00:00Z"))
+        );
+        assert_eq!(a.name, rule.name);
+    }
+}
+
+#[test]
+fn r21_r22_overflow_keeps_the_details_and_closing_is_a_what_if() {
+    let mut rule = rule_000();
+    rule.grouping = EventGrouping::AlertPerResult;
+    let (d, _) = rows_of(140, 0);
+    let o = options("2026-05-12T10:30:00Z", "2026-05-12T10:45:00Z");
+    let r = run(&d, &rule, &o);
+    assert_eq!(r.incidents[1].title, r.incidents[0].title);
+    assert_ne!(
+        r.alerts[r.incidents[1].alerts[0]].name,
+        r.incidents[0].title
+    );
+    // Closed 10 minutes after creation: the second run's alerts start new incidents, and an
+    // incident is reported closed only if that happens within the replay.
+    let mut o2 = o.clone();
+    o2.incidents.close_after = Some(10 * MINUTE);
+    let closed = run(&d, &rule, &o2);
+    assert_eq!(
+        closed
+            .incidents
+            .iter()
+            .map(|i| i.alerts.len())
+            .collect::<Vec<_>>(),
+        [140, 140]
+    );
+    assert!(closed.incidents[0].closed.is_some());
+    assert!(
+        closed.incidents[1].closed.is_none(),
+        "closes after the replay ends"
+    );
+    // Reopened instead, when the rule says so.
+    rule.reopen_closed = true;
+    let reopened = run(&d, &rule, &o2);
+    assert_eq!(
+        reopened.incidents.len(),
+        2,
+        "the 150-alert cap still splits"
+    );
+    assert!(reopened.incidents[0].closed.is_none());
 }
 
 #[test]
@@ -523,5 +668,5 @@ fn a_run_is_the_detection_at_t() {
         .rows
         .iter()
         .any(|r| r.row.get("UserPrincipalName") == "c@x.com")));
-    let _ = (DAY, MINUTE);
+    let _ = DAY;
 }
