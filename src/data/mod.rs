@@ -7,9 +7,11 @@
 //! - [`table`]: the four tables, their columns, and recognising which one a file holds.
 //! - [`normalize`]: typing a source's columns; [`values`]: parsing cell text.
 //! - [`row_filter`]: leaving out, as they are read, rows that cannot become findings.
-//! - [`pool`]: the one thread pool all of it runs on.
+//! - [`pool`]: the one thread pool all of it runs on; [`compact`]: frames of a few kept rows made
+//!   to hold only those rows.
 
 pub mod cache;
+pub mod compact;
 pub mod dataset;
 pub mod discover;
 pub mod file_name;

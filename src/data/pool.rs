@@ -3,6 +3,7 @@
 //! multiplying them, and nested parallel work (files, then blocks of a file, then columns) is
 //! scheduled by one work-stealing pool rather than by threads spawned at each level.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -44,12 +45,44 @@ pub fn map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync + Send) 
 /// Results come in production order. While it waits for room, this thread runs the stream's
 /// own pending work, so a pool thread waiting here never starves the pool.
 pub fn stream<T: Send, R: Send>(
-    mut next: impl FnMut() -> Option<T> + Send,
+    next: impl FnMut() -> Option<T> + Send,
     work: impl Fn(T) -> R + Sync + Send,
     in_flight: usize,
 ) -> Vec<R> {
+    stream_fold(next, work, in_flight, Vec::new(), |all: &mut Vec<R>, r| {
+        all.push(r)
+    })
+}
+
+/// [`stream`], handing each result to `fold` in production order as soon as it and those
+/// before it are done, so that results need not all be held at once.
+pub fn stream_fold<T: Send, R: Send, A: Send>(
+    mut next: impl FnMut() -> Option<T> + Send,
+    work: impl Fn(T) -> R + Sync + Send,
+    in_flight: usize,
+    mut acc: A,
+    mut fold: impl FnMut(&mut A, R) + Send,
+) -> A {
     let running = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::new());
+    let done: Mutex<BTreeMap<usize, R>> = Mutex::new(BTreeMap::new());
+    let mut folded = 0;
+    // Folds the results that are next in order.
+    let mut drain = |acc: &mut A, folded: &mut usize| {
+        let ready: Vec<R> = match done.lock() {
+            Ok(mut d) => {
+                let mut out = Vec::new();
+                while let Some(r) = d.remove(folded) {
+                    out.push(r);
+                    *folded += 1;
+                }
+                out
+            }
+            Err(_) => Vec::new(),
+        };
+        for r in ready {
+            fold(acc, r);
+        }
+    };
     install(|| {
         rayon::scope(|scope| {
             let mut index = 0;
@@ -63,13 +96,14 @@ pub fn stream<T: Send, R: Send>(
                         _ => std::thread::sleep(std::time::Duration::from_micros(50)),
                     }
                 }
+                drain(&mut acc, &mut folded);
                 running.fetch_add(1, Ordering::AcqRel);
                 let (running, done, work) = (&running, &done, &work);
                 let at = index;
                 scope.spawn(move |_| {
                     let result = work(item);
                     if let Ok(mut d) = done.lock() {
-                        d.push((at, result));
+                        d.insert(at, result);
                     }
                     running.fetch_sub(1, Ordering::AcqRel);
                 });
@@ -77,9 +111,8 @@ pub fn stream<T: Send, R: Send>(
             }
         })
     });
-    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
+    drain(&mut acc, &mut folded);
+    acc
 }
 
 /// Pieces `(start, end, lines before start)` of a body of `len` bytes cut at `splits` (each

@@ -216,9 +216,23 @@ impl<R: Read> Blocks<R> {
     where
         R: Send,
     {
+        self.fold_in_order(work, Vec::new(), |all, r| all.push(r))
+    }
+
+    /// [`Blocks::map_in_order`], handing each result to `fold` in file order as soon as it can,
+    /// so that a long file's results need not all be held before they are combined.
+    pub fn fold_in_order<T: Send, A: Send>(
+        &mut self,
+        work: impl Fn(Vec<u8>, u64) -> (T, Vec<u8>) + Sync + Send,
+        acc: A,
+        fold: impl FnMut(&mut A, T) + Send,
+    ) -> (A, Option<io::Error>)
+    where
+        R: Send,
+    {
         let mut error = None;
         let spare = Arc::clone(&self.spare);
-        let results = pool::stream(
+        let acc = pool::stream_fold(
             || match self.next_block() {
                 Ok(block) => block,
                 Err(e) => {
@@ -232,8 +246,10 @@ impl<R: Read> Blocks<R> {
                 result
             },
             pool::threads() + 1,
+            acc,
+            fold,
         );
-        (results, error)
+        (acc, error)
     }
 }
 

@@ -36,6 +36,74 @@ pub struct Normalized {
     pub unparseable: Vec<(&'static str, usize)>,
 }
 
+/// Pieces merged at once when they are small (see [`Pieces`]).
+const MERGE_PIECES: usize = 64;
+/// Pieces averaging fewer rows than this are merged: their string buffers (at least 8 KB a
+/// column, Polars' first block) would outweigh their rows.
+const SMALL_PIECE_ROWS: usize = 512;
+
+/// A source's typed pieces in file order. A streamed file gives one per block, and a filtered
+/// read keeps a few rows of each: held as they are, thousands of them cost more than their rows
+/// (every string column of a piece holds at least 8 KB), so small ones are merged, every
+/// [`MERGE_PIECES`], into one piece with buffers of their size.
+#[derive(Default)]
+pub struct Pieces {
+    done: Vec<Normalized>,
+    pending: Vec<Normalized>,
+    pending_rows: usize,
+}
+
+impl Pieces {
+    pub fn push(&mut self, piece: Normalized) {
+        self.pending_rows += piece.frame.height();
+        self.pending.push(piece);
+        if self.pending.len() >= MERGE_PIECES {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.pending.len() > 1 && self.pending_rows < self.pending.len() * SMALL_PIECE_ROWS {
+            let pending = std::mem::take(&mut self.pending);
+            self.done.push(merged(pending));
+        } else {
+            self.done.append(&mut self.pending);
+        }
+        self.pending_rows = 0;
+    }
+
+    /// Every piece, in file order.
+    pub fn into_vec(mut self) -> Vec<Normalized> {
+        self.flush();
+        self.done
+    }
+}
+
+/// Pieces of one source as one: rows stacked in order, strings copied into buffers of their
+/// size, counts added up.
+fn merged(pieces: Vec<Normalized>) -> Normalized {
+    let mut iter = pieces.into_iter();
+    let mut out = iter.next().expect("pieces to merge");
+    for p in iter {
+        if out.frame.vstack_mut(&p.frame).is_err() {
+            // Pieces of one source share a schema; were they ever not to, the rows stay apart
+            // in an error rather than be lost.
+            debug_assert!(false, "pieces of one source with different schemas");
+        }
+        out.rows_rejected += p.rows_rejected;
+        out.skipped.merge(p.skipped);
+        out.time_range = widen(out.time_range, p.time_range);
+        for (column, bad) in p.unparseable {
+            match out.unparseable.iter_mut().find(|(c, _)| *c == column) {
+                Some((_, total)) => *total += bad,
+                None => out.unparseable.push((column, bad)),
+            }
+        }
+    }
+    out.frame = crate::data::compact::compact_strings(std::mem::take(&mut out.frame));
+    out
+}
+
 /// Why a recognised file cannot serve its table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unusable {

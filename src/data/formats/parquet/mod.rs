@@ -272,7 +272,12 @@ fn read_filtered(
                 .filter(|(_, k)| *k == Some(true))
                 .map(|(i, _)| (offset + i) as u64 + 1)
                 .collect();
+            // The kept rows' strings, not the slice's buffers they point into (when they are
+            // a small part of it; otherwise the buffers are mostly theirs).
             let mut df = df.filter(&mask)?;
+            if kept * 4 < len {
+                df = crate::data::compact::compact_strings(df);
+            }
             if !rest.is_empty() {
                 let others = if kept == 0 {
                     read(&rest, 0)?

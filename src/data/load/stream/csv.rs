@@ -13,7 +13,7 @@ use super::super::reading::{
 use crate::data::formats::blocks::{Blocks, Boundary};
 use crate::data::formats::csv::{self, tokenizer::newline_of, CsvSource};
 use crate::data::issues::{Issue, IssueLog};
-use crate::data::normalize::normalize;
+use crate::data::normalize::{normalize, Pieces};
 use crate::data::source::Source;
 
 /// A large CSV file: the header and first block, then every other block on the pool while the
@@ -79,16 +79,23 @@ pub fn stream_csv(
         out.add(table, &mut report, n);
         // Later blocks have the same header: they cannot be unusable.
         let layout = source.layout();
-        let (pieces, error) = blocks.map_in_order(|bytes, line| {
-            let block = CsvSource::block(&layout, bytes, line);
-            let mut log = IssueLog::default();
-            let n = normalize(&block, &plan, local, &mut log);
-            ((n, log), block.into_bytes())
-        });
-        for (n, log) in pieces {
+        let ((pieces, log), error) = blocks.fold_in_order(
+            |bytes, line| {
+                let block = CsvSource::block(&layout, bytes, line);
+                let mut log = IssueLog::default();
+                let n = normalize(&block, &plan, local, &mut log);
+                ((n, log), block.into_bytes())
+            },
+            (Pieces::default(), IssueLog::default()),
+            |(pieces, all), (n, log)| {
+                pieces.push(n);
+                all.extend(log);
+            },
+        );
+        for n in pieces.into_vec() {
             out.add(table, &mut report, n);
-            out.issues.extend(log);
         }
+        out.issues.extend(log);
         report_cut_short(display, error, &mut out);
     }
     blocks.input().report_damage(display, &mut out.issues);

@@ -21,7 +21,7 @@ use crate::data::formats::json::ndjson::{self, line_splits};
 use crate::data::formats::json::ndjson::{NdjsonSource, Scan};
 use crate::data::issues::IssueLog;
 use crate::data::normalize::normalize;
-use crate::data::normalize::{type_extracted, Normalized, Plan};
+use crate::data::normalize::{type_extracted, Normalized, Pieces, Plan};
 use crate::data::pool;
 use crate::data::report::FileReport;
 use crate::data::source::SourceMeta;
@@ -88,6 +88,52 @@ struct Piece {
     rejected: usize,
 }
 
+/// What the blocks gave, combined in file order as they come.
+struct Folded {
+    /// Per source, its typed pieces.
+    by_source: Vec<Pieces>,
+    log: IssueLog,
+    /// Per live source, keys met that the head did not hold.
+    new_keys: Vec<Vec<String>>,
+    /// Streaming-API categories met.
+    others: Vec<String>,
+    rejected: usize,
+}
+
+impl Folded {
+    fn new(sources: usize, targets: usize) -> Folded {
+        Folded {
+            by_source: (0..sources).map(|_| Pieces::default()).collect(),
+            log: IssueLog::default(),
+            new_keys: vec![Vec::new(); targets],
+            others: Vec::new(),
+            rejected: 0,
+        }
+    }
+
+    fn add(&mut self, p: Piece) {
+        for (k, n) in p.typed.into_iter().enumerate() {
+            if let Some(n) = n {
+                self.by_source[k].push(n);
+            }
+        }
+        self.log.extend(p.log);
+        for (mine, theirs) in self.new_keys.iter_mut().zip(p.new_keys) {
+            for k in theirs {
+                if !mine.contains(&k) {
+                    mine.push(k);
+                }
+            }
+        }
+        for (c, _) in p.other_categories {
+            if !self.others.contains(&c) {
+                self.others.push(c);
+            }
+        }
+        self.rejected += p.rejected;
+    }
+}
+
 /// Reads an NDJSON text; `None` when its head did not speak for it (the caller reads it in
 /// two passes then).
 pub fn read_ndjson(
@@ -149,63 +195,58 @@ pub fn read_ndjson(
     let mut blocks = Blocks::new(input, reading.block, Boundary::Lines)
         .with_prefix(head)
         .with_max_record(reading.max_record);
-    let (pieces, error) = blocks.map_in_order(|bytes, line| {
-        let text = if line == 1 {
-            &bytes[bom.min(bytes.len())..]
-        } else {
-            &bytes[..]
-        };
-        let parts = if text.len() >= 8 << 20 {
-            pool::threads()
-        } else {
-            1
-        };
-        let splits = line_splits(text, parts);
-        let walked = pool::map(&pool::pieces(&splits, text.len()), |&(s, e, before)| {
-            walk(display, &text[s..e], line + before, envelopes, &targets)
-        });
-        let mut all = Walked::empty(targets.len());
-        for w in walked {
-            all.append(w);
-        }
-        let mut log = all.log;
-        let mut typed: Vec<Option<Normalized>> = Vec::new();
-        let mut extracted = all.extracted.into_iter();
-        for r in &ready {
-            typed.push(r.as_ref().map(|r| {
-                let ex = extracted.next().expect("one per live source");
-                type_extracted(&r.meta, &r.plan, ex, r.local, &mut log)
-            }));
-        }
-        let piece = Piece {
-            typed,
-            log,
-            new_keys: all.new_keys,
-            other_categories: all.other_categories,
-            rejected: all.rejected,
-        };
-        (piece, bytes)
-    });
+    let (folded, error) = blocks.fold_in_order(
+        |bytes, line| {
+            let text = if line == 1 {
+                &bytes[bom.min(bytes.len())..]
+            } else {
+                &bytes[..]
+            };
+            let parts = if text.len() >= 8 << 20 {
+                pool::threads()
+            } else {
+                1
+            };
+            let splits = line_splits(text, parts);
+            let walked = pool::map(&pool::pieces(&splits, text.len()), |&(s, e, before)| {
+                walk(display, &text[s..e], line + before, envelopes, &targets)
+            });
+            let mut all = Walked::empty(targets.len());
+            for w in walked {
+                all.append(w);
+            }
+            let mut log = all.log;
+            let mut typed: Vec<Option<Normalized>> = Vec::new();
+            let mut extracted = all.extracted.into_iter();
+            for r in &ready {
+                typed.push(r.as_ref().map(|r| {
+                    let ex = extracted.next().expect("one per live source");
+                    type_extracted(&r.meta, &r.plan, ex, r.local, &mut log)
+                }));
+            }
+            let piece = Piece {
+                typed,
+                log,
+                new_keys: all.new_keys,
+                other_categories: all.other_categories,
+                rejected: all.rejected,
+            };
+            (piece, bytes)
+        },
+        Folded::new(ready.len(), targets.len()),
+        Folded::add,
+    );
     if let Some(e) = error {
         return Err(e);
     }
     // Did the head speak for the whole file?
-    let mut new_keys: Vec<Vec<String>> = vec![Vec::new(); targets.len()];
-    let mut others: Vec<String> = Vec::new();
-    for p in &pieces {
-        for (mine, theirs) in new_keys.iter_mut().zip(&p.new_keys) {
-            for k in theirs {
-                if !mine.contains(k) {
-                    mine.push(k.clone());
-                }
-            }
-        }
-        for (c, _) in &p.other_categories {
-            if !others.contains(c) {
-                others.push(c.clone());
-            }
-        }
-    }
+    let Folded {
+        by_source,
+        log,
+        new_keys,
+        others,
+        rejected,
+    } = folded;
     let known_categories: Vec<&str> = sources
         .iter()
         .filter_map(|s| s.category.as_deref())
@@ -223,18 +264,10 @@ pub fn read_ndjson(
     }
     blocks.input().report_damage(display, &mut out.issues);
     let oversized = blocks.oversized().to_vec();
-    let rejected: usize = pieces.iter().map(|p| p.rejected).sum();
-    let mut by_source: Vec<Vec<Normalized>> = (0..ready.len()).map(|_| Vec::new()).collect();
-    for p in pieces {
-        for (k, n) in p.typed.into_iter().enumerate() {
-            if let Some(n) = n {
-                by_source[k].push(n);
-            }
-        }
-        out.issues.extend(p.log);
-    }
+    out.issues.extend(log);
     for (k, ((mut report, r), pieces)) in reports.into_iter().zip(&ready).zip(by_source).enumerate()
     {
+        let pieces = pieces.into_vec();
         if k == 0 {
             report.rows_rejected += rejected;
             report_oversized(
@@ -333,41 +366,49 @@ pub fn stream_ndjson(file: &Path, display: &str, reading: &Reading) -> io::Resul
         let input = FileInput::open(file)?;
         let mut blocks =
             Blocks::new(input, reading.block, Boundary::Lines).with_max_record(reading.max_record);
-        let (pieces, error) = blocks.map_in_order(|mut bytes, line| {
-            if line == 1 && bom > 0 {
-                bytes.drain(..bom);
-            }
-            let shared = Arc::new(bytes);
-            let mut log = IssueLog::default();
-            let typed: Vec<Option<Normalized>> = ready
-                .iter()
-                .map(|r| {
-                    let (_, plan, meta, category, local) = r.as_ref()?;
-                    let source = NdjsonSource {
-                        meta: meta.clone(),
-                        bytes: Arc::clone(&shared),
-                        first_line: line,
-                        category: category.clone(),
-                    };
-                    Some(normalize(&source, plan, *local, &mut log))
-                })
-                .collect();
-            let bytes = Arc::try_unwrap(shared).unwrap_or_default();
-            ((typed, log), bytes)
-        });
-        let mut by_source: Vec<Vec<Normalized>> = (0..ready.len()).map(|_| Vec::new()).collect();
-        for (typed, log) in pieces {
-            for (k, n) in typed.into_iter().enumerate() {
-                if let Some(n) = n {
-                    by_source[k].push(n);
+        let ((by_source, log), error) = blocks.fold_in_order(
+            |mut bytes, line| {
+                if line == 1 && bom > 0 {
+                    bytes.drain(..bom);
                 }
-            }
-            out.issues.extend(log);
-        }
+                let shared = Arc::new(bytes);
+                let mut log = IssueLog::default();
+                let typed: Vec<Option<Normalized>> = ready
+                    .iter()
+                    .map(|r| {
+                        let (_, plan, meta, category, local) = r.as_ref()?;
+                        let source = NdjsonSource {
+                            meta: meta.clone(),
+                            bytes: Arc::clone(&shared),
+                            first_line: line,
+                            category: category.clone(),
+                        };
+                        Some(normalize(&source, plan, *local, &mut log))
+                    })
+                    .collect();
+                let bytes = Arc::try_unwrap(shared).unwrap_or_default();
+                ((typed, log), bytes)
+            },
+            (
+                (0..ready.len())
+                    .map(|_| Pieces::default())
+                    .collect::<Vec<_>>(),
+                IssueLog::default(),
+            ),
+            |(by_source, all), (typed, log): (Vec<Option<Normalized>>, IssueLog)| {
+                for (k, n) in typed.into_iter().enumerate() {
+                    if let Some(n) = n {
+                        by_source[k].push(n);
+                    }
+                }
+                all.extend(log);
+            },
+        );
+        out.issues.extend(log);
         report_cut_short(display, error, &mut out);
         for ((mut report, r), pieces) in reports.into_iter().zip(&ready).zip(by_source) {
             if let Some((table, ..)) = r {
-                for n in pieces {
+                for n in pieces.into_vec() {
                     out.add(*table, &mut report, n);
                 }
             }
