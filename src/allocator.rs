@@ -9,11 +9,12 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// How long (ms) freed memory is kept for reuse before it goes back to the system. mimalloc 3
-/// keeps it a second: a hunt then holds a third more than it uses. With 10 ms, the buffers of
-/// one Parquet slice went back before the next slice asked for as much again, and the kernel's
-/// zeroing of those pages was a third of a wide Parquet hunt (`perf`: `clear_page_erms`). 250 ms
-/// spans a slice: 1M rows of 60-column Parquet in 0.95 s at 255 MB, against 1.1 s at 215 MB.
-const PURGE_DELAY_MS: std::ffi::c_long = 250;
+/// keeps it a second: a hunt then holds a third more than it uses. A longer delay saves the
+/// kernel's zeroing of pages that a slice frees and the next asks for again (`perf`:
+/// `clear_page_erms`), but what is kept counts as resident: on 5M rows of 60-column Parquet,
+/// 250 ms held 460-535 MB at its peak against 290-310 MB with 10 ms (DuckDB: 360-380 MB), for
+/// 0.3-0.5 s of 3-4 s; on 5M-row CSV, 280-290 MB against 230-240 MB at the same speed.
+const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
 /// `mi_option_purge_delay` in `mimalloc.h`'s `mi_option_e` (the same in mimalloc 2 and 3;
 /// `libmimalloc-sys` does not name it).
