@@ -20,8 +20,10 @@ use proxyhunt::kql::time::HOUR;
 use proxyhunt::tui::state::{Focus, State};
 use proxyhunt::tui::update::update;
 use proxyhunt::tui::worker::loaded_from;
-use proxyhunt::tui::Action;
+use proxyhunt::tui::{view, Action};
 use proxyhunt::tuning::TuningSource;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -47,14 +49,25 @@ fn memory() -> String {
     )
 }
 
-fn time_actions(label: &str, state: &mut State, setup: &[Action], action: Action, undo: &[Action]) {
+/// The time from a key's action to its frame: `update` and the draw of the whole screen on a
+/// 120x40 `TestBackend`, as the console's loop does after a key.
+fn time_actions(
+    label: &str,
+    state: &mut State,
+    term: &mut Terminal<TestBackend>,
+    setup: &[Action],
+    action: Action,
+    undo: &[Action],
+) {
     let mut samples = Vec::new();
     for _ in 0..50 {
         for a in setup {
             update(state, a.clone());
         }
+        term.draw(|f| view::draw(f, state)).expect("draw");
         let start = Instant::now();
         update(state, action.clone());
+        term.draw(|f| view::draw(f, state)).expect("draw");
         samples.push(start.elapsed());
         for a in undo {
             update(state, a.clone());
@@ -184,10 +197,33 @@ fn main() {
         print_latency("go hunt (worker, +-1 h)", &mut samples);
     }
 
-    time_actions("pivot: next key", &mut state, &[], Action::PivotNext, &[]);
+    println!(
+        "key to frame (update + draw at 120x40) at {} findings:",
+        state.rows.len()
+    );
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let t = &mut term;
+    time_actions(
+        "move down one row (j)",
+        &mut state,
+        t,
+        &[],
+        Action::Down,
+        &[],
+    );
+    time_actions("page down", &mut state, t, &[], Action::PageDown, &[]);
+    time_actions(
+        "pivot: next key",
+        &mut state,
+        t,
+        &[],
+        Action::PivotNext,
+        &[],
+    );
     time_actions(
         "drill-down from the pivot (Enter)",
         &mut state,
+        t,
         &[Action::FocusNext],
         Action::Select,
         &[Action::Back, Action::FocusPrev],
@@ -195,6 +231,7 @@ fn main() {
     time_actions(
         "pop drill-down (Esc)",
         &mut state,
+        t,
         &[Action::FocusNext, Action::Select],
         Action::Back,
         &[Action::FocusPrev],
@@ -202,6 +239,7 @@ fn main() {
     time_actions(
         "exclude a value (x)",
         &mut state,
+        t,
         &[],
         Action::Exclude,
         &[Action::Back],
@@ -209,6 +247,7 @@ fn main() {
     time_actions(
         "sort by next column (s)",
         &mut state,
+        t,
         &[],
         Action::SortNext,
         &[],
@@ -216,6 +255,7 @@ fn main() {
     time_actions(
         "tuning: switch a filter (t, Space)",
         &mut state,
+        t,
         &[Action::OpenTuning],
         Action::ToggleFilter,
         &[Action::Back],
@@ -224,6 +264,7 @@ fn main() {
     time_actions(
         "find: type one character",
         &mut state,
+        t,
         &[Action::StartFind],
         Action::Input('a'),
         &[Action::Back],

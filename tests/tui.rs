@@ -418,3 +418,133 @@ fn findings_come_first_and_go_hunt_waits_for_every_event() {
     assert_eq!(got.events, want.events);
     assert!(got.events.as_ref().is_some_and(|e| e.len() > 1));
 }
+
+/// 12,000 Tor-port connections from one account and a few values longer than their columns.
+fn many_findings() -> State {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..12_000u32 {
+        let (device, ip) = if i == 0 {
+            (
+                "a-device-name-longer-than-any-column.corp.contoso.com",
+                "2001:db8:85a3::8a2e:370:7334",
+            )
+        } else {
+            ("ws-01.contoso.com", "185.220.101.47")
+        };
+        let row = serde_json::json!({"Timestamp": format!("2026-05-12T{:02}:{:02}:{:02}Z", i / 3600 % 10, i / 60 % 60, i % 60),
+            "DeviceName": device, "RemoteIP": ip, "RemotePort": 9001, "RemoteIPType": "Public",
+            "InitiatingProcessAccountName": "svc-backup", "InitiatingProcessFileName": "tor.exe"});
+        text.push_str(&format!("{row}\n"));
+    }
+    common::write(dir.path(), "DeviceNetworkEvents.ndjson", text.as_bytes());
+    let mut s = state_for(common::load_dir(dir.path()), false);
+    // Stable snapshots: the file's name without its temporary directory.
+    for row in &mut s.rows {
+        for (name, value) in &mut row.fields {
+            if *name == "SourceFile" {
+                *value = "DeviceNetworkEvents.ndjson".into();
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn counts_are_never_cut_and_cut_text_says_so() {
+    let mut s = many_findings();
+    assert_eq!(s.rows.len(), 12_000);
+    for (w, h) in [(80, 24), (120, 40), (60, 20)] {
+        let screen = render(&s, w, h);
+        assert!(
+            screen.contains("12000"),
+            "the pivot count at {w}x{h}:\n{screen}"
+        );
+    }
+    snap("many_findings", &s);
+    // The cut device and address end in `…`; widening the columns (as far as the summary
+    // keeps 10 columns) shows the address whole.
+    drive(&mut s, &[Action::Bottom]);
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains("2001:db8:85a3:…"), "{screen}");
+    assert!(screen.contains("a-device-name-longer-…"), "{screen}");
+    drive(&mut s, &vec![Action::WidenColumns; 4]);
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains("2001:db8:85a3::8a2e:370:…"), "{screen}");
+    let screen = render(&s, 160, 40);
+    assert!(screen.contains("2001:db8:85a3::8a2e:370:7334"), "{screen}");
+    snap("many_findings_widened_bottom", &s);
+    drive(&mut s, &vec![Action::NarrowColumns; 4]);
+    assert_eq!(s.widen, 0);
+}
+
+#[test]
+fn an_expired_filter_says_so_when_switched_and_in_the_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, _) = tuned_sample(dir.path());
+    let today = s.tuning.today.clone();
+    let expired = s
+        .tuning
+        .filters
+        .iter()
+        .position(|f| f.expired(&today))
+        .expect("the sample tuning has an expired filter");
+    let day = s.tuning.filters[expired].expires.clone().unwrap();
+    drive(&mut s, &[Action::OpenTuning]);
+    for _ in 0..expired {
+        drive(&mut s, &[Action::Down]);
+    }
+    assert_eq!(s.overlay, Overlay::Tuning { selected: expired });
+    let screen = render(&s, 120, 40);
+    assert!(
+        screen.contains(&format!("expired {day}: it suppresses nothing")),
+        "{screen}"
+    );
+    let before = s.visible.len();
+    for _ in 0..2 {
+        drive(&mut s, &[Action::ToggleFilter]);
+        let message = s.message.clone().unwrap();
+        assert!(
+            message.contains(&format!("expired {day}: it suppresses nothing")),
+            "{message}"
+        );
+        assert_eq!(s.visible.len(), before, "an expired filter changes nothing");
+    }
+}
+
+#[test]
+fn shown_suppressed_findings_are_marked_named_and_exported_with_their_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, _) = tuned_sample(dir.path());
+    let hidden_view = s.view_frame().unwrap().unwrap();
+    assert!(hidden_view.column("SuppressedBy").is_err());
+    drive(
+        &mut s,
+        &[
+            Action::OpenTuning,
+            Action::ToggleShowSuppressed,
+            Action::Back,
+        ],
+    );
+    let at = s
+        .visible
+        .iter()
+        .position(|&i| !s.suppressing(i).is_empty())
+        .expect("a suppressed finding is shown");
+    let ids = s.suppressing(s.visible[at]).join(",");
+    for _ in 0..at {
+        drive(&mut s, &[Action::Down]);
+    }
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains("[suppressed: "), "{screen}");
+    assert!(screen.contains("Suppressed by: "), "{screen}");
+    snap("suppressed_shown", &s);
+    let view = s.view_frame().unwrap().unwrap();
+    let by = view.column("SuppressedBy").unwrap().str().unwrap().clone();
+    assert_eq!(by.get(at), Some(ids.as_str()));
+    let marked = by
+        .iter()
+        .filter(|v| v.is_some_and(|v| !v.is_empty()))
+        .count();
+    assert_eq!(marked, s.suppressed_count());
+}

@@ -33,6 +33,13 @@ pub enum Action {
     SortNext,
     SortReverse,
     StartExport,
+    /// Show the selected finding's whole record over the whole screen.
+    OpenRecord,
+    /// The terminal's new size (columns, rows).
+    Resize(u16, u16),
+    /// Widen the findings table's text columns (user, device, IP), narrowing the summary.
+    WidenColumns,
+    NarrowColumns,
     /// Open the tuning panel (filters, on/off, live counts).
     OpenTuning,
     /// In the tuning panel: switch the selected filter on or off.

@@ -16,6 +16,10 @@ pub enum Scope {
     Tuning,
     /// The exclusion proposal.
     Proposal,
+    /// The help overlay: only the keys that close it (and quit) do anything.
+    Help,
+    /// The whole-record view: scrolling and closing.
+    Record,
     /// Everywhere but a prompt.
     Any,
 }
@@ -24,6 +28,7 @@ pub struct Binding {
     pub keys: &'static [KeyCode],
     /// How the footer and help name the keys.
     pub label: &'static str,
+    /// Empty for the second half of a pair the help lists once (`n/N`, `s/S`, `>/<`).
     pub help: &'static str,
     /// The footer's word for it.
     pub short: &'static str,
@@ -236,14 +241,7 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Main,
         false,
     ),
-    b(
-        &[Char('N')],
-        "N",
-        "previous finding",
-        Action::PrevMatch,
-        Scope::Main,
-        false,
-    ),
+    b(&[Char('N')], "N", "", Action::PrevMatch, Scope::Main, false),
     f(
         &[Char('s')],
         "s/S",
@@ -255,8 +253,32 @@ pub const BINDINGS: &[Binding] = &[
     b(
         &[Char('S')],
         "S",
-        "reverse the sort",
+        "",
         Action::SortReverse,
+        Scope::Main,
+        false,
+    ),
+    b(
+        &[Char('>')],
+        ">/<",
+        "widen / narrow the user, device and IP columns",
+        Action::WidenColumns,
+        Scope::Main,
+        false,
+    ),
+    b(
+        &[Char('<')],
+        "<",
+        "",
+        Action::NarrowColumns,
+        Scope::Main,
+        false,
+    ),
+    b(
+        &[Char('o')],
+        "o",
+        "the selected finding's whole record, full screen",
+        Action::OpenRecord,
         Scope::Main,
         false,
     ),
@@ -322,6 +344,12 @@ fn applies(binding: Scope, current: Scope) -> bool {
     binding == Scope::Any || binding == current
 }
 
+/// Actions that do something under the help overlay (every other key is ignored there, so
+/// that keys pressed while reading it do not move what is under it).
+fn under_help(action: &Action) -> bool {
+    matches!(action, Action::Quit | Action::ToggleHelp | Action::Back)
+}
+
 /// The action for a key in the current scope, outside prompts. Ctrl+C always quits.
 pub fn action_for(key: KeyEvent, scope: Scope) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == Char('c') {
@@ -336,6 +364,7 @@ pub fn action_for(key: KeyEvent, scope: Scope) -> Option<Action> {
         .iter()
         .find(|bind| applies(bind.scope, scope) && bind.keys.contains(&key.code))
         .map(|bind| bind.action.clone())
+        .filter(|a| scope != Scope::Help || under_help(a))
 }
 
 /// Keys while a prompt (find, export path) is open: text goes into it.

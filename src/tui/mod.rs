@@ -169,22 +169,40 @@ pub fn run(args: ConsoleArgs) -> Result<()> {
     .context("starting the worker")?;
     let mut terminal = ratatui::try_init().context("opening the terminal")?;
     let result = (|| -> Result<()> {
+        // A frame is drawn when something changed: a key, a resize, a worker reply, or the
+        // spinner's next step while something loads. An idle console draws nothing.
+        let size = terminal.size()?;
+        update(&mut state, Action::Resize(size.width, size.height));
+        let mut dirty = true;
+        let mut shown_tick = state.animation_tick();
         while !state.quit {
             while let Ok(reply) = rx.try_recv() {
+                dirty = true;
                 if let Some(effect) = apply_reply(&mut state, reply) {
                     start(effect, &mut state, &tx);
                 }
             }
-            terminal.draw(|f| view::draw(f, &state))?;
-            if !event::poll(Duration::from_millis(100))? {
+            let tick = state.animation_tick();
+            if tick != shown_tick {
+                (dirty, shown_tick) = (true, tick);
+            }
+            if dirty {
+                terminal.draw(|f| view::draw(f, &state))?;
+                dirty = false;
+            }
+            if !event::poll(Duration::from_millis(50))? {
                 continue;
             }
-            let Event::Key(k) = event::read()? else {
-                continue;
+            let k = match event::read()? {
+                Event::Key(k) if k.kind == KeyEventKind::Press => k,
+                Event::Resize(w, h) => {
+                    update(&mut state, Action::Resize(w, h));
+                    dirty = true;
+                    continue;
+                }
+                _ => continue,
             };
-            if k.kind != KeyEventKind::Press {
-                continue;
-            }
+            dirty = true;
             let action = if state.prompt.is_some() {
                 keys::prompt_action(k)
             } else {

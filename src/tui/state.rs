@@ -93,8 +93,14 @@ impl PartialEq for ProposalView {
 pub enum Overlay {
     None,
     Help,
+    /// The selected finding's whole record, full screen, scrolled by this many rows.
+    Record {
+        scroll: usize,
+    },
     Context(ContextView),
-    Tuning { selected: usize },
+    Tuning {
+        selected: usize,
+    },
     Proposal(ProposalView),
 }
 
@@ -105,7 +111,9 @@ impl Overlay {
             Overlay::Context(_) => Scope::Context,
             Overlay::Tuning { .. } => Scope::Tuning,
             Overlay::Proposal(_) => Scope::Proposal,
-            Overlay::None | Overlay::Help => Scope::Main,
+            Overlay::Help => Scope::Help,
+            Overlay::Record { .. } => Scope::Record,
+            Overlay::None => Scope::Main,
         }
     }
 }
@@ -172,6 +180,9 @@ pub struct State {
     pub sort_desc: bool,
     /// Indices into `rows` after drill-downs, find and sort (derived; see [`State::refresh`]).
     pub visible: Vec<usize>,
+    /// The visible findings' times, ascending (derived): the timeline is drawn from them
+    /// without visiting every finding each frame.
+    pub visible_times: Vec<Nanos>,
     pub selected: usize,
     pub pivot_key: PivotKey,
     /// The pivot of the visible rows (derived).
@@ -181,10 +192,15 @@ pub struct State {
     pub overlay: Overlay,
     pub prompt: Option<Prompt>,
     pub detail_scroll: usize,
+    /// Columns added to each text column of the findings table (`>` widens, `<` narrows),
+    /// taken from the summary.
+    pub widen: u16,
     pub message: Option<String>,
     pub context_window: Nanos,
     pub quit: bool,
     pub color: bool,
+    /// The terminal's size (columns, rows), for scroll limits that depend on it.
+    pub screen: (u16, u16),
 }
 
 impl State {
@@ -217,6 +233,7 @@ impl State {
             sort: SortColumn::Time,
             sort_desc: true,
             visible: Vec::new(),
+            visible_times: Vec::new(),
             selected: 0,
             pivot_key: PivotKey::User,
             pivot: Vec::new(),
@@ -225,10 +242,12 @@ impl State {
             overlay: Overlay::None,
             prompt: None,
             detail_scroll: 0,
+            widen: 0,
             message: None,
             context_window: HOUR,
             quit: false,
             color,
+            screen: (80, 24),
         }
     }
 
@@ -286,6 +305,17 @@ impl State {
         self.refresh();
     }
 
+    /// What moves on screen while nothing else changes: the spinner's step (a quarter second)
+    /// while loading, the seconds while every event loads; `None` when nothing moves, so an
+    /// idle console does not redraw.
+    pub fn animation_tick(&self) -> Option<u128> {
+        match (&self.phase, &self.events_loading) {
+            (Phase::Loading { started, .. }, _) => Some(started.elapsed().as_millis() / 250),
+            (_, Some(started)) => Some(started.elapsed().as_millis() / 1000),
+            _ => None,
+        }
+    }
+
     /// Findings suppressed by the active filters.
     pub fn suppressed_count(&self) -> usize {
         self.suppressed_by.iter().filter(|s| !s.is_empty()).count()
@@ -300,6 +330,9 @@ impl State {
         if !(self.sort == SortColumn::Time && self.sort_desc) {
             sort_rows(&self.index, &mut visible, self.sort, self.sort_desc);
         }
+        let mut times: Vec<Nanos> = visible.iter().map(|&i| self.rows[i].time).collect();
+        times.sort_unstable();
+        self.visible_times = times;
         self.visible = visible;
         self.pivot = pivot(&self.rows, &self.index, &self.visible, self.pivot_key);
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
@@ -313,7 +346,30 @@ impl State {
         use polars::prelude::{IdxCa, IdxSize};
         let findings = self.findings.as_ref()?;
         let idx: Vec<IdxSize> = self.visible.iter().map(|&i| i as IdxSize).collect();
-        Some(findings.take(&IdxCa::from_vec("idx".into(), idx)))
+        let view = findings.take(&IdxCa::from_vec("idx".into(), idx));
+        // Suppressed findings in the view (`v`) are exported with the filters that hide them,
+        // as `hunt --show-suppressed` writes them.
+        let by = |i: usize| self.suppressed_by.get(i).filter(|by| !by.is_empty());
+        if !self.visible.iter().any(|&i| by(i).is_some()) {
+            return Some(view);
+        }
+        let column: Vec<String> = self
+            .visible
+            .iter()
+            .map(|&i| by(i).map_or(String::new(), |by| by.join(",")))
+            .collect();
+        Some(view.and_then(|mut view| {
+            view.with_column(polars::prelude::Column::new(
+                crate::tuning::SUPPRESSED_BY.into(),
+                column,
+            ))?;
+            Ok(view)
+        }))
+    }
+
+    /// The active filters that suppress row `i` of `rows` (empty when none does).
+    pub fn suppressing(&self, i: usize) -> &[String] {
+        self.suppressed_by.get(i).map_or(&[], Vec::as_slice)
     }
 
     pub fn selected_row(&self) -> Option<&FindingRow> {

@@ -3,8 +3,11 @@
 
 use std::path::PathBuf;
 
+use ratatui::layout::Rect;
+
 use super::action::Action;
 use super::state::{ContextView, Focus, Overlay, Phase, Prompt, PromptKind, ProposalView, State};
+use super::view::{detail, panes};
 use crate::explore::{DrillDown, Entity, PivotKey, SortColumn};
 use crate::kql::time::{Nanos, DAY, MINUTE};
 use crate::tuning::proposal::{candidates, filter_block, preview, proposed_filter};
@@ -104,6 +107,16 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
         Some(false) => 0,
         None => step(cur, len, delta),
     };
+    if let Overlay::Record { scroll } = state.overlay {
+        // As far as the last screenful of the record at the terminal's width.
+        let (w, h) = state.screen;
+        let height = usize::from(h.saturating_sub(2));
+        let rows = detail::detail_rows(state, Rect::new(0, 0, w, h));
+        let at = detail::clamp_scroll(scroll, rows, height);
+        let scroll = jump(rows.saturating_sub(height) + 1, at);
+        state.overlay = Overlay::Record { scroll };
+        return;
+    }
     match &mut state.overlay {
         Overlay::Context(view) => {
             let len = view.events.as_ref().map_or(0, Vec::len);
@@ -119,7 +132,15 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
     match state.focus {
         Focus::Findings => state.selected = jump(state.visible.len(), state.selected),
         Focus::Pivot => state.pivot_selected = jump(state.pivot.len(), state.pivot_selected),
-        Focus::Detail => state.detail_scroll = jump(200, state.detail_scroll),
+        Focus::Detail => {
+            // As far as the last screenful of the detail pane, however long the record.
+            let (w, h) = state.screen;
+            let pane = panes(Rect::new(0, 0, w, h)).detail;
+            let height = usize::from(pane.height.saturating_sub(2));
+            let rows = detail::detail_rows(state, pane);
+            let at = detail::clamp_scroll(state.detail_scroll, rows, height);
+            state.detail_scroll = jump(rows.saturating_sub(height) + 1, at);
+        }
     }
     if state.focus == Focus::Findings {
         state.detail_scroll = 0;
@@ -176,12 +197,17 @@ fn update_prompt(state: &mut State, action: Action) -> Option<Effect> {
 
 /// Applies an action; returns slow work for the runner, if any.
 pub fn update(state: &mut State, action: Action) -> Option<Effect> {
+    if let Action::Resize(w, h) = action {
+        state.screen = (w, h);
+        return None;
+    }
     if state.prompt.is_some() {
         return update_prompt(state, action);
     }
     state.message = None;
     let ready = state.phase == Phase::Ready;
     match action {
+        Action::Resize(..) => {}
         Action::Quit => state.quit = true,
         Action::ToggleHelp => {
             state.overlay = if state.overlay == Overlay::Help {
@@ -231,6 +257,11 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             state.pivot_key = key;
             state.pivot_selected = 0;
             state.refresh();
+        }
+        Action::OpenRecord => {
+            if state.selected_row().is_some() {
+                state.overlay = Overlay::Record { scroll: 0 };
+            }
         }
         Action::Select => match state.focus {
             Focus::Pivot => drill(state, false),
@@ -293,6 +324,10 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             state.sort_desc = !state.sort_desc;
             state.refresh();
         }
+        // The table takes as much as its width allows; a wider request is kept for a wider
+        // terminal.
+        Action::WidenColumns => state.widen = (state.widen + WIDEN_STEP).min(WIDEN_MAX),
+        Action::NarrowColumns => state.widen = state.widen.saturating_sub(WIDEN_STEP),
         Action::StartExport => {
             state.prompt = Some(Prompt {
                 kind: PromptKind::Export,
@@ -305,12 +340,20 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 if let Some(f) = state.tuning.filters.get_mut(selected) {
                     f.enabled = !f.enabled;
                     let (id, on) = (f.id.clone(), f.enabled);
+                    let expired = f.expires.clone().filter(|_| f.expired(&state.tuning.today));
                     state.retune();
                     let hidden = state.filter_impact.get(selected).map_or(0, |i| i.matched);
-                    state.message = Some(format!(
-                        "{id} {}: matches {hidden} finding(s)",
-                        if on { "on" } else { "off" }
-                    ));
+                    // An expired filter suppresses nothing whichever way it is switched.
+                    state.message = Some(match expired {
+                        Some(day) => format!(
+                            "{id} {}, but it expired {day}: it suppresses nothing (matches {hidden} finding(s))",
+                            if on { "on" } else { "off" }
+                        ),
+                        None => format!(
+                            "{id} {}: matches {hidden} finding(s)",
+                            if on { "on" } else { "off" }
+                        ),
+                    });
                 }
             }
         }
@@ -380,3 +423,7 @@ fn propose(state: &mut State) {
         preview,
     });
 }
+
+/// Columns `>` adds to each text column of the findings table, and the most it adds.
+const WIDEN_STEP: u16 = 4;
+const WIDEN_MAX: u16 = 120;

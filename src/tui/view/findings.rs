@@ -4,7 +4,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
 
-use super::theme::{draw_table, safe};
+use super::theme::{dim, draw_table, fit, safe, shown_rows};
 use crate::data::values::format_datetime;
 use crate::detect::DetectionType;
 use crate::tui::state::{Focus, State};
@@ -33,47 +33,52 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     } else {
         vec!["Time", "Type", "User", "Where", "Summary"]
     };
-    let rows = state.visible.iter().map(|&i| {
+    let widths = column_widths(area, wide, state.widen);
+    let shown = shown_rows(area, state.selected, state.visible.len());
+    let first = shown.start;
+    let rows = state.visible[shown].iter().map(|&i| {
         let r = &state.rows[i];
-        let mut cells = vec![
-            Cell::from(short_time(r.time)),
-            Cell::from(short_type(r.kind)),
-            Cell::from(safe(&r.user)),
+        let mut text = vec![
+            short_time(r.time),
+            short_type(r.kind).to_string(),
+            safe(&r.user),
         ];
         if wide {
-            cells.push(Cell::from(safe(&r.device)));
-            cells.push(Cell::from(safe(&r.ip)));
+            text.push(safe(&r.device));
+            text.push(safe(&r.ip));
         } else {
             let place = if r.device.is_empty() {
                 &r.ip
             } else {
                 &r.device
             };
-            cells.push(Cell::from(safe(place)));
+            text.push(safe(place));
         }
-        cells.push(Cell::from(safe(&r.summary)));
-        Row::new(cells)
+        // A suppressed finding (shown with `v`) says which filters hide it.
+        let by = state.suppressing(i);
+        if by.is_empty() {
+            text.push(safe(&r.summary));
+        } else {
+            text.push(format!(
+                "[suppressed: {}] {}",
+                safe(&by.join(",")),
+                safe(&r.summary)
+            ));
+        }
+        let row = Row::new(
+            text.iter()
+                .zip(&widths)
+                .map(|(t, &w)| Cell::from(fit(t, w)))
+                .collect::<Vec<_>>(),
+        );
+        if by.is_empty() {
+            row
+        } else {
+            row.style(dim(c))
+        }
     });
-    let widths: Vec<Constraint> = if wide {
-        vec![
-            Constraint::Length(14),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(22),
-            Constraint::Length(15),
-            Constraint::Min(10),
-        ]
-    } else {
-        vec![
-            Constraint::Length(14),
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Length(15),
-            Constraint::Min(10),
-        ]
-    };
     let title_text = format!(" Findings {}/{} ", state.visible.len(), state.rows.len());
-    let selection = (!state.visible.is_empty()).then_some(state.selected);
+    let selection = (!state.visible.is_empty()).then(|| state.selected - first);
     draw_table(
         frame,
         area,
@@ -82,7 +87,33 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         title_text,
         Row::new(header),
         rows,
-        widths,
+        widths
+            .iter()
+            .map(|&w| Constraint::Length(w as u16))
+            .collect(),
         selection,
     );
 }
+
+/// Each column's width in `area`: time and type as they are, the text columns widened by
+/// `widen` (as far as the summary keeps 10 columns), and the summary the rest.
+fn column_widths(area: Rect, wide: bool, widen: u16) -> Vec<usize> {
+    let (fixed, text): (&[usize], &[usize]) = if wide {
+        (&[14, 10], &[10, 22, 15])
+    } else {
+        (&[14, 10], &[8, 15])
+    };
+    let inner = usize::from(area.width.saturating_sub(2));
+    let columns = fixed.len() + text.len() + 1;
+    let base: usize = fixed.iter().chain(text).sum::<usize>() + (columns - 1);
+    let room = inner.saturating_sub(base + SUMMARY_MIN) / text.len();
+    let extra = usize::from(widen).min(room);
+    let mut widths: Vec<usize> = fixed.to_vec();
+    widths.extend(text.iter().map(|w| w + extra));
+    let used = base + extra * text.len();
+    widths.push(inner.saturating_sub(used).max(SUMMARY_MIN));
+    widths
+}
+
+/// The summary column never narrows below this.
+const SUMMARY_MIN: usize = 10;

@@ -33,7 +33,7 @@ fn compact_count(n: usize) -> String {
 
 /// The timeline line: one glyph per bucket, blank for none.
 pub fn timeline_text(state: &State, width: usize) -> String {
-    let (counts, span) = histogram(&state.rows, &state.visible, width.saturating_sub(2).max(1));
+    let (counts, span) = histogram(&state.visible_times, width.saturating_sub(2).max(1));
     let Some(_) = span else { return String::new() };
     let max = counts.iter().copied().max().unwrap_or(1).max(1);
     counts
@@ -125,12 +125,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         }
         Phase::Failed(e) => Line::from(format!("load failed: {}", safe(e))),
         Phase::Ready => {
-            let (_, span) = histogram(&state.rows, &state.visible, 1);
+            let span = state.visible_times.first().zip(state.visible_times.last());
             let label = span.map_or(String::new(), |(lo, hi)| {
                 format!(
                     " {} .. {}",
-                    &format_datetime(lo)[5..16],
-                    &format_datetime(hi)[5..16]
+                    &format_datetime(*lo)[5..16],
+                    &format_datetime(*hi)[5..16]
                 )
             });
             let width = (area.width as usize).saturating_sub(label.chars().count() + 1);

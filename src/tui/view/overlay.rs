@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::findings::short_time;
-use super::theme::{border, dim, key, safe};
+use super::theme::{border, dim, fit, key, safe};
 use crate::data::schema::TableKind;
 use crate::tui::keys::{Scope, BINDINGS};
 use crate::tui::state::{ContextView, ProposalView, State};
@@ -27,6 +27,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
     let c = state.color;
     let entries: Vec<(String, String)> = BINDINGS
         .iter()
+        .filter(|b| !b.help.is_empty())
         .map(|b| {
             let scope = if b.scope == Scope::Context {
                 " (hunt view)"
@@ -49,7 +50,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
         let mut spans = Vec::new();
         for col in 0..columns {
             if let Some((k, h)) = entries.get(col * per_column + row) {
-                let text: String = h.chars().take(col_width.saturating_sub(8)).collect();
+                let text = fit(h, col_width.saturating_sub(8));
                 spans.push(Span::styled(format!("{k:<7} "), key(c)));
                 spans.push(Span::raw(format!(
                     "{text:<width$}",
@@ -151,8 +152,13 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
         } else {
             ""
         };
+        let expiry = match &f.expires {
+            Some(day) if f.expired(&state.tuning.today) => format!(" (expired {})", safe(day)),
+            Some(day) => format!(" (until {})", safe(day)),
+            None => String::new(),
+        };
         let text = format!(
-            "{mark:<9} {:<20} matches {matched:>5}, only this {only:>5}  {}{site}",
+            "{mark:<9} {:<20} matches {matched:>5}, only this {only:>5}  {}{expiry}{site}",
             safe(&f.id),
             safe(&f.title)
         );
@@ -161,6 +167,7 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
         } else {
             ratatui::style::Style::default()
         };
+        let text = fit(&text, usize::from(rect.width.saturating_sub(2)));
         list.push(Line::from(Span::styled(text, style)));
     }
     if state.tuning.filters.is_empty() {
@@ -174,8 +181,15 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
             Span::styled("Why: ", key(c)),
             Span::raw(safe(&f.reason)),
         ]));
+        let expiry = match &f.expires {
+            Some(day) if f.expired(&state.tuning.today) => {
+                format!("; expired {}: it suppresses nothing", safe(day))
+            }
+            Some(day) => format!("; expires {}", safe(day)),
+            None => "; never expires".to_string(),
+        };
         detail.push(Line::from(Span::styled(
-            format!("Defined at {}", safe(&f.origin)),
+            format!("Defined at {}{expiry}", safe(&f.origin)),
             dim(c),
         )));
     }

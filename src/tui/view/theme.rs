@@ -1,6 +1,8 @@
 //! Styles, with and without colour (`NO_COLOR`), and the one way text from logs reaches the
 //! screen: escaped.
 
+use std::ops::Range;
+
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::text::escape_unsafe;
@@ -8,6 +10,47 @@ use crate::text::escape_unsafe;
 /// Attacker-controlled text made safe to draw: control characters and bidi overrides escaped.
 pub fn safe(text: &str) -> String {
     escape_unsafe(text)
+}
+
+/// `text` in at most `width` terminal columns, cut with a visible `…` when it is longer: a cut
+/// address (`185.220.101.`) must not pass for another one.
+pub fn fit(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// The rows of a table `rows` long that a bordered table with a header row in `area` shows
+/// while `selected` must show: where ratatui would scroll to, computed so that a frame builds
+/// the rows on screen and not every row of the view.
+pub fn shown_rows(area: ratatui::layout::Rect, selected: usize, rows: usize) -> Range<usize> {
+    let height = usize::from(area.height.saturating_sub(3));
+    if height == 0 || rows == 0 {
+        return 0..0;
+    }
+    let first = selected.min(rows - 1).saturating_sub(height - 1);
+    first..(first + height).min(rows)
+}
+
+/// Columns a count needs: its digits, or the header's width if wider.
+pub fn count_width(max: usize, header: &str) -> usize {
+    max.to_string().len().max(header.chars().count())
 }
 
 pub fn title(color: bool) -> Style {
@@ -57,6 +100,8 @@ pub fn key(color: bool) -> Style {
 
 /// A bordered table with a title and a header row, its selected row highlighted when the pane
 /// has focus: the shape both the findings and the pivot panes draw.
+/// `rows` are the rows on screen only (see [`shown_rows`]) and `selection` counts from the
+/// first of them.
 #[allow(clippy::too_many_arguments)]
 pub fn draw_table<'a>(
     frame: &mut ratatui::Frame,
