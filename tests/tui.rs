@@ -6,6 +6,8 @@ mod common;
 use proxyhunt::data::load::{load_sample, Dataset};
 use proxyhunt::detect::HuntOptions;
 use proxyhunt::explore::context_events;
+use proxyhunt::replay::both::replay_both;
+use proxyhunt::tui::state::{IncidentLevel, ReplayState};
 use proxyhunt::tui::state::{Overlay, State};
 use proxyhunt::tui::update::{update, Effect};
 use proxyhunt::tui::worker::{loaded_from, Reply};
@@ -36,14 +38,29 @@ fn sample_state() -> State {
     state_for(load_sample(), true)
 }
 
+/// Runs a replay synchronously, as the worker would.
+fn run_replay(state: &mut State) {
+    if let Some((ds, tuning, generation)) = state.begin_replay() {
+        let result = replay_both(&ds, &tuning)
+            .map(|r| r.map(Box::new))
+            .map_err(|e| e.to_string());
+        apply_reply(state, Reply::Replayed { generation, result });
+    }
+}
+
 /// Applies actions; runs any context effect synchronously, as the worker would.
 fn drive(state: &mut State, actions: &[Action]) {
     for a in actions {
+        let effect = update(state, a.clone());
+        if let Some(Effect::Replay) = effect {
+            run_replay(state);
+            continue;
+        }
         if let Some(Effect::Context {
             entity,
             center,
             half_window,
-        }) = update(state, a.clone())
+        }) = effect
         {
             let ds = state.dataset.clone().unwrap();
             let events =
@@ -547,4 +564,104 @@ fn shown_suppressed_findings_are_marked_named_and_exported_with_their_filters() 
         .filter(|v| v.is_some_and(|v| !v.is_empty()))
         .count();
     assert_eq!(marked, s.suppressed_count());
+}
+
+#[test]
+fn incidents_view_replays_the_rule_opens_down_to_a_finding_and_follows_tuning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, path) = tuned_sample(dir.path());
+    drive(&mut s, &[Action::OpenIncidents]);
+    let ReplayState::Done(replays) = &s.replay else {
+        panic!("the replay ran")
+    };
+    let untuned = replays.untuned.incidents.len();
+    assert!(untuned > 0);
+    // The same counts as `proxyhunt replay` with the same tuning.
+    let (code, _, err) = common::run(&["replay", "--sample", "--tuning", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let tuned = replays.tuned.as_ref().expect("the sample tuning is on");
+    let removed = replays
+        .diff
+        .iter()
+        .filter(|d| d.status == "removed")
+        .count();
+    assert!(
+        err.contains(&format!(
+            "tuning removes {removed} of {untuned} incident(s) and reduces {} (the tuned replay has {})",
+            replays.diff.iter().filter(|d| d.status == "reduced").count(),
+            tuned.incidents.len()
+        )),
+        "{err}"
+    );
+    let screen = render(&s, 120, 40);
+    assert!(
+        screen.contains(&format!(
+            "tuning removes {removed} of {untuned} incident(s)"
+        )),
+        "{screen}"
+    );
+    snap("incidents", &s);
+
+    // Down to an incident's alerts, an alert's events, and the event's finding.
+    drive(&mut s, &[Action::Select]);
+    let Overlay::Incidents(view) = &s.overlay else {
+        panic!("still open")
+    };
+    assert_eq!(view.level, IncidentLevel::Alerts { incident: 0 });
+    drive(&mut s, &[Action::Select]);
+    let Overlay::Incidents(view) = s.overlay.clone() else {
+        panic!("still open")
+    };
+    let IncidentLevel::Events { alert, .. } = view.level else {
+        panic!("an alert's events: {:?}", view.level)
+    };
+    snap("incident_alert_events", &s);
+    let ReplayState::Done(replays) = &s.replay else {
+        panic!()
+    };
+    let u = &replays.untuned;
+    let event = u.runs[u.alert_run[alert]].run.rows[u.alerts[alert].events[0]]
+        .event
+        .clone();
+    // Back up and down again: Esc goes one level up at a time.
+    drive(&mut s, &[Action::Back]);
+    assert!(
+        matches!(&s.overlay, Overlay::Incidents(v) if matches!(v.level, IncidentLevel::Alerts { .. }))
+    );
+    drive(&mut s, &[Action::Select, Action::Select]);
+    match &s.overlay {
+        Overlay::None => {
+            let row = s.selected_row().unwrap();
+            assert_eq!(
+                format!("{}:{}", row.get("SourceFile"), row.get("SourceLine")),
+                event
+            );
+        }
+        _ => {
+            // Not a finding in view (suppressed, or its indicator expired by now()): said.
+            let message = s.message.clone().unwrap_or_default();
+            assert!(message.contains(&event), "{message}");
+        }
+    }
+
+    // Switching every filter off: the incidents follow, with nothing removed.
+    drive(&mut s, &[Action::Back, Action::Back, Action::Back]);
+    assert_eq!(s.overlay, Overlay::None);
+    drive(&mut s, &[Action::OpenTuning]);
+    let today = s.tuning.today.clone();
+    for i in 0..s.tuning.filters.len() {
+        if s.tuning.filters[i].enabled && !s.tuning.filters[i].expired(&today) {
+            drive(&mut s, &[Action::ToggleFilter]);
+        }
+        drive(&mut s, &[Action::Down]);
+    }
+    let ReplayState::Done(replays) = &s.replay else {
+        panic!("replayed again after the switches")
+    };
+    // Only the filter that expired before the data is still on: it removes nothing.
+    assert_eq!(replays.untuned.incidents.len(), untuned);
+    assert_eq!(replays.effective().incidents.len(), untuned);
+    assert!(replays.diff.iter().all(|d| d.status == "unchanged"));
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains("Rule 000 replayed (i): "), "{screen}");
 }

@@ -13,6 +13,7 @@ use crate::detect::prefilter::load_for_hunt;
 use crate::detect::DetectionId;
 use crate::export::{check_destination, write_with, Destination, Links};
 use crate::kql::time::{format_duration, Nanos};
+use crate::replay::both::signin_span;
 use crate::replay::output::{diff_json, replay_json, time7};
 use crate::replay::rule::Rule;
 use crate::replay::runs::TableScope;
@@ -40,22 +41,6 @@ pub struct ReplayRequest {
     pub ndjson: bool,
     pub out: Option<PathBuf>,
     pub force: bool,
-}
-
-/// The span of the sign-ins read (rows a filter left out count: they were read).
-fn signin_span(ds: &Dataset) -> Option<(Nanos, Nanos)> {
-    use polars::prelude::*;
-    let typed = ds.tables.get(&TableKind::SignIn).and_then(|df| {
-        let t = df
-            .column("TimeGenerated")
-            .ok()?
-            .cast(&DataType::Int64)
-            .ok()?;
-        let t = t.i64().ok()?;
-        Some((t.min()?, t.max()?))
-    });
-    let skipped = ds.skipped.get(&TableKind::SignIn).and_then(|s| s.times);
-    crate::data::row_filter::widen(typed, skipped)
 }
 
 fn summary_lines(label: &str, s: &Summary, err: &mut dyn Write) -> std::io::Result<()> {

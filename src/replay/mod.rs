@@ -3,6 +3,7 @@
 //! group into; with tuning, the same replay tuned and what the tuning removes. UI-free.
 
 pub mod alerts;
+pub mod both;
 pub mod incidents;
 pub mod output;
 pub mod rule;

@@ -33,6 +33,8 @@ pub enum Action {
     SortNext,
     SortReverse,
     StartExport,
+    /// Open the Incidents view: rule 000 replayed over the data.
+    OpenIncidents,
     /// Show the selected finding's whole record over the whole screen.
     OpenRecord,
     /// The terminal's new size (columns, rows).

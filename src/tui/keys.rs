@@ -20,6 +20,8 @@ pub enum Scope {
     Help,
     /// The whole-record view: scrolling and closing.
     Record,
+    /// The Incidents view (rule 000 replayed).
+    Incidents,
     /// Everywhere but a prompt.
     Any,
 }
@@ -273,6 +275,22 @@ pub const BINDINGS: &[Binding] = &[
         Action::NarrowColumns,
         Scope::Main,
         false,
+    ),
+    f(
+        &[Char('i')],
+        "i",
+        "incidents",
+        "incidents rule 000 would have raised (replayed as Sentinel runs it)",
+        Action::OpenIncidents,
+        Scope::Main,
+    ),
+    f(
+        &[Enter],
+        "Enter",
+        "open",
+        "open the incident, the alert, or the finding",
+        Action::Select,
+        Scope::Incidents,
     ),
     b(
         &[Char('o')],

@@ -3,6 +3,7 @@
 //! [`worker`] does loading, detection, context queries and exports off the UI thread.
 
 pub mod action;
+pub mod incidents;
 pub mod keys;
 pub mod state;
 pub mod update;
@@ -18,7 +19,7 @@ use anyhow::{Context as _, Result};
 use crossterm::event::{self, Event, KeyEventKind};
 
 pub use action::Action;
-use state::{Overlay, Phase, State};
+use state::{Overlay, Phase, ReplayState, State};
 use update::{update, Effect};
 use worker::{Reply, Request};
 
@@ -48,12 +49,28 @@ pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
         }
         Reply::Loaded(loaded) => state.set_loaded(*loaded),
         Reply::EventsLoaded(dataset) => {
-            let (entity, center, half_window) = state.set_all_events(dataset)?;
+            let waiting_replay = matches!(state.replay, ReplayState::Waiting);
+            let Some((entity, center, half_window)) = state.set_all_events(dataset) else {
+                return waiting_replay.then_some(Effect::Replay);
+            };
             return Some(Effect::Context {
                 entity,
                 center,
                 half_window,
             });
+        }
+        Reply::Replayed { generation, result } => {
+            // Only the latest request's answer counts (a switch may have asked again).
+            if generation == state.replay_generation {
+                state.replay = match result {
+                    Ok(Some(r)) => ReplayState::Done(r),
+                    Ok(None) => ReplayState::Unavailable(
+                        "nothing to replay: rule 000 needs sign-ins (with times) and threat intel"
+                            .into(),
+                    ),
+                    Err(e) => ReplayState::Unavailable(format!("the replay failed: {e}")),
+                };
+            }
         }
         Reply::LoadFailed(e) => state.phase = Phase::Failed(e),
         Reply::Context {
@@ -89,6 +106,9 @@ pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
                     "saved exclusion {id} to {}: hides {hidden} finding(s)",
                     path.display()
                 ));
+                if !matches!(state.replay, ReplayState::Idle) {
+                    return Some(Effect::Replay);
+                }
             }
             Err(e) => state.message = Some(format!("not saved: {e}")),
         },
@@ -120,6 +140,20 @@ fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
                     entity,
                     center,
                     half_window,
+                });
+            }
+            // A replay asked for while every event loaded goes now too.
+            if matches!(state.replay, ReplayState::Waiting) {
+                start(Effect::Replay, state, tx);
+            }
+        }
+        // Runs read the raw tables at each run's time: they need every event.
+        Effect::Replay => {
+            if let Some((dataset, tuning, generation)) = state.begin_replay() {
+                let _ = tx.send(Request::Replay {
+                    dataset,
+                    tuning: Box::new(tuning),
+                    generation,
                 });
             }
         }

@@ -16,6 +16,7 @@ use crate::explore::{
     PivotKey, RowIndex, SortColumn,
 };
 use crate::kql::time::{Nanos, HOUR};
+use crate::replay::both::Replays;
 use crate::tuning::proposal::{Candidate, Preview};
 use crate::tuning::{FilterImpact, Tuning};
 
@@ -89,6 +90,36 @@ impl PartialEq for ProposalView {
     }
 }
 
+/// Where the Incidents view stands: the incidents, one incident's alerts, or one alert's
+/// events (its findings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentLevel {
+    Incidents,
+    Alerts { incident: usize },
+    Events { incident: usize, alert: usize },
+}
+
+/// The Incidents view: what rule 000 would have raised over the data, as Sentinel runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentsView {
+    pub level: IncidentLevel,
+    pub selected: usize,
+    /// The selection of each level above, restored on the way back.
+    pub above: Vec<usize>,
+}
+
+/// The console's replay of rule 000 (see [`crate::replay::both`]).
+pub enum ReplayState {
+    /// Not asked for yet.
+    Idle,
+    /// Asked for before every event was in; starts when they are.
+    Waiting,
+    Running,
+    Done(Box<Replays>),
+    /// Nothing to replay (no sign-ins or threat intel), or the replay failed: why.
+    Unavailable(String),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
@@ -98,6 +129,7 @@ pub enum Overlay {
         scroll: usize,
     },
     Context(ContextView),
+    Incidents(IncidentsView),
     Tuning {
         selected: usize,
     },
@@ -109,6 +141,7 @@ impl Overlay {
     pub fn scope(&self) -> Scope {
         match self {
             Overlay::Context(_) => Scope::Context,
+            Overlay::Incidents(_) => Scope::Incidents,
             Overlay::Tuning { .. } => Scope::Tuning,
             Overlay::Proposal(_) => Scope::Proposal,
             Overlay::Help => Scope::Help,
@@ -201,6 +234,9 @@ pub struct State {
     pub color: bool,
     /// The terminal's size (columns, rows), for scroll limits that depend on it.
     pub screen: (u16, u16),
+    pub replay: ReplayState,
+    /// Counts replay requests: a reply to an older one is dropped (latest wins).
+    pub replay_generation: u64,
 }
 
 impl State {
@@ -248,6 +284,8 @@ impl State {
             quit: false,
             color,
             screen: (80, 24),
+            replay: ReplayState::Idle,
+            replay_generation: 0,
         }
     }
 
@@ -314,6 +352,20 @@ impl State {
             (_, Some(started)) => Some(started.elapsed().as_millis() / 1000),
             _ => None,
         }
+    }
+
+    /// Starts a replay of rule 000: what the worker needs (every event, the tuning as it
+    /// stands, the request's generation), or `None` while every event loads (the replay then
+    /// waits for them).
+    pub fn begin_replay(&mut self) -> Option<(Arc<Dataset>, Tuning, u64)> {
+        if self.events_loading.is_some() {
+            self.replay = ReplayState::Waiting;
+            return None;
+        }
+        let dataset = self.dataset.clone()?;
+        self.replay_generation += 1;
+        self.replay = ReplayState::Running;
+        Some((dataset, self.tuning.clone(), self.replay_generation))
     }
 
     /// Findings suppressed by the active filters.

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use ratatui::layout::Rect;
 
 use super::action::Action;
-use super::state::{ContextView, Focus, Overlay, Phase, Prompt, PromptKind, ProposalView, State};
+use super::incidents;
+use super::state::{
+    ContextView, Focus, IncidentLevel, IncidentsView, Overlay, Phase, Prompt, PromptKind,
+    ProposalView, ReplayState, State,
+};
 use super::view::{detail, panes};
 use crate::explore::{DrillDown, Entity, PivotKey, SortColumn};
 use crate::kql::time::{Nanos, DAY, MINUTE};
@@ -23,6 +27,8 @@ pub enum Effect {
     },
     /// Export the visible findings, in view order.
     Export { path: PathBuf, force: bool },
+    /// Replay rule 000 over every event, untuned and with the tuning as it stands.
+    Replay,
     /// Append a new exclusion to the tuning file.
     SaveFilter {
         path: PathBuf,
@@ -107,6 +113,13 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
         Some(false) => 0,
         None => step(cur, len, delta),
     };
+    if let Overlay::Incidents(view) = &state.overlay {
+        let selected = jump(incidents::open_rows(state), view.selected);
+        if let Overlay::Incidents(view) = &mut state.overlay {
+            view.selected = selected;
+        }
+        return;
+    }
     if let Overlay::Record { scroll } = state.overlay {
         // As far as the last screenful of the record at the terminal's width.
         let (w, h) = state.screen;
@@ -217,7 +230,9 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             };
         }
         Action::Back => {
-            if state.overlay != Overlay::None {
+            if let Overlay::Incidents(_) = state.overlay {
+                incidents::back(state);
+            } else if state.overlay != Overlay::None {
                 state.overlay = Overlay::None;
             } else if state.focus == Focus::Detail {
                 state.focus = Focus::Findings;
@@ -257,6 +272,22 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             state.pivot_key = key;
             state.pivot_selected = 0;
             state.refresh();
+        }
+        Action::OpenIncidents => {
+            state.overlay = Overlay::Incidents(IncidentsView {
+                level: IncidentLevel::Incidents,
+                selected: 0,
+                above: Vec::new(),
+            });
+            if matches!(
+                state.replay,
+                ReplayState::Idle | ReplayState::Unavailable(_)
+            ) {
+                return Some(Effect::Replay);
+            }
+        }
+        Action::Select if matches!(state.overlay, Overlay::Incidents(_)) => {
+            incidents::select(state)
         }
         Action::OpenRecord => {
             if state.selected_row().is_some() {
@@ -354,6 +385,10 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                             if on { "on" } else { "off" }
                         ),
                     });
+                    // The incidents follow the switch as the findings do.
+                    if !matches!(state.replay, ReplayState::Idle) {
+                        return Some(Effect::Replay);
+                    }
                 }
             }
         }

@@ -17,8 +17,9 @@ use crate::explore::context::{every_event_options, indicators_by_ip};
 use crate::explore::{context_events, finding_rows, ContextEvent, Entity, RowIndex};
 use crate::export::{write_findings, CsvSafety, ExportError, Format, OutputSpec};
 use crate::kql::time::Nanos;
+use crate::replay::both::{replay_both, Replays};
 use crate::tuning::save::append_filter;
-use crate::tuning::{load_tuning, Filter, TuningSource};
+use crate::tuning::{load_tuning, Filter, Tuning, TuningSource};
 
 pub enum Request {
     Load {
@@ -45,6 +46,12 @@ pub enum Request {
         block: String,
         filter: Box<Filter>,
     },
+    /// Replay rule 000 over every event, untuned and with this tuning.
+    Replay {
+        dataset: Arc<Dataset>,
+        tuning: Box<Tuning>,
+        generation: u64,
+    },
 }
 
 pub enum Reply {
@@ -68,6 +75,11 @@ pub enum Reply {
         path: PathBuf,
         filter: Box<Filter>,
         result: Result<(), String>,
+    },
+    /// The replay of request `generation` (`Ok(None)`: no sign-ins or threat intel to replay).
+    Replayed {
+        generation: u64,
+        result: Result<Option<Box<Replays>>, String>,
     },
 }
 
@@ -225,6 +237,16 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
                 filter,
                 result,
             })
+        }
+        Request::Replay {
+            dataset,
+            tuning,
+            generation,
+        } => {
+            let result = replay_both(&dataset, &tuning)
+                .map(|r| r.map(Box::new))
+                .map_err(|e| e.to_string());
+            Some(Reply::Replayed { generation, result })
         }
     }
 }

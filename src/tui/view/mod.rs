@@ -5,6 +5,7 @@ pub mod detail;
 mod findings;
 mod footer;
 mod header;
+mod incidents;
 mod overlay;
 pub mod theme;
 
@@ -58,6 +59,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Overlay::Help => overlay::draw_help(frame, frame.area(), state),
         Overlay::Record { scroll } => detail::draw_record(frame, frame.area(), state, *scroll),
         Overlay::Context(view) => overlay::draw_context(frame, p.body, state, view),
+        Overlay::Incidents(view) => incidents::draw(frame, p.body, state, view),
         Overlay::Tuning { selected } => overlay::draw_tuning(frame, p.body, state, *selected),
         Overlay::Proposal(view) => overlay::draw_proposal(frame, p.body, state, view),
     }

@@ -9,9 +9,9 @@ use super::findings::short_time;
 use super::theme::{border, dim, fit, key, safe};
 use crate::data::schema::TableKind;
 use crate::tui::keys::{Scope, BINDINGS};
-use crate::tui::state::{ContextView, ProposalView, State};
+use crate::tui::state::{ContextView, ProposalView, ReplayState, State};
 
-fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
+pub(super) fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
     let w = (area.width * width_pct / 100).max(20).min(area.width);
     let h = (area.height * height_pct / 100).max(5).min(area.height);
     Rect {
@@ -200,6 +200,17 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
         ),
         dim(c),
     )));
+    if let ReplayState::Done(replays) = &state.replay {
+        detail.push(Line::from(Span::styled(
+            format!(
+                "Rule 000 replayed (i): {}",
+                super::incidents::replay_counts(replays)
+            ),
+            key(c),
+        )));
+    } else if matches!(state.replay, ReplayState::Running | ReplayState::Waiting) {
+        detail.push(Line::from("Rule 000 replayed (i): replaying..."));
+    }
     let title = format!(
         " Tuning: {} suppressed ({}) ",
         state.suppressed_count(),
