@@ -600,6 +600,14 @@ fn incidents_view_replays_the_rule_opens_down_to_a_finding_and_follows_tuning() 
         )),
         "{screen}"
     );
+    // Each incident's line gives its own tuning status (the diff names incidents by number).
+    for d in &replays.diff {
+        let line = screen
+            .lines()
+            .find(|l| l.contains(&format!("│{:>5} ", d.incident)))
+            .unwrap_or_else(|| panic!("incident {} listed:\n{screen}", d.incident));
+        assert!(line.contains(d.status), "{line} should say {}", d.status);
+    }
     snap("incidents", &s);
 
     // Down to an incident's alerts, an alert's events, and the event's finding.

@@ -122,12 +122,12 @@ fn level_rows(replays: &Replays, level: IncidentLevel) -> (String, Vec<String>) 
             let rows = u
                 .incidents
                 .iter()
-                .enumerate()
-                .map(|(i, inc)| {
+                .map(|inc| {
+                    // The diff names incidents by number.
                     let tuning = replays
                         .diff
                         .iter()
-                        .find(|d| d.incident == i)
+                        .find(|d| d.incident == inc.number)
                         .map_or("-", |d| d.status);
                     format!(
                         "{:>5} {:<14} {} .. {} {:>6} {:<9} {}",
