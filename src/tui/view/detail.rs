@@ -3,10 +3,10 @@
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::theme::{border, key, safe};
+use super::theme::{border, draw_overlay, key, safe};
 use crate::detect::DetectionType;
 use crate::tui::state::{Focus, State};
 
@@ -168,16 +168,8 @@ pub fn draw_record(frame: &mut Frame, area: Rect, state: &State, scroll: usize) 
         lines.len()
     );
     let shown: Vec<Line> = lines.into_iter().skip(first).take(height).collect();
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(shown).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(border(state.color, true))
-                .title(title_text),
-        ),
-        area,
-    );
+    let block = Block::default().title(title_text);
+    draw_overlay(frame, area, state.color, block, Paragraph::new(shown));
 }
 
 #[cfg(test)]

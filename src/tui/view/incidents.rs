@@ -4,11 +4,11 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::findings::short_time;
-use super::theme::{border, dim, fit, safe, selected, title};
+use super::theme::{dim, draw_overlay, fit, safe, selected, title};
 use crate::kql::time::format_duration;
 use crate::replay::both::Replays;
 use crate::tui::state::{IncidentLevel, IncidentsView, ReplayState, State};
@@ -79,16 +79,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &IncidentsView) 
         }
     };
     let title_text = format!(" Incidents{heading} (Enter opens, Esc goes back) ");
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(border(c, true))
-                .title(title_text),
-        ),
-        rect,
-    );
+    let block = Block::default().title(title_text);
+    draw_overlay(frame, rect, c, block, Paragraph::new(lines));
 }
 
 /// Where the view is, for its title.

@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::findings::short_time;
-use super::theme::{border, dim, fit, key, safe};
+use super::theme::{border, dim, draw_overlay, fit, key, safe};
 use crate::data::schema::TableKind;
 use crate::tui::keys::{Scope, BINDINGS};
 use crate::tui::state::{ContextView, ProposalView, ReplayState, State};
@@ -117,17 +117,8 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
         .events
         .as_ref()
         .map_or(String::new(), |e| format!(" {} event(s) ", e.len()));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(border(c, true))
-                .title(title)
-                .title_bottom(count),
-        ),
-        rect,
-    );
+    let block = Block::default().title(title).title_bottom(count);
+    draw_overlay(frame, rect, c, block, Paragraph::new(lines));
 }
 
 /// The tuning panel: every filter, on or off, with what it matches and what only it hides.
@@ -279,16 +270,7 @@ pub fn draw_proposal(frame: &mut Frame, area: Rect, state: &State, view: &Propos
         "Enter saves to {} (appended; comments kept). Esc cancels.",
         safe(&state.tuning_path.display().to_string())
     )));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(ratatui::widgets::Wrap { trim: false })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(border(c, true))
-                    .title(" Propose an exclusion "),
-            ),
-        rect,
-    );
+    let block = Block::default().title(" Propose an exclusion ");
+    let text = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });
+    draw_overlay(frame, rect, c, block, text);
 }

@@ -100,6 +100,26 @@ pub fn key(color: bool) -> Style {
 
 /// A bordered table with a title and a header row, its selected row highlighted when the pane
 /// has focus: the shape both the findings and the pivot panes draw.
+/// An overlay: `lines` in a bordered, focused box over whatever was drawn in `area`.
+pub fn draw_overlay(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    color: bool,
+    block: ratatui::widgets::Block<'_>,
+    paragraph: ratatui::widgets::Paragraph<'_>,
+) {
+    use ratatui::widgets::{Borders, Clear};
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        paragraph.block(
+            block
+                .borders(Borders::ALL)
+                .border_style(border(color, true)),
+        ),
+        area,
+    );
+}
+
 /// `rows` are the rows on screen only (see [`shown_rows`]) and `selection` counts from the
 /// first of them.
 #[allow(clippy::too_many_arguments)]
