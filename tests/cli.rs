@@ -234,3 +234,42 @@ fn generated_data_gives_exactly_the_planted_findings() {
         }
     }
 }
+
+#[test]
+fn replay_alerts_are_shaped_like_security_alert() {
+    let (code, out, err) = common::run(&["replay", "--sample", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let alerts = doc["untuned"]["alerts"].as_array().unwrap();
+    assert!(!alerts.is_empty());
+    for alert in alerts {
+        for field in [
+            "AlertName",
+            "Description",
+            "AlertSeverity",
+            "Tactics",
+            "Techniques",
+            "ProviderName",
+            "StartTime",
+            "EndTime",
+            "TimeGenerated",
+            "Entities",
+        ] {
+            assert!(alert.get(field).is_some(), "{field} in {alert}");
+        }
+        let ext = &alert["ExtendedProperties"];
+        let end = ext["Query End Time UTC"].as_str().unwrap();
+        assert!(ext["Query Start Time UTC"].is_string());
+        assert!(ext["Search Query Results Overall Count"].is_string());
+        assert!(ext["Custom Details"].is_object());
+        // The query Sentinel would link to: the rule's, evaluated at the run's time.
+        let query = ext["Query"].as_str().unwrap();
+        assert!(query.starts_with("set query_now = datetime("), "{query}");
+        assert!(query.contains("ThreatIntelIndicators"), "{query}");
+        assert!(query.contains(&end[..10]), "{query} at {end}");
+        assert!(
+            ext.get("OriginalQuery").is_none(),
+            "SingleAlert has no OriginalQuery"
+        );
+    }
+}

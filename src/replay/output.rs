@@ -92,7 +92,15 @@ pub fn alert_json(rule: &Rule, a: &Alert, rows: &[super::runs::ResultRow]) -> Va
         super::rule::EventGrouping::SingleAlert => "SingleAlert",
         super::rule::EventGrouping::AlertPerResult => "AlertPerResult",
     };
-    let extended = json!({
+    // Sentinel sets `query_now` to the run's time above the rule's query (S16); under
+    // AlertPerResult the rule's own query is kept as OriginalQuery (R10).
+    let query = format!(
+        "set query_now = datetime({});\n{}",
+        time7(a.run),
+        rule.query.trim_end()
+    );
+    let mut extended = json!({
+        "Query": query,
         "Query Start Time UTC": query_time(a.run.saturating_sub(rule.period)),
         "Query End Time UTC": query_time(a.run),
         "Query Period": crate::kql::time::format_duration(rule.period),
@@ -104,6 +112,9 @@ pub fn alert_json(rule: &Rule, a: &Alert, rows: &[super::runs::ResultRow]) -> Va
         "Event Grouping": grouping,
         "Custom Details": Value::Object(details),
     });
+    if matches!(rule.grouping, super::rule::EventGrouping::AlertPerResult) {
+        extended["OriginalQuery"] = json!(rule.query.trim_end());
+    }
     json!({
         "SystemAlertId": a.id,
         "AlertName": a.name,

@@ -114,6 +114,8 @@ pub struct Rule {
     /// The `where not(...)` tuning clauses a deployed query carried (informational: the replay
     /// applies tuning from `--tuning`).
     pub tuned_query: bool,
+    /// The rule's query as the file gives it: an alert's "Query" (R11, S16).
+    pub query: String,
 }
 
 #[derive(Deserialize)]
@@ -405,6 +407,7 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
         group_by_custom_details: by_custom,
         suppression,
         tuned_query,
+        query,
     })
 }
 
