@@ -210,12 +210,13 @@ fn indexed_views_equal_the_plain_definitions() {
         "no such text",
     ] {
         let lower = needle.to_lowercase();
+        // Every field but the Reason (its "indicator" would match "tor" everywhere).
         let want: Vec<usize> = (0..rows.len())
             .filter(|&i| {
                 rows[i]
                     .fields
                     .iter()
-                    .any(|(_, v)| v.to_lowercase().contains(&lower))
+                    .any(|(k, v)| *k != "Reason" && v.to_lowercase().contains(&lower))
             })
             .collect();
         assert_eq!(visible_rows(&rows, &[], needle), want, "{needle}");
@@ -299,4 +300,56 @@ fn go_hunt_reads_the_same_from_its_lean_load() {
         // The filter leaves rows out (else it tests nothing), and what go hunt shows is kept.
         assert!(kept < read, "{}: kept {kept} of {read}", dir.display());
     }
+}
+
+#[test]
+fn find_terms_scope_to_fields() {
+    let ds = proxyhunt::data::load::load_sample();
+    let result = proxyhunt::detect::hunt(&ds, &options(Lookback::All, None)).unwrap();
+    let rows = proxyhunt::explore::finding_rows(&result.findings).unwrap();
+    let count = |find: &str| visible_rows(&rows, &[], find).len();
+    let by = |pred: &dyn Fn(&proxyhunt::explore::FindingRow) -> bool| {
+        rows.iter().filter(|r| pred(r)).count()
+    };
+    // Plain text: anywhere but the Reason.
+    assert_eq!(
+        count("tor"),
+        by(&|r| r
+            .fields
+            .iter()
+            .any(|(k, v)| *k != "Reason" && v.to_lowercase().contains("tor")))
+    );
+    assert!(
+        count("tor") < count(""),
+        "the Reason's 'indicator' no longer matches"
+    );
+    // Scoped, equal (ignoring case; users as pivots see them).
+    assert_eq!(count("user:carol"), by(&|r| r.user == "carol"));
+    assert_eq!(count("user:CAROL@contoso.com"), by(&|r| r.user == "carol"));
+    assert_eq!(
+        count("ip:185.220.101.47"),
+        by(&|r| r.ip == "185.220.101.47")
+    );
+    assert_eq!(count("ip:185.220.101.4"), 0, "ip: is exact, not a prefix");
+    // Scoped, contains; any column name works, in any case.
+    let cmd = |r: &proxyhunt::explore::FindingRow| {
+        r.get("ProcessCommandLine").to_lowercase().contains("socks")
+            || r.get("InitiatingProcessCommandLine")
+                .to_lowercase()
+                .contains("socks")
+    };
+    assert!(by(&cmd) > 0);
+    assert_eq!(count("cmd~socks"), by(&cmd));
+    assert_eq!(
+        count("remoteport:9001"),
+        by(&|r| r.get("RemotePort") == "9001")
+    );
+    // Terms combine; unknown scopes are text.
+    assert_eq!(
+        count("user:carol ip:185.220.101.47"),
+        by(&|r| r.user == "carol" && r.ip == "185.220.101.47")
+    );
+    assert_eq!(count("nosuchfield:x"), 0);
+    let find = proxyhunt::explore::find::Find::parse("user:bob cmd~SOCKS tor");
+    assert_eq!(find.label(), "user:bob cmd~socks \"tor\"");
 }

@@ -1,7 +1,8 @@
 //! Narrowing the findings: stacked drill-downs (keep or exclude a pivot value) and a text find.
 
+use super::find::Find;
 use super::pivot::PivotKey;
-use super::rows::{FindingRow, FIELD_END};
+use super::rows::FindingRow;
 
 /// One step of a drill-down: keep (or, with `exclude`, drop) findings whose `key` is `value`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,24 +28,12 @@ impl DrillDown {
     }
 }
 
-/// Whether any field of the row contains `needle` (lower-case), ignoring case.
-pub fn row_contains(row: &FindingRow, needle_lower: &str) -> bool {
-    if needle_lower.contains(FIELD_END) {
-        // Cannot be typed; kept exact all the same.
-        return row
-            .fields
-            .iter()
-            .any(|(_, v)| v.to_lowercase().contains(needle_lower));
-    }
-    needle_lower.is_empty() || row.search.contains(needle_lower)
-}
-
-/// Indices of the rows that pass every drill-down and the find text, in row order.
+/// Indices of the rows that pass every drill-down and the find (see [`Find`]), in row order.
 pub fn visible_rows(rows: &[FindingRow], drills: &[DrillDown], find: &str) -> Vec<usize> {
-    let needle = find.to_lowercase();
+    let find = Find::parse(find);
     rows.iter()
         .enumerate()
-        .filter(|(_, r)| drills.iter().all(|d| d.matches(r)) && row_contains(r, &needle))
+        .filter(|(_, r)| drills.iter().all(|d| d.matches(r)) && find.matches(r))
         .map(|(i, _)| i)
         .collect()
 }

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod filter;
+pub mod find;
 pub mod index;
 pub mod pivot;
 pub mod rows;

@@ -18,7 +18,8 @@ pub struct FindingRow {
     pub device: String,
     pub ip: String,
     pub summary: String,
-    /// Every field's text in lower case, each followed by [`FIELD_END`]: what find searches.
+    /// Every field's text but the Reason's, in lower case, each followed by [`FIELD_END`]: what
+    /// find searches.
     pub search: String,
 }
 
@@ -88,7 +89,9 @@ pub fn finding_rows(findings: &DataFrame) -> PolarsResult<Vec<FindingRow>> {
             search: String::new(),
             fields,
         };
-        for (_, v) in &row.fields {
+        // The Reason's words ("indicator", "tor") would match nearly every finding: find
+        // searches the record.
+        for (_, v) in row.fields.iter().filter(|(k, _)| *k != "Reason") {
             row.search.push_str(&v.to_lowercase());
             row.search.push(FIELD_END);
         }

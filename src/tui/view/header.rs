@@ -107,7 +107,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         crumbs.push_str(&safe(&d.label()));
     }
     if !state.find.is_empty() {
-        crumbs.push_str(&format!(" | find \"{}\"", safe(&state.find)));
+        let find = crate::explore::find::Find::parse(&state.find);
+        crumbs.push_str(&format!(" | find {}", safe(&find.label())));
     }
     crumbs.push_str(&format!(
         " | sort {}{}",
