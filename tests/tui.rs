@@ -481,18 +481,41 @@ fn counts_are_never_cut_and_cut_text_says_so() {
     snap("many_findings", &s);
     // The cut device and address end in `…`; widening the columns (as far as the summary
     // keeps 10 columns) shows the address whole.
-    drive(&mut s, &[Action::Bottom]);
+    drive(&mut s, &[Action::Resize(120, 40), Action::Bottom]);
     let screen = render(&s, 120, 40);
     assert!(screen.contains("2001:db8:85a3:…"), "{screen}");
     assert!(screen.contains("a-device-name-longer-…"), "{screen}");
-    drive(&mut s, &vec![Action::WidenColumns; 4]);
+    // As far as the screen has room (the summary keeps 10 columns), and said past it.
+    drive(&mut s, &vec![Action::WidenColumns; 3]);
+    assert_eq!(s.widen, 10);
     let screen = render(&s, 120, 40);
     assert!(screen.contains("2001:db8:85a3::8a2e:370:…"), "{screen}");
+    drive(&mut s, &[Action::WidenColumns]);
+    assert_eq!(
+        s.message.as_deref(),
+        Some("the columns are as wide as this screen allows")
+    );
+    snap("many_findings_widened_bottom", &s);
+    // A wider screen has room for the whole address.
+    drive(&mut s, &[Action::Resize(160, 40)]);
+    drive(&mut s, &vec![Action::WidenColumns; 2]);
     let screen = render(&s, 160, 40);
     assert!(screen.contains("2001:db8:85a3::8a2e:370:7334"), "{screen}");
-    snap("many_findings_widened_bottom", &s);
-    drive(&mut s, &vec![Action::NarrowColumns; 4]);
+    // `<` narrows from what shows, at once.
+    drive(&mut s, &[Action::Resize(80, 24), Action::NarrowColumns]);
+    assert!(s.widen < 8, "{}", s.widen);
+    drive(&mut s, &vec![Action::NarrowColumns; 2]);
     assert_eq!(s.widen, 0);
+    // On a narrow screen the columns add up to the pane: every cut says so.
+    for (w, h) in [(60, 20), (50, 20), (40, 20)] {
+        let screen = render(&s, w, h);
+        let row = screen
+            .lines()
+            .find(|l| l.contains("TorPort"))
+            .unwrap_or_else(|| panic!("a finding at {w}x{h}:\n{screen}"));
+        assert!(!row.contains("185.220.101. "), "{row}");
+        assert!(row.contains("185.220.101.47") || row.contains('…'), "{row}");
+    }
 }
 
 #[test]

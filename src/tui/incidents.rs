@@ -96,7 +96,10 @@ fn show_finding(state: &mut State, event: &str) {
         Some(at) => {
             state.selected = at;
             state.focus = Focus::Findings;
-            state.overlay = Overlay::None;
+            // `i` comes back to this alert's events.
+            if let Overlay::Incidents(view) = std::mem::replace(&mut state.overlay, Overlay::None) {
+                state.incidents_left = Some(view);
+            }
             state.detail_scroll = 0;
         }
         None => {

@@ -282,7 +282,7 @@ pub const BINDINGS: &[Binding] = &[
         "incidents",
         "incidents rule 000 would have raised (replayed as Sentinel runs it)",
         Action::OpenIncidents,
-        Scope::Main,
+        Scope::Any,
     ),
     f(
         &[Enter],

@@ -235,6 +235,10 @@ pub struct State {
     /// The terminal's size (columns, rows), for scroll limits that depend on it.
     pub screen: (u16, u16),
     pub replay: ReplayState,
+    /// Where the Incidents view was when the analyst left it for a finding.
+    pub incidents_left: Option<IncidentsView>,
+    /// The view the help was opened over, given back when it closes.
+    pub under_help: Option<Box<Overlay>>,
     /// Counts replay requests: a reply to an older one is dropped (latest wins).
     pub replay_generation: u64,
 }
@@ -285,6 +289,8 @@ impl State {
             color,
             screen: (80, 24),
             replay: ReplayState::Idle,
+            incidents_left: None,
+            under_help: None,
             replay_generation: 0,
         }
     }
@@ -399,10 +405,10 @@ impl State {
         let findings = self.findings.as_ref()?;
         let idx: Vec<IdxSize> = self.visible.iter().map(|&i| i as IdxSize).collect();
         let view = findings.take(&IdxCa::from_vec("idx".into(), idx));
-        // Suppressed findings in the view (`v`) are exported with the filters that hide them,
-        // as `hunt --show-suppressed` writes them.
+        // With suppressed findings shown (`v`), the view is exported with the filters that hide
+        // each, as `hunt --show-suppressed` writes it (the column whatever the drill-downs).
         let by = |i: usize| self.suppressed_by.get(i).filter(|by| !by.is_empty());
-        if !self.visible.iter().any(|&i| by(i).is_some()) {
+        if !self.show_suppressed {
             return Some(view);
         }
         let column: Vec<String> = self

@@ -11,7 +11,7 @@ use super::state::{
     ContextView, Focus, IncidentLevel, IncidentsView, Overlay, Phase, Prompt, PromptKind,
     ProposalView, ReplayState, State,
 };
-use super::view::{detail, panes};
+use super::view::{detail, findings, panes};
 use crate::explore::{DrillDown, Entity, PivotKey, SortColumn};
 use crate::kql::time::{Nanos, DAY, MINUTE};
 use crate::tuning::proposal::{candidates, filter_block, preview, proposed_filter};
@@ -222,12 +222,17 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
     match action {
         Action::Resize(..) => {}
         Action::Quit => state.quit = true,
+        // Help opens over any view and gives it back when it closes.
         Action::ToggleHelp => {
-            state.overlay = if state.overlay == Overlay::Help {
-                Overlay::None
+            if state.overlay == Overlay::Help {
+                state.overlay = state.under_help.take().map_or(Overlay::None, |o| *o);
             } else {
-                Overlay::Help
-            };
+                let under = std::mem::replace(&mut state.overlay, Overlay::Help);
+                state.under_help = Some(Box::new(under));
+            }
+        }
+        Action::Back if state.overlay == Overlay::Help => {
+            state.overlay = state.under_help.take().map_or(Overlay::None, |o| *o);
         }
         Action::Back => {
             if let Overlay::Incidents(_) = state.overlay {
@@ -273,12 +278,15 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             state.pivot_selected = 0;
             state.refresh();
         }
+        Action::OpenIncidents if matches!(state.overlay, Overlay::Incidents(_)) => {}
         Action::OpenIncidents => {
-            state.overlay = Overlay::Incidents(IncidentsView {
+            // Back where the analyst left it for a finding, else at the top.
+            let view = state.incidents_left.take().unwrap_or(IncidentsView {
                 level: IncidentLevel::Incidents,
                 selected: 0,
                 above: Vec::new(),
             });
+            state.overlay = Overlay::Incidents(view);
             if matches!(
                 state.replay,
                 ReplayState::Idle | ReplayState::Unavailable(_)
@@ -355,17 +363,35 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             state.sort_desc = !state.sort_desc;
             state.refresh();
         }
-        // The table takes as much as its width allows; a wider request is kept for a wider
-        // terminal.
-        Action::WidenColumns => state.widen = (state.widen + WIDEN_STEP).min(WIDEN_MAX),
-        Action::NarrowColumns => state.widen = state.widen.saturating_sub(WIDEN_STEP),
+
+        Action::WidenColumns | Action::NarrowColumns => {
+            // As far as this screen has room: past it, `<` would first undo nothing.
+            let (w, h) = state.screen;
+            let pane = panes(Rect::new(0, 0, w, h)).findings;
+            let room = findings::widen_room(pane, findings::is_wide(pane));
+            let now = state.widen.min(room);
+            state.widen = if action == Action::WidenColumns {
+                (now + WIDEN_STEP).min(room)
+            } else {
+                now.saturating_sub(WIDEN_STEP)
+            };
+            if action == Action::WidenColumns && now == room {
+                state.message = Some("the columns are as wide as this screen allows".into());
+            }
+        }
         Action::StartExport => {
             state.prompt = Some(Prompt {
                 kind: PromptKind::Export,
                 input: DEFAULT_EXPORT.into(),
             })
         }
-        Action::OpenTuning => state.overlay = Overlay::Tuning { selected: 0 },
+        Action::OpenTuning => {
+            state.overlay = Overlay::Tuning { selected: 0 };
+            // The panel says what the tuning does to the rule's incidents: start the replay.
+            if matches!(state.replay, ReplayState::Idle) {
+                return Some(Effect::Replay);
+            }
+        }
         Action::ToggleFilter => {
             if let Overlay::Tuning { selected } = state.overlay {
                 if let Some(f) = state.tuning.filters.get_mut(selected) {
@@ -459,6 +485,5 @@ fn propose(state: &mut State) {
     });
 }
 
-/// Columns `>` adds to each text column of the findings table, and the most it adds.
+/// Columns `>` adds to each text column of the findings table.
 const WIDEN_STEP: u16 = 4;
-const WIDEN_MAX: u16 = 120;

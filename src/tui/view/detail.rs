@@ -151,7 +151,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Block::default()
             .borders(Borders::ALL)
             .border_style(border(state.color, focused))
-            .title(title_text),
+            .title(super::theme::fit(
+                &title_text,
+                usize::from(area.width.saturating_sub(2)),
+            )),
     );
     frame.render_widget(para, area);
 }
@@ -168,8 +171,7 @@ pub fn draw_record(frame: &mut Frame, area: Rect, state: &State, scroll: usize) 
         lines.len()
     );
     let shown: Vec<Line> = lines.into_iter().skip(first).take(height).collect();
-    let block = Block::default().title(title_text);
-    draw_overlay(frame, area, state.color, block, Paragraph::new(shown));
+    draw_overlay(frame, area, state.color, &title_text, Paragraph::new(shown));
 }
 
 #[cfg(test)]

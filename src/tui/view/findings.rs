@@ -27,7 +27,7 @@ pub fn short_time(t: i64) -> String {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let c = state.color;
     let focused = state.focus == Focus::Findings;
-    let wide = area.width >= 110;
+    let wide = is_wide(area);
     let header: Vec<&str> = if wide {
         vec!["Time", "Type", "User", "Device", "IP", "Summary"]
     } else {
@@ -95,24 +95,60 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     );
 }
 
-/// Each column's width in `area`: time and type as they are, the text columns widened by
-/// `widen` (as far as the summary keeps 10 columns), and the summary the rest.
+/// Each column's width in `area`, adding up to the pane (so that ratatui never squeezes a
+/// column and cuts its text without a `…`): time and type as they are, the text columns
+/// widened by `widen` (as far as [`widen_room`] allows), and the summary the rest. On a pane
+/// too narrow for all of it, the summary, then the text columns, then the type give way.
 fn column_widths(area: Rect, wide: bool, widen: u16) -> Vec<usize> {
-    let (fixed, text): (&[usize], &[usize]) = if wide {
+    let (fixed, text) = base_widths(wide);
+    let inner = usize::from(area.width.saturating_sub(2));
+    let extra = usize::from(widen.min(widen_room(area, wide)));
+    let mut widths: Vec<usize> = fixed.to_vec();
+    widths.extend(text.iter().map(|w| w + extra));
+    let spacing = widths.len();
+    let used: usize = widths.iter().sum::<usize>() + spacing;
+    widths.push(inner.saturating_sub(used).max(SUMMARY_MIN));
+    // Too narrow: take from the summary (down to 4), then the text columns (down to 6 each),
+    // then the type (down to 4), one column at a time.
+    let total = |w: &[usize]| w.iter().sum::<usize>() + w.len() - 1;
+    let last = widths.len() - 1;
+    let order: Vec<(usize, usize)> = std::iter::once((last, 4))
+        .chain((2..last).rev().map(|i| (i, 6)))
+        .chain(std::iter::once((1, 4)))
+        .collect();
+    for (i, floor) in order {
+        let over = total(&widths).saturating_sub(inner);
+        if over == 0 {
+            break;
+        }
+        let give = over.min(widths[i].saturating_sub(floor));
+        widths[i] -= give;
+    }
+    widths
+}
+
+/// Time and type, then the text columns (user, device and IP; or user and where).
+fn base_widths(wide: bool) -> (&'static [usize], &'static [usize]) {
+    if wide {
         (&[14, 10], &[10, 22, 15])
     } else {
         (&[14, 10], &[8, 15])
-    };
+    }
+}
+
+/// The most `>` can add to each text column of a findings pane of `area`: what keeps the
+/// summary at its minimum.
+pub fn widen_room(area: Rect, wide: bool) -> u16 {
+    let (fixed, text) = base_widths(wide);
     let inner = usize::from(area.width.saturating_sub(2));
-    let columns = fixed.len() + text.len() + 1;
-    let base: usize = fixed.iter().chain(text).sum::<usize>() + (columns - 1);
+    let base: usize = fixed.iter().chain(text).sum::<usize>() + fixed.len() + text.len();
     let room = inner.saturating_sub(base + SUMMARY_MIN) / text.len();
-    let extra = usize::from(widen).min(room);
-    let mut widths: Vec<usize> = fixed.to_vec();
-    widths.extend(text.iter().map(|w| w + extra));
-    let used = base + extra * text.len();
-    widths.push(inner.saturating_sub(used).max(SUMMARY_MIN));
-    widths
+    u16::try_from(room).unwrap_or(u16::MAX)
+}
+
+/// Whether a findings pane of `area` shows device and IP apart.
+pub fn is_wide(area: Rect) -> bool {
+    area.width >= 110
 }
 
 /// The summary column never narrows below this.

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::theme::{key, safe, title};
+use super::theme::{fit, key, safe, title};
 use crate::tui::keys::footer_hints;
 use crate::tui::state::{PromptKind, State};
 
@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Span::raw("_"),
         ])
     } else if let Some(m) = &state.message {
-        Line::from(Span::raw(safe(m)))
+        Line::from(Span::raw(fit(&safe(m), usize::from(area.width))))
     } else {
         let mut spans = Vec::new();
         for (k, h) in footer_hints(state.overlay.scope()) {

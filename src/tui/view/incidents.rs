@@ -4,7 +4,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::findings::short_time;
@@ -58,7 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &IncidentsView) 
         ReplayState::Done(replays) => {
             let (header, rows) = level_rows(replays, view.level);
             // The rows that fit under the header and the summary, the selection among them.
-            let room = height.saturating_sub(3).max(1);
+            let room = height.saturating_sub(2).max(1);
             let first = view.selected.saturating_sub(room - 1);
             let mut lines = vec![
                 Line::from(Span::styled(fit(&replay_counts(replays), width), dim(c))),
@@ -79,8 +79,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &IncidentsView) 
         }
     };
     let title_text = format!(" Incidents{heading} (Enter opens, Esc goes back) ");
-    let block = Block::default().title(title_text);
-    draw_overlay(frame, rect, c, block, Paragraph::new(lines));
+    draw_overlay(frame, rect, c, &title_text, Paragraph::new(lines));
 }
 
 /// Where the view is, for its title.
@@ -108,7 +107,7 @@ fn level_rows(replays: &Replays, level: IncidentLevel) -> (String, Vec<String>) 
     match level {
         IncidentLevel::Incidents => {
             let header = format!(
-                "{:>5} {:<14} {:<29} {:>6} {:<9} Title",
+                "{:>5} {:<14} {:<32} {:>6} {:<9} Title",
                 "#", "Created", "Activity", "Alerts", "Tuning"
             );
             let rows = u
@@ -137,7 +136,7 @@ fn level_rows(replays: &Replays, level: IncidentLevel) -> (String, Vec<String>) 
         }
         IncidentLevel::Alerts { incident } => {
             let header = format!(
-                "{:<14} {:<29} {:>6} {:>8} Alert",
+                "{:<14} {:<32} {:>6} {:>8} Alert",
                 "Created", "Query window", "Events", "Entities"
             );
             let rows = u.incidents[incident]

@@ -2,7 +2,7 @@
 //! split; larger terminals give every pane more room.
 
 pub mod detail;
-mod findings;
+pub mod findings;
 mod footer;
 mod header;
 mod incidents;

@@ -29,10 +29,13 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
         .iter()
         .filter(|b| !b.help.is_empty())
         .map(|b| {
-            let scope = if b.scope == Scope::Context {
-                " (hunt view)"
-            } else {
-                ""
+            // Keys that mean something else in a view say which view.
+            let scope = match b.scope {
+                Scope::Context => " (go hunt)",
+                Scope::Tuning => " (tuning)",
+                Scope::Proposal => " (exclusion)",
+                Scope::Incidents => " (incidents)",
+                _ => "",
             };
             (b.label.to_string(), format!("{}{scope}", b.help))
         })
@@ -50,19 +53,19 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
         let mut spans = Vec::new();
         for col in 0..columns {
             if let Some((k, h)) = entries.get(col * per_column + row) {
-                let text = fit(h, col_width.saturating_sub(8));
+                // One column between the text and the next column's key.
+                let width = col_width.saturating_sub(9);
+                let text = fit(h, width);
                 spans.push(Span::styled(format!("{k:<7} "), key(c)));
-                spans.push(Span::raw(format!(
-                    "{text:<width$}",
-                    width = col_width.saturating_sub(8)
-                )));
+                spans.push(Span::raw(format!("{text:<width$} ")));
             }
         }
         lines.push(Line::from(spans));
     }
-    lines.push(Line::from(
+    lines.push(Line::from(fit(
         "Prompts: type, Backspace deletes, Enter accepts, Esc cancels. Ctrl+C quits.",
-    ));
+        usize::from(area.width.saturating_sub(2)),
+    )));
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines).block(
@@ -117,8 +120,13 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
         .events
         .as_ref()
         .map_or(String::new(), |e| format!(" {} event(s) ", e.len()));
-    let block = Block::default().title(title).title_bottom(count);
-    draw_overlay(frame, rect, c, block, Paragraph::new(lines));
+    draw_overlay(
+        frame,
+        rect,
+        c,
+        &format!("{}{count}", title.trim_end()),
+        Paragraph::new(lines),
+    );
 }
 
 /// The tuning panel: every filter, on or off, with what it matches and what only it hides.
@@ -131,25 +139,22 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
             .filter_impact
             .get(i)
             .map_or((0, 0), |i| (i.matched, i.only_this));
-        let mark = if f.expired(&state.tuning.today) {
-            "[expired]"
-        } else if f.enabled {
-            "[x]"
-        } else {
-            "[ ]"
-        };
+        // On or off as switched; an expired filter says so beside it (it suppresses nothing
+        // either way).
+        let mark = if f.enabled { "[x]" } else { "[ ]" };
         let site = if f.needs_site_values.is_some() {
             " (needs site values)"
         } else {
             ""
         };
+        // The expiry before the free-text title, so that a narrow panel cuts the title.
         let expiry = match &f.expires {
-            Some(day) if f.expired(&state.tuning.today) => format!(" (expired {})", safe(day)),
-            Some(day) => format!(" (until {})", safe(day)),
+            Some(day) if f.expired(&state.tuning.today) => format!("expired {} ", safe(day)),
+            Some(day) => format!("until {} ", safe(day)),
             None => String::new(),
         };
         let text = format!(
-            "{mark:<9} {:<20} matches {matched:>5}, only this {only:>5}  {}{expiry}{site}",
+            "{mark} {:<20} matches {matched:>5}, only this {only:>5}  {expiry}{}{site}",
             safe(&f.id),
             safe(&f.title)
         );
@@ -167,6 +172,24 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
         ));
     }
     let mut detail: Vec<Line> = Vec::new();
+    // What the tuning does to the rule's alerts and incidents comes first: the detail below
+    // runs long and a small panel cuts its end.
+    if let ReplayState::Done(replays) = &state.replay {
+        detail.push(Line::from(Span::styled(
+            format!(
+                "Rule 000 replayed (i): {}",
+                super::incidents::replay_counts(replays)
+            ),
+            key(c),
+        )));
+    } else if matches!(state.replay, ReplayState::Running | ReplayState::Waiting) {
+        detail.push(Line::from("Rule 000 replayed (i): replaying..."));
+    } else {
+        detail.push(Line::from(Span::styled(
+            "i: the alerts and incidents rule 000 would raise, and what this tuning removes",
+            dim(c),
+        )));
+    }
     if let Some(f) = state.tuning.filters.get(selected) {
         detail.push(Line::from(vec![
             Span::styled("Why: ", key(c)),
@@ -191,17 +214,6 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
         ),
         dim(c),
     )));
-    if let ReplayState::Done(replays) = &state.replay {
-        detail.push(Line::from(Span::styled(
-            format!(
-                "Rule 000 replayed (i): {}",
-                super::incidents::replay_counts(replays)
-            ),
-            key(c),
-        )));
-    } else if matches!(state.replay, ReplayState::Running | ReplayState::Waiting) {
-        detail.push(Line::from("Rule 000 replayed (i): replaying..."));
-    }
     let title = format!(
         " Tuning: {} suppressed ({}) ",
         state.suppressed_count(),
@@ -270,7 +282,6 @@ pub fn draw_proposal(frame: &mut Frame, area: Rect, state: &State, view: &Propos
         "Enter saves to {} (appended; comments kept). Esc cancels.",
         safe(&state.tuning_path.display().to_string())
     )));
-    let block = Block::default().title(" Propose an exclusion ");
     let text = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });
-    draw_overlay(frame, rect, c, block, text);
+    draw_overlay(frame, rect, c, " Propose an exclusion ", text);
 }

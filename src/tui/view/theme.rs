@@ -85,7 +85,7 @@ pub fn dim(color: bool) -> Style {
     if color {
         Style::default().fg(Color::DarkGray)
     } else {
-        Style::default()
+        Style::default().add_modifier(Modifier::DIM)
     }
 }
 
@@ -98,29 +98,27 @@ pub fn key(color: bool) -> Style {
     }
 }
 
-/// A bordered table with a title and a header row, its selected row highlighted when the pane
-/// has focus: the shape both the findings and the pivot panes draw.
-/// An overlay: `lines` in a bordered, focused box over whatever was drawn in `area`.
+/// An overlay: `paragraph` in a bordered, focused box titled `title` (cut with `…` to the
+/// box) over whatever was drawn in `area`.
 pub fn draw_overlay(
     frame: &mut ratatui::Frame,
     area: ratatui::layout::Rect,
     color: bool,
-    block: ratatui::widgets::Block<'_>,
+    title: &str,
     paragraph: ratatui::widgets::Paragraph<'_>,
 ) {
-    use ratatui::widgets::{Borders, Clear};
+    use ratatui::widgets::{Block, Borders, Clear};
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border(color, true))
+        .title(fit(title, usize::from(area.width.saturating_sub(2))));
     frame.render_widget(Clear, area);
-    frame.render_widget(
-        paragraph.block(
-            block
-                .borders(Borders::ALL)
-                .border_style(border(color, true)),
-        ),
-        area,
-    );
+    frame.render_widget(paragraph.block(block), area);
 }
 
-/// `rows` are the rows on screen only (see [`shown_rows`]) and `selection` counts from the
+/// A bordered table with a title and a header row, its selected row highlighted when the pane
+/// has focus: the shape both the findings and the pivot panes draw. `rows` are the rows on
+/// screen only (see [`shown_rows`]) and `selection` counts from the
 /// first of them.
 #[allow(clippy::too_many_arguments)]
 pub fn draw_table<'a>(
@@ -141,7 +139,7 @@ pub fn draw_table<'a>(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(border(color, focused))
-                .title(title_text),
+                .title(fit(&title_text, usize::from(area.width.saturating_sub(2)))),
         )
         .row_highlight_style(selected(color, focused))
         .column_spacing(1);
