@@ -7,7 +7,7 @@ use proxyhunt::data::load::{load_sample, Dataset};
 use proxyhunt::detect::HuntOptions;
 use proxyhunt::explore::context_events;
 use proxyhunt::replay::both::replay_both;
-use proxyhunt::tui::state::{IncidentLevel, ReplayState};
+use proxyhunt::tui::state::{ExclusionField, IncidentLevel, ReplayState};
 use proxyhunt::tui::state::{Overlay, State};
 use proxyhunt::tui::update::{update, Effect};
 use proxyhunt::tui::worker::{loaded_from, Reply};
@@ -333,7 +333,42 @@ fn exclusion_from_a_finding_previews_warns_and_saves_keeping_comments() {
     };
     assert_eq!(view.preview.users.len(), 1);
     let hidden = view.preview.total;
+    let warned = !view.preview.warnings().is_empty();
     let before_text = std::fs::read_to_string(&path).unwrap();
+    // Not without a reason: the file is reviewed.
+    assert!(update(&mut s, Action::SaveExclusion).is_none());
+    assert!(
+        s.message.as_deref().unwrap().contains("say why"),
+        "{:?}",
+        s.message
+    );
+    type_into(
+        &mut s,
+        Action::EditExclusion(ExclusionField::Reason),
+        "carol's travel VPN, \u{202e}ticket 42",
+    );
+    type_into(
+        &mut s,
+        Action::EditExclusion(ExclusionField::Owner),
+        "soc-team",
+    );
+    type_into(
+        &mut s,
+        Action::EditExclusion(ExclusionField::Id),
+        "carol-travel",
+    );
+    // Over a warning, the first Enter asks; the second saves.
+    if warned {
+        assert!(update(&mut s, Action::SaveExclusion).is_none());
+        assert!(
+            s.message
+                .as_deref()
+                .unwrap()
+                .contains("Enter again saves it"),
+            "{:?}",
+            s.message
+        );
+    }
     let Some(Effect::SaveFilter {
         path: p,
         block,
@@ -343,12 +378,18 @@ fn exclusion_from_a_finding_previews_warns_and_saves_keeping_comments() {
         panic!("save effect")
     };
     assert_eq!(p, path);
+    // TOML dates, an expiry 90 days on, the analyst's words (escaped).
+    assert!(block.contains("created = 2026-05-12\n"), "{block}");
+    assert!(block.contains("expires = 2026-08-10\n"), "{block}");
+    assert!(block.contains("owner = \"soc-team\"\n"), "{block}");
+    assert!(!block.contains('\u{202e}'), "{block}");
     let result = proxyhunt::tuning::save::append_filter(&p, &block).map_err(|e| e.to_string());
     let visible_before = s.visible.len();
     apply_reply(
         &mut s,
         Reply::Saved {
             path: p,
+            block,
             filter,
             result,
         },
@@ -357,7 +398,7 @@ fn exclusion_from_a_finding_previews_warns_and_saves_keeping_comments() {
         s.message
             .as_deref()
             .unwrap()
-            .starts_with("saved exclusion exclusion-9"),
+            .starts_with("saved exclusion carol-travel"),
         "{:?}",
         s.message
     );
@@ -369,7 +410,84 @@ fn exclusion_from_a_finding_previews_warns_and_saves_keeping_comments() {
     );
     let (filters, issues) = proxyhunt::tuning::parse_tuning("t", &after_text).unwrap();
     assert!(issues.is_empty(), "{issues:?}");
-    assert_eq!(filters.last().unwrap().id, "exclusion-9");
+    let saved = filters.last().unwrap();
+    assert_eq!(saved.id, "carol-travel");
+    assert_eq!(saved.reason, "carol's travel VPN, \u{202e}ticket 42");
+    assert_eq!(saved.owner.as_deref(), Some("soc-team"));
+    assert_eq!(saved.created.as_deref(), Some("2026-05-12"));
+    assert_eq!(saved.expires.as_deref(), Some("2026-08-10"));
+
+    // `u` takes it back: the file as it was, the findings back.
+    let Some(Effect::UndoSave(undo)) = update(&mut s, Action::UndoExclusion) else {
+        panic!("undo effect")
+    };
+    let result = proxyhunt::tuning::save::remove_appended(&undo.path, &undo.block)
+        .map_err(|e| e.to_string());
+    apply_reply(
+        &mut s,
+        Reply::Undone {
+            saved: undo,
+            result,
+        },
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before_text);
+    assert_eq!(s.visible.len(), visible_before);
+    assert!(s.tuning.filters.iter().all(|f| f.id != "carol-travel"));
+    assert!(
+        update(&mut s, Action::UndoExclusion).is_none(),
+        "nothing left to undo"
+    );
+}
+
+/// Opens a prompt with `open` and types `text` into it (after clearing what it held).
+fn type_into(s: &mut State, open: Action, text: &str) {
+    drive(s, &[open]);
+    for _ in 0..200 {
+        update(s, Action::DeleteChar);
+    }
+    for c in text.chars() {
+        update(s, Action::Input(c));
+    }
+    update(s, Action::Submit);
+}
+
+#[test]
+fn an_exclusion_that_cuts_a_chain_across_detection_types_is_warned() {
+    use proxyhunt::explore::FindingRow;
+    use proxyhunt::tuning::proposal::{preview, proposed_filter};
+    let s = sample_state();
+    // A user with findings of two types: excluding one type's findings for them cuts the link.
+    let kinds_of = |u: &str| {
+        s.rows
+            .iter()
+            .filter(|r| r.user == u)
+            .map(|r| r.kind)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let row: &FindingRow = s
+        .rows
+        .iter()
+        .find(|r| !r.user.is_empty() && kinds_of(&r.user).len() > 1)
+        .expect("the sample has a user with findings of two types");
+    let chosen: Vec<_> = proxyhunt::tuning::proposal::candidates(row)
+        .into_iter()
+        .filter(|c| c.field == "User")
+        .map(|mut c| {
+            c.chosen = true;
+            c
+        })
+        .collect();
+    assert!(!chosen.is_empty(), "a User condition is offered");
+    let filter = proposed_filter(row, &chosen, "x", "2026-05-12");
+    let p = preview(&s.rows, &filter);
+    assert!(p.chained > 0);
+    let warnings = p.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("has findings of another type") && w.contains(&row.user)),
+        "{warnings:?}"
+    );
 }
 
 #[test]

@@ -52,8 +52,12 @@ pub enum Action {
     ProposeExclusion,
     /// In a proposal: pick or drop candidate condition N (1-based).
     ToggleCandidate(u8),
-    /// In a proposal: save the exclusion to the tuning file.
+    /// In a proposal: save the exclusion to the tuning file (over a warning, asks first).
     SaveExclusion,
+    /// In a proposal: edit its id, reason or owner.
+    EditExclusion(crate::tui::state::ExclusionField),
+    /// Take back the last exclusion saved.
+    UndoExclusion,
     /// Text typed into the open prompt.
     Input(char),
     DeleteChar,

@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
+use super::state::ExclusionField;
 
 /// When a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,9 +353,41 @@ pub const BINDINGS: &[Binding] = &[
         &[Enter],
         "Enter",
         "save",
-        "save the exclusion to the tuning file",
+        "save the exclusion to the tuning file (over a warning: Enter twice)",
         Action::SaveExclusion,
         Scope::Proposal,
+    ),
+    f(
+        &[Char('r')],
+        "r",
+        "reason",
+        "write why these findings are safe to hide (required)",
+        Action::EditExclusion(ExclusionField::Reason),
+        Scope::Proposal,
+    ),
+    f(
+        &[Char('n')],
+        "n",
+        "id",
+        "rename the exclusion",
+        Action::EditExclusion(ExclusionField::Id),
+        Scope::Proposal,
+    ),
+    f(
+        &[Char('w')],
+        "w",
+        "owner",
+        "who owns the exclusion",
+        Action::EditExclusion(ExclusionField::Owner),
+        Scope::Proposal,
+    ),
+    b(
+        &[Char('u')],
+        "u",
+        "undo the last exclusion saved (removes it from the file)",
+        Action::UndoExclusion,
+        Scope::Any,
+        false,
     ),
 ];
 

@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result};
 use crossterm::event::{self, Event, KeyEventKind};
 
 pub use action::Action;
-use state::{Overlay, Phase, ReplayState, State};
+use state::{Overlay, Phase, ReplayState, SavedExclusion, State};
 use update::{update, Effect};
 use worker::{Reply, Request};
 
@@ -93,11 +93,17 @@ pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
         }
         Reply::Saved {
             path,
+            block,
             filter,
             result,
         } => match result {
             Ok(()) => {
                 let id = filter.id.clone();
+                state.last_saved = Some(SavedExclusion {
+                    path: path.clone(),
+                    block,
+                    id: id.clone(),
+                });
                 state.tuning.filters.push(*filter);
                 state.overlay = Overlay::None;
                 state.retune();
@@ -111,6 +117,28 @@ pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
                 }
             }
             Err(e) => state.message = Some(format!("not saved: {e}")),
+        },
+        Reply::Undone { saved, result } => match result {
+            Ok(()) => {
+                state.last_saved = None;
+                if let Some(at) = state.tuning.filters.iter().rposition(|f| f.id == saved.id) {
+                    state.tuning.filters.remove(at);
+                    // Per-filter matches are kept by position: drop the removed one's.
+                    if at < state.filter_matches.len() {
+                        state.filter_matches.remove(at);
+                    }
+                }
+                state.retune();
+                state.message = Some(format!(
+                    "undone: exclusion {} removed from {}",
+                    saved.id,
+                    saved.path.display()
+                ));
+                if !matches!(state.replay, ReplayState::Idle) {
+                    return Some(Effect::Replay);
+                }
+            }
+            Err(e) => state.message = Some(format!("not undone: {e}")),
         },
         Reply::Exported { path, rows, result } => {
             state.message = Some(match result {
@@ -156,6 +184,9 @@ fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
                     generation,
                 });
             }
+        }
+        Effect::UndoSave(saved) => {
+            let _ = tx.send(Request::UndoSave(saved));
         }
         Effect::SaveFilter {
             path,

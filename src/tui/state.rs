@@ -36,6 +36,24 @@ pub enum Focus {
 pub enum PromptKind {
     Find,
     Export,
+    /// Editing a field of the exclusion being proposed.
+    Exclusion(ExclusionField),
+}
+
+/// What the analyst writes into an exclusion before it is saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExclusionField {
+    Id,
+    Reason,
+    Owner,
+}
+
+/// The last exclusion saved from the console, which `u` takes back.
+#[derive(Debug, Clone)]
+pub struct SavedExclusion {
+    pub path: PathBuf,
+    pub block: String,
+    pub id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +79,13 @@ pub struct ProposalView {
     /// The finding it started from (index into `rows`).
     pub row: usize,
     pub id: String,
+    /// Why it is safe to hide these findings: required, and written into the file for review.
+    pub reason: String,
+    pub owner: String,
     pub candidates: Vec<Candidate>,
     pub preview: Preview,
+    /// Enter was pressed once over a warning: the next Enter saves.
+    pub confirming: bool,
 }
 
 impl ProposalView {
@@ -78,15 +101,22 @@ impl ProposalView {
             .filter(|c| c.chosen)
             .cloned()
             .collect();
-        let filter =
+        let mut filter =
             crate::tuning::proposal::proposed_filter(&rows[self.row], &chosen, &self.id, today);
+        filter.reason = self.reason.trim().to_string();
+        filter.owner = Some(self.owner.trim().to_string()).filter(|o| !o.is_empty());
         (chosen, filter)
     }
 }
 
 impl PartialEq for ProposalView {
     fn eq(&self, other: &Self) -> bool {
-        self.row == other.row && self.id == other.id && self.preview == other.preview
+        self.row == other.row
+            && self.id == other.id
+            && self.reason == other.reason
+            && self.owner == other.owner
+            && self.confirming == other.confirming
+            && self.preview == other.preview
     }
 }
 
@@ -235,6 +265,8 @@ pub struct State {
     /// The terminal's size (columns, rows), for scroll limits that depend on it.
     pub screen: (u16, u16),
     pub replay: ReplayState,
+    /// The last exclusion saved, until `u` takes it back.
+    pub last_saved: Option<SavedExclusion>,
     /// Where the Incidents view was when the analyst left it for a finding.
     pub incidents_left: Option<IncidentsView>,
     /// The view the help was opened over, given back when it closes.
@@ -290,6 +322,7 @@ impl State {
             screen: (80, 24),
             replay: ReplayState::Idle,
             incidents_left: None,
+            last_saved: None,
             under_help: None,
             replay_generation: 0,
         }

@@ -8,8 +8,8 @@ use ratatui::layout::Rect;
 use super::action::Action;
 use super::incidents;
 use super::state::{
-    ContextView, Focus, IncidentLevel, IncidentsView, Overlay, Phase, Prompt, PromptKind,
-    ProposalView, ReplayState, State,
+    ContextView, ExclusionField, Focus, IncidentLevel, IncidentsView, Overlay, Phase, Prompt,
+    PromptKind, ProposalView, ReplayState, SavedExclusion, State,
 };
 use super::view::{detail, findings, panes};
 use crate::explore::{DrillDown, Entity, PivotKey, SortColumn};
@@ -35,6 +35,8 @@ pub enum Effect {
         block: String,
         filter: Box<Filter>,
     },
+    /// Remove the last saved exclusion's block from the end of the tuning file.
+    UndoSave(SavedExclusion),
 }
 
 const PAGE: usize = 10;
@@ -177,6 +179,18 @@ fn update_prompt(state: &mut State, action: Action) -> Option<Effect> {
         }
         Action::Submit => {
             let prompt = state.prompt.take()?;
+            if let PromptKind::Exclusion(field) = prompt.kind {
+                if let Overlay::Proposal(view) = &mut state.overlay {
+                    let text = prompt.input.trim().to_string();
+                    match field {
+                        ExclusionField::Id => view.id = text,
+                        ExclusionField::Reason => view.reason = text,
+                        ExclusionField::Owner => view.owner = text,
+                    }
+                    view.confirming = false;
+                }
+                return None;
+            }
             if prompt.kind == PromptKind::Export {
                 let text = prompt.input.trim();
                 let (text, force) = match text.strip_suffix('!') {
@@ -430,26 +444,75 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 }
                 let (_, filter) = view.filter(&state.rows, &state.tuning.today);
                 view.preview = preview(&state.rows, &filter);
+                view.confirming = false;
             }
         }
-        Action::SaveExclusion => {
+        Action::SaveExclusion => return save_exclusion(state),
+        Action::EditExclusion(field) => {
             if let Overlay::Proposal(view) = &state.overlay {
-                let (chosen, filter) = view.filter(&state.rows, &state.tuning.today);
-                if chosen.is_empty() {
-                    state.message = Some("pick at least one condition (1-9) first".into());
-                    return None;
-                }
-                let block = filter_block(&filter, &chosen);
-                return Some(Effect::SaveFilter {
-                    path: state.tuning_path.clone(),
-                    block,
-                    filter: Box::new(filter),
+                let input = match field {
+                    ExclusionField::Id => view.id.clone(),
+                    ExclusionField::Reason => view.reason.clone(),
+                    ExclusionField::Owner => view.owner.clone(),
+                };
+                state.prompt = Some(Prompt {
+                    kind: PromptKind::Exclusion(field),
+                    input,
                 });
             }
         }
+        Action::UndoExclusion => match state.last_saved.clone() {
+            Some(saved) => return Some(Effect::UndoSave(saved)),
+            None => state.message = Some("no exclusion saved in this session to undo".into()),
+        },
         Action::Input(_) | Action::DeleteChar | Action::Submit => {}
     }
     None
+}
+
+/// Saves the proposed exclusion when it is complete: conditions, an id no filter has, a
+/// reason; over a warning, only at the second Enter.
+fn save_exclusion(state: &mut State) -> Option<Effect> {
+    let Overlay::Proposal(view) = &mut state.overlay else {
+        return None;
+    };
+    let (chosen, filter) = view.filter(&state.rows, &state.tuning.today);
+    let refusal = if chosen.is_empty() {
+        Some("pick at least one condition (1-9) first".to_string())
+    } else if filter.id.is_empty() {
+        Some("give it an id first: n".to_string())
+    } else if state.tuning.filters.iter().any(|f| f.id == filter.id) {
+        Some(format!(
+            "a filter is already called {}: n renames it",
+            filter.id
+        ))
+    } else if filter.reason.is_empty() {
+        Some(
+            "say why these findings are safe to hide first: r (it goes into the file for review)"
+                .to_string(),
+        )
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        state.message = Some(refusal);
+        return None;
+    }
+    let warnings = view.preview.warnings();
+    if !warnings.is_empty() && !view.confirming {
+        view.confirming = true;
+        state.message = Some(format!(
+            "it {}: Enter again saves it anyway, Esc cancels",
+            warnings.join("; ")
+        ));
+        return None;
+    }
+    let block = filter_block(&filter, &chosen);
+    Some(Effect::SaveFilter {
+        path: state.tuning_path.clone(),
+        block,
+        filter: Box::new(filter),
+    })
 }
 
 /// Opens an exclusion proposal for the selected finding, with its default conditions and preview.
@@ -480,8 +543,11 @@ fn propose(state: &mut State) {
     state.overlay = Overlay::Proposal(ProposalView {
         row,
         id,
+        reason: String::new(),
+        owner: String::new(),
         candidates,
         preview,
+        confirming: false,
     });
 }
 

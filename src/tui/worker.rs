@@ -9,7 +9,7 @@ use std::thread;
 
 use polars::prelude::*;
 
-use super::state::{Loaded, DEFAULT_TUNING_FILE};
+use super::state::{Loaded, SavedExclusion, DEFAULT_TUNING_FILE};
 use crate::data::load::{load_with_progress, Dataset, LoadOptions};
 use crate::detect::prefilter::load_for_hunt;
 use crate::detect::{hunt, HuntOptions};
@@ -18,7 +18,7 @@ use crate::explore::{context_events, finding_rows, ContextEvent, Entity, RowInde
 use crate::export::{write_findings, CsvSafety, ExportError, Format, OutputSpec};
 use crate::kql::time::Nanos;
 use crate::replay::both::{replay_both, Replays};
-use crate::tuning::save::append_filter;
+use crate::tuning::save::{append_filter, remove_appended};
 use crate::tuning::{load_tuning, Filter, Tuning, TuningSource};
 
 pub enum Request {
@@ -46,6 +46,8 @@ pub enum Request {
         block: String,
         filter: Box<Filter>,
     },
+    /// Remove the last saved exclusion from the end of the tuning file.
+    UndoSave(SavedExclusion),
     /// Replay rule 000 over every event, untuned and with this tuning.
     Replay {
         dataset: Arc<Dataset>,
@@ -73,7 +75,12 @@ pub enum Reply {
     },
     Saved {
         path: PathBuf,
+        block: String,
         filter: Box<Filter>,
+        result: Result<(), String>,
+    },
+    Undone {
+        saved: SavedExclusion,
         result: Result<(), String>,
     },
     /// The replay of request `generation` (`Ok(None)`: no sign-ins or threat intel to replay).
@@ -234,9 +241,14 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
             let result = append_filter(&path, &block).map_err(|e| e.to_string());
             Some(Reply::Saved {
                 path,
+                block,
                 filter,
                 result,
             })
+        }
+        Request::UndoSave(saved) => {
+            let result = remove_appended(&saved.path, &saved.block).map_err(|e| e.to_string());
+            Some(Reply::Undone { saved, result })
         }
         Request::Replay {
             dataset,

@@ -123,6 +123,11 @@ pub struct Preview {
     pub users: BTreeSet<String>,
     /// Hidden AnonymizedSignIn findings whose tags include a `tor` term.
     pub tor_sign_ins: usize,
+    /// Hidden findings whose user or device also has findings of another detection type:
+    /// links of a chain (a Tor sign-in and tor.exe on the user's laptop) the exclusion cuts.
+    pub chained: usize,
+    /// One of them, said: `bob (also ProxyToolLaunch)`.
+    pub chain_example: Option<String>,
 }
 
 /// How many distinct users make a filter too broad to save without a second look.
@@ -140,13 +145,50 @@ impl Preview {
                 self.tor_sign_ins
             ));
         }
+        if self.chained > 0 {
+            w.push(format!(
+                "hides {} finding(s) whose user or device has findings of another type{}",
+                self.chained,
+                self.chain_example
+                    .as_deref()
+                    .map_or(String::new(), |e| format!(", e.g. {e}"))
+            ));
+        }
         w
     }
 }
 
 pub fn preview(rows: &[FindingRow], filter: &Filter) -> Preview {
+    use std::collections::HashMap;
+    // The detection types each user and each device has findings of.
+    let mut kinds: HashMap<(bool, &str), BTreeSet<&'static str>> = HashMap::new();
+    for r in rows {
+        for (is_device, value) in [(false, r.user.as_str()), (true, r.device.as_str())] {
+            if !value.is_empty() {
+                kinds
+                    .entry((is_device, value))
+                    .or_default()
+                    .insert(r.kind.name());
+            }
+        }
+    }
     let mut p = Preview::default();
     for r in rows.iter().filter(|r| filter.matches(r)) {
+        let other = [(false, r.user.as_str()), (true, r.device.as_str())]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .find_map(|key| {
+                let others: Vec<&str> = kinds[&key]
+                    .iter()
+                    .copied()
+                    .filter(|k| *k != r.kind.name())
+                    .collect();
+                (!others.is_empty()).then(|| format!("{} (also {})", key.1, others.join(", ")))
+            });
+        if let Some(example) = other {
+            p.chained += 1;
+            p.chain_example.get_or_insert(example);
+        }
         p.total += 1;
         *p.by_type.entry(r.kind.name()).or_insert(0) += 1;
         if !r.user.is_empty() {
@@ -171,10 +213,33 @@ pub fn proposed_filter(row: &FindingRow, chosen: &[Candidate], id: &str, today: 
         enabled: true,
         owner: None,
         created: Some(today.to_string()),
-        expires: None,
+        // An exclusion is reviewed again: it lapses unless someone extends it.
+        expires: days_after(today, EXPIRY_DAYS),
         conditions: chosen.iter().map(Candidate::condition).collect(),
         needs_site_values: None,
         origin: "console".into(),
+    }
+}
+
+/// Days from its creation after which a console exclusion expires.
+pub const EXPIRY_DAYS: i64 = 90;
+
+/// The day `days` after `day` (both `YYYY-MM-DD`); `None` when `day` is not a date.
+pub fn days_after(day: &str, days: i64) -> Option<String> {
+    let d = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    Some(
+        (d + chrono::Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string(),
+    )
+}
+
+/// A TOML date for a `YYYY-MM-DD` day (a string when it is not one), as the catalog writes
+/// `created` and `expires`.
+fn toml_day(day: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+        Ok(d) if d.format("%Y-%m-%d").to_string() == day => day.to_string(),
+        _ => toml_string(day),
     }
 }
 
@@ -209,13 +274,21 @@ pub fn filter_block(filter: &Filter, chosen: &[Candidate]) -> String {
         .map(|t| toml_string(t.name()))
         .collect();
     let mut out = format!(
-        "\n[[filter]]\nid = {}\ntitle = {}\nreason = {}\ndetection_types = [{}]\nenabled = true\ncreated = {}\n",
+        "\n[[filter]]\nid = {}\ntitle = {}\nreason = {}\ndetection_types = [{}]\nenabled = true\n",
         toml_string(&filter.id),
         toml_string(&filter.title),
         toml_string(&filter.reason),
         types.join(", "),
-        toml_string(filter.created.as_deref().unwrap_or("")),
     );
+    if let Some(owner) = &filter.owner {
+        out.push_str(&format!("owner = {}\n", toml_string(owner)));
+    }
+    if let Some(created) = &filter.created {
+        out.push_str(&format!("created = {}\n", toml_day(created)));
+    }
+    if let Some(expires) = &filter.expires {
+        out.push_str(&format!("expires = {}\n", toml_day(expires)));
+    }
     for c in chosen {
         out.push_str(&format!(
             "  [[filter.when]]\n  field = {}\n  {} = {}\n",

@@ -14,6 +14,9 @@ pub enum SaveError {
     File(super::file::TuningError),
     #[error("the new filter would not load: {0}")]
     Invalid(String),
+    /// The file is not as the save left it.
+    #[error("{0}")]
+    Changed(String),
     #[error(transparent)]
     Write(#[from] ExportError),
 }
@@ -49,5 +52,19 @@ pub fn append_filter(path: &Path, block: &str) -> Result<(), SaveError> {
         )));
     }
     write_atomically(path, text.as_bytes(), true)?;
+    Ok(())
+}
+
+/// Takes back a save: removes `block` from the end of the tuning file at `path`, where
+/// [`append_filter`] put it. Refused when the file no longer ends with it (edited since).
+pub fn remove_appended(path: &Path, block: &str) -> Result<(), SaveError> {
+    let text = read_tuning_text(path).map_err(SaveError::File)?;
+    let Some(before) = text.strip_suffix(block) else {
+        return Err(SaveError::Changed(format!(
+            "{} changed since the exclusion was saved: not undone (remove it by hand)",
+            path.display()
+        )));
+    };
+    write_atomically(path, before.as_bytes(), true)?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::theme::{fit, key, safe, title};
 use crate::tui::keys::footer_hints;
-use crate::tui::state::{PromptKind, State};
+use crate::tui::state::{ExclusionField, PromptKind, State};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let c = state.color;
@@ -15,6 +15,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         let label = match p.kind {
             PromptKind::Find => "find: ",
             PromptKind::Export => "export (.csv .json .ndjson .parquet; ! overwrites): ",
+            PromptKind::Exclusion(ExclusionField::Id) => "exclusion id: ",
+            PromptKind::Exclusion(ExclusionField::Reason) => "why is it safe to hide these: ",
+            PromptKind::Exclusion(ExclusionField::Owner) => "owner: ",
         };
         Line::from(vec![
             Span::styled(label, title(c)),

@@ -247,11 +247,35 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
 pub fn draw_proposal(frame: &mut Frame, area: Rect, state: &State, view: &ProposalView) {
     let c = state.color;
     let rect = centered(area, 96, 90);
-    let mut lines: Vec<Line> = vec![Line::from(format!(
-        "New exclusion {} for {} findings; conditions (all must hold):",
-        view.id,
-        state.rows[view.row].kind.name()
-    ))];
+    let (_, filter) = view.filter(&state.rows, &state.tuning.today);
+    let field = |label: &str, value: &str, hint: &str| {
+        Line::from(vec![
+            Span::styled(format!("{label:<8}"), key(c)),
+            if value.is_empty() {
+                Span::styled(hint.to_string(), dim(c))
+            } else {
+                Span::raw(safe(value))
+            },
+        ])
+    };
+    let mut lines: Vec<Line> = vec![
+        field("Id", &view.id, "(n: give it an id)"),
+        field(
+            "Reason",
+            &view.reason,
+            "(r: say why these findings are safe to hide; required)",
+        ),
+        field("Owner", &view.owner, "(w: who answers for it)"),
+        field(
+            "Expires",
+            filter.expires.as_deref().unwrap_or(""),
+            "(never)",
+        ),
+        Line::from(format!(
+            "For {} findings; conditions (all must hold):",
+            state.rows[view.row].kind.name()
+        )),
+    ];
     for (i, cand) in view.candidates.iter().enumerate() {
         let mark = if cand.chosen { "[x]" } else { "[ ]" };
         lines.push(Line::from(vec![
@@ -278,10 +302,17 @@ pub fn draw_proposal(frame: &mut Frame, area: Rect, state: &State, view: &Propos
         lines.push(Line::from(Span::styled(format!("WARNING: {w}"), key(c))));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(format!(
-        "Enter saves to {} (appended; comments kept). Esc cancels.",
-        safe(&state.tuning_path.display().to_string())
-    )));
+    lines.push(Line::from(if view.confirming {
+        format!(
+            "Enter again saves it to {} despite the warnings; Esc cancels.",
+            safe(&state.tuning_path.display().to_string())
+        )
+    } else {
+        format!(
+            "Enter saves to {} (appended; comments kept; u undoes). Esc cancels.",
+            safe(&state.tuning_path.display().to_string())
+        )
+    }));
     let text = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });
     draw_overlay(frame, rect, c, " Propose an exclusion ", text);
 }
