@@ -238,6 +238,43 @@ fn hostile_text_never_reaches_the_buffer_raw() {
         }
     }
     assert!(render(&s, 120, 40).contains("\\x1b[31mred"));
+    // The exclusion panel escapes as every pane does (not Rust's `\u{1b}`, no doubled `\\`).
+    drive(
+        &mut s,
+        &[Action::Back, Action::Back, Action::ProposeExclusion],
+    );
+    let screen = render(&s, 120, 40);
+    assert!(matches!(s.overlay, Overlay::Proposal(_)), "{screen}");
+    assert!(screen.contains("\\x1b]0;x\\x07"), "{screen}");
+    assert!(
+        !screen.contains("\\u{1b}") && !screen.contains("\\\\"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn y_copies_the_value_and_shift_y_the_record() {
+    let mut s = sample_state();
+    let first = s.selected_row().unwrap().clone();
+    let Some(Effect::Copy(v)) = update(&mut s, Action::CopyValue) else {
+        panic!("a copy")
+    };
+    assert_eq!(v, first.user, "the finding's value of the pivot key (User)");
+    let Some(Effect::Copy(record)) = update(&mut s, Action::CopyRecord) else {
+        panic!("a copy")
+    };
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(record["DetectionType"], first.kind.name());
+    assert_eq!(record["User"], first.user.as_str());
+    drive(&mut s, &[Action::FocusNext, Action::Down]);
+    let Some(Effect::Copy(v)) = update(&mut s, Action::CopyValue) else {
+        panic!("a copy")
+    };
+    assert_eq!(v, s.pivot[1].value, "the pivot row's value");
+    assert!(
+        render(&s, 80, 24).contains("[pivot]"),
+        "the footer names the pane"
+    );
 }
 
 #[test]

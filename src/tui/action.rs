@@ -58,6 +58,10 @@ pub enum Action {
     EditExclusion(crate::tui::state::ExclusionField),
     /// Take back the last exclusion saved.
     UndoExclusion,
+    /// Copy the selected value (the pivot row's, or the finding's value of the pivot key).
+    CopyValue,
+    /// Copy the selected finding's whole record (one JSON object).
+    CopyRecord,
     /// Text typed into the open prompt.
     Input(char),
     DeleteChar,

@@ -382,6 +382,22 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Proposal,
     ),
     b(
+        &[Char('y')],
+        "y/Y",
+        "copy the selected value / the whole finding (OSC 52: works over SSH)",
+        Action::CopyValue,
+        Scope::Main,
+        false,
+    ),
+    b(
+        &[Char('Y')],
+        "Y",
+        "",
+        Action::CopyRecord,
+        Scope::Main,
+        false,
+    ),
+    b(
         &[Char('u')],
         "u",
         "undo the last exclusion saved (removes it from the file)",

@@ -185,6 +185,22 @@ fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
                 });
             }
         }
+        Effect::Copy(text) => {
+            // OSC 52: the terminal (local, or at the other end of SSH) sets its clipboard. The
+            // text travels base64-encoded, so nothing in it can act on the terminal.
+            use base64::Engine as _;
+            use std::io::Write as _;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+            let mut out = std::io::stdout();
+            let written = write!(out, "\x1b]52;c;{encoded}\x07").and_then(|()| out.flush());
+            state.message = Some(match written {
+                Ok(()) => format!(
+                    "copied {} character(s) to the clipboard (OSC 52; tmux needs set-clipboard on)",
+                    text.chars().count()
+                ),
+                Err(e) => format!("not copied: {e}"),
+            });
+        }
         Effect::UndoSave(saved) => {
             let _ = tx.send(Request::UndoSave(saved));
         }

@@ -37,6 +37,8 @@ pub enum Effect {
     },
     /// Remove the last saved exclusion's block from the end of the tuning file.
     UndoSave(SavedExclusion),
+    /// Put text on the terminal's clipboard.
+    Copy(String),
 }
 
 const PAGE: usize = 10;
@@ -461,6 +463,29 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 });
             }
         }
+        Action::CopyValue => {
+            let value = match state.focus {
+                Focus::Pivot => state.selected_pivot().map(|p| p.value.clone()),
+                _ => state
+                    .selected_row()
+                    .map(|r| state.pivot_key.value(r).to_string()),
+            };
+            match value {
+                Some(v) => return Some(Effect::Copy(v)),
+                None => state.message = Some("nothing selected to copy".into()),
+            }
+        }
+        Action::CopyRecord => match state.selected_row() {
+            Some(r) => {
+                let record: serde_json::Map<String, serde_json::Value> = r
+                    .fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+                    .collect();
+                return Some(Effect::Copy(serde_json::Value::Object(record).to_string()));
+            }
+            None => state.message = Some("nothing selected to copy".into()),
+        },
         Action::UndoExclusion => match state.last_saved.clone() {
             Some(saved) => return Some(Effect::UndoSave(saved)),
             None => state.message = Some("no exclusion saved in this session to undo".into()),

@@ -48,7 +48,8 @@ pub fn candidates(row: &FindingRow) -> Vec<Candidate> {
     let mut add = |field: &'static str, op: &'static str, value: &str, chosen: bool| {
         if !value.is_empty() {
             out.push(Candidate {
-                label: format!("{field} {op} {value:?}"),
+                // Shown through the console's one escaping (`\x1b`, `\u{202e}`), not Rust's.
+                label: format!("{field} {op} \"{value}\""),
                 field,
                 op,
                 value: value.to_string(),

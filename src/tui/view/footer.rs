@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::theme::{fit, key, safe, title};
 use crate::tui::keys::footer_hints;
-use crate::tui::state::{ExclusionField, PromptKind, State};
+use crate::tui::state::{ExclusionField, Focus, Overlay, PromptKind, State};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let c = state.color;
@@ -28,9 +28,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Line::from(Span::raw(fit(&safe(m), usize::from(area.width))))
     } else {
         let mut spans = Vec::new();
+        // Which pane the keys act on, in words (colour may be off).
+        if state.overlay == Overlay::None {
+            let pane = match state.focus {
+                Focus::Findings => "[findings] ",
+                Focus::Pivot => "[pivot] ",
+                Focus::Detail => "[detail] ",
+            };
+            spans.push(Span::styled(pane, title(c)));
+        }
+        // Whole hints only, as many as fit; `…` says there are more (`?` lists them all).
+        let mut used: usize = spans.iter().map(|s| s.width()).sum();
+        let room = usize::from(area.width);
         for (k, h) in footer_hints(state.overlay.scope()) {
+            let hint = format!(" {h}  ");
+            let width = k.chars().count() + hint.chars().count();
+            if used + width > room.saturating_sub(1) {
+                spans.push(Span::raw("…"));
+                break;
+            }
+            used += width;
             spans.push(Span::styled(k, key(c)));
-            spans.push(Span::raw(format!(" {h}  ")));
+            spans.push(Span::raw(hint));
         }
         Line::from(spans)
     };

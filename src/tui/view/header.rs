@@ -85,7 +85,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             }
         )
     };
-    let mut line2 = format!("{} | {tuning}", tables.join(" "));
+    // What changes what the analyst sees comes first, so that 80 columns show it: the tuning,
+    // a load still running, problems, detections that did not run; then the tables.
+    let mut line2 = tuning;
     if let Some(started) = &state.events_loading {
         line2.push_str(&format!(
             " | loading all events ({:.0}s)",
@@ -101,6 +103,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     for nr in &state.not_run {
         line2.push_str(&format!(" | {} not run", nr.kind.name()));
     }
+    line2.push_str(&format!(" | {}", tables.join(" ")));
+    let line2 = super::theme::fit(&line2, usize::from(area.width));
     let mut crumbs = format!("Findings {}/{}", state.visible.len(), state.rows.len());
     for d in &state.drills {
         crumbs.push_str(" > ");
