@@ -142,6 +142,25 @@ fn go_hunt_on_an_ip() {
         panic!("context open")
     };
     assert_eq!(view.half_window, 2 * proxyhunt::kql::time::HOUR);
+    // Repeated rows (the same indicator at every update) are one event ×N.
+    let events = view.events.clone().unwrap();
+    assert!(events.iter().any(|e| e.repeats > 1), "{events:?}");
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains("×"), "{screen}");
+    // Enter opens the selected event in full; Esc goes back to the table, then closes.
+    drive(&mut s, &[Action::Bottom, Action::Select]);
+    let last = events.last().unwrap();
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains(&last.source), "{screen}");
+    assert!(screen.contains("Esc: back to the events"), "{screen}");
+    drive(&mut s, &[Action::Back]);
+    assert!(matches!(&s.overlay, Overlay::Context(v) if !v.open));
+    // A window widened or narrowed for one go hunt does not stick to the next.
+    drive(&mut s, &[Action::Back, Action::GoHunt]);
+    let Overlay::Context(view) = &s.overlay else {
+        panic!("context open")
+    };
+    assert_eq!(view.half_window, proxyhunt::kql::time::HOUR);
     drive(&mut s, &[Action::Back]);
     assert_eq!(s.overlay, Overlay::None);
 }

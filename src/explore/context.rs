@@ -1,7 +1,7 @@
 //! "Go hunt from an entity": the raw events of a user, IP or device across every loaded table
 //! around a moment, so that an analyst sees what else happened, not only detection hits.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -41,7 +41,28 @@ pub struct ContextEvent {
     /// `None` for threat-intel rows, which are shown whatever their time.
     pub time: Option<Nanos>,
     pub summary: String,
+    /// Where the first of them was read (`file:line`).
     pub source: String,
+    /// How many rows said exactly this (the same indicator exported at every update): one
+    /// event shown with `×N` instead of N lines.
+    pub repeats: usize,
+}
+
+/// Merges events equal in table, time and summary (kept in their order; the first's source).
+fn collapse(events: Vec<ContextEvent>) -> Vec<ContextEvent> {
+    let mut out: Vec<ContextEvent> = Vec::with_capacity(events.len());
+    let mut seen: HashMap<(TableKind, Option<Nanos>, String), usize> = HashMap::new();
+    for e in events {
+        let key = (e.table, e.time, e.summary.clone());
+        match seen.get(&key) {
+            Some(&at) => out[at].repeats += e.repeats,
+            None => {
+                seen.insert(key, out.len());
+                out.push(e);
+            }
+        }
+    }
+    out
 }
 
 type Normaliser = fn(&str) -> String;
@@ -280,6 +301,7 @@ fn collect_events(
                 table,
                 time: times.get(i),
                 summary,
+                repeats: 1,
                 source: format!(
                     "{}:{}",
                     files
@@ -342,7 +364,7 @@ pub fn context_events(
             false,
         )?);
     }
-    Ok(out)
+    Ok(collapse(out))
 }
 
 /// The live threat-intel indicators (those passing the rule's filters at `now`) by address,

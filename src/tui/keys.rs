@@ -293,6 +293,14 @@ pub const BINDINGS: &[Binding] = &[
         Action::Select,
         Scope::Incidents,
     ),
+    f(
+        &[Enter],
+        "Enter",
+        "open",
+        "open the selected event in full",
+        Action::Select,
+        Scope::Context,
+    ),
     b(
         &[Char('o')],
         "o",

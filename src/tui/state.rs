@@ -15,7 +15,7 @@ use crate::explore::{
     pivot, sort_rows, visible_rows, ContextEvent, DrillDown, Entity, FindingRow, PivotEntry,
     PivotKey, RowIndex, SortColumn,
 };
-use crate::kql::time::{Nanos, HOUR};
+use crate::kql::time::Nanos;
 use crate::replay::both::Replays;
 use crate::tuning::proposal::{Candidate, Preview};
 use crate::tuning::{FilterImpact, Tuning};
@@ -70,7 +70,10 @@ pub struct ContextView {
     pub half_window: Nanos,
     /// `None` while the worker computes it.
     pub events: Option<Vec<ContextEvent>>,
+    /// The selected event.
     pub scroll: usize,
+    /// The selected event shown in full instead of the table.
+    pub open: bool,
 }
 
 /// An exclusion being proposed from a finding.
@@ -259,7 +262,6 @@ pub struct State {
     /// taken from the summary.
     pub widen: u16,
     pub message: Option<String>,
-    pub context_window: Nanos,
     pub quit: bool,
     pub color: bool,
     /// The terminal's size (columns, rows), for scroll limits that depend on it.
@@ -316,7 +318,6 @@ impl State {
             detail_scroll: 0,
             widen: 0,
             message: None,
-            context_window: HOUR,
             quit: false,
             color,
             screen: (80, 24),

@@ -13,7 +13,7 @@ use super::state::{
 };
 use super::view::{detail, findings, panes};
 use crate::explore::{DrillDown, Entity, PivotKey, SortColumn};
-use crate::kql::time::{Nanos, DAY, MINUTE};
+use crate::kql::time::{Nanos, DAY, HOUR, MINUTE};
 use crate::tuning::proposal::{candidates, filter_block, preview, proposed_filter};
 use crate::tuning::Filter;
 
@@ -250,6 +250,11 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Back if state.overlay == Overlay::Help => {
             state.overlay = state.under_help.take().map_or(Overlay::None, |o| *o);
         }
+        Action::Back if matches!(&state.overlay, Overlay::Context(v) if v.open) => {
+            if let Overlay::Context(view) = &mut state.overlay {
+                view.open = false;
+            }
+        }
         Action::Back => {
             if let Overlay::Incidents(_) = state.overlay {
                 incidents::back(state);
@@ -313,6 +318,11 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Select if matches!(state.overlay, Overlay::Incidents(_)) => {
             incidents::select(state)
         }
+        Action::Select if matches!(state.overlay, Overlay::Context(_)) => {
+            if let Overlay::Context(view) = &mut state.overlay {
+                view.open = view.events.as_ref().is_some_and(|e| !e.is_empty()) && !view.open;
+            }
+        }
         Action::OpenRecord => {
             if state.selected_row().is_some() {
                 state.overlay = Overlay::Record { scroll: 0 };
@@ -327,13 +337,16 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Exclude => drill(state, true),
         Action::GoHunt => match entity_and_time(state) {
             Some((entity, center)) => {
-                let half_window = state.context_window;
+                // Every go hunt starts at ±1 h: a window narrowed for one entity does not
+                // stick to the next.
+                let half_window = HOUR;
                 state.overlay = Overlay::Context(ContextView {
                     entity: entity.clone(),
                     center,
                     half_window,
                     events: None,
                     scroll: 0,
+                    open: false,
                 });
                 return Some(Effect::Context {
                     entity,
@@ -356,7 +369,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 view.half_window = w.clamp(MINUTE, 30 * DAY);
                 view.events = None;
                 view.scroll = 0;
-                state.context_window = view.half_window;
+                view.open = false;
                 return Some(Effect::Context {
                     entity: view.entity.clone(),
                     center: view.center,

@@ -8,6 +8,7 @@ use ratatui::Frame;
 use super::findings::short_time;
 use super::theme::{border, dim, draw_overlay, fit, key, safe};
 use crate::data::schema::TableKind;
+use crate::data::values::format_datetime;
 use crate::tui::keys::{Scope, BINDINGS};
 use crate::tui::state::{ContextView, ProposalView, ReplayState, State};
 
@@ -95,6 +96,9 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
         safe(&view.entity.label()),
         short_time(view.center)
     );
+    let width = usize::from(rect.width.saturating_sub(2));
+    let height = usize::from(rect.height.saturating_sub(2));
+    let mut wrap = false;
     let lines: Vec<Line> = match &view.events {
         None if state.events_loading.is_some() => vec![Line::from(
             "waiting for every event to load; this fills in by itself",
@@ -103,18 +107,61 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
         Some(events) if events.is_empty() => {
             vec![Line::from("no events of this entity in the window")]
         }
-        Some(events) => events
-            .iter()
-            .skip(view.scroll)
-            .map(|e| {
-                let t = e.time.map_or("(indicator)   ".to_string(), short_time);
-                Line::from(vec![
-                    Span::raw(format!("{t} {:<7} ", table_label(e.table))),
-                    Span::raw(safe(&e.summary)),
-                    Span::styled(format!("  {}", safe(&e.source)), dim(c)),
-                ])
-            })
-            .collect(),
+        // The selected event in full.
+        Some(events) if view.open => {
+            wrap = true;
+            let e = &events[view.scroll.min(events.len() - 1)];
+            let t = e.time.map_or("(indicator)".to_string(), format_datetime);
+            vec![
+                Line::from(format!("{} {t}", table_label(e.table))),
+                Line::from(Span::styled(
+                    format!(
+                        "{}{}",
+                        safe(&e.source),
+                        if e.repeats > 1 {
+                            format!(" and {} more row(s) saying the same", e.repeats - 1)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    dim(c),
+                )),
+                Line::from(""),
+                Line::from(safe(&e.summary)),
+                Line::from(""),
+                Line::from(Span::styled("Esc: back to the events", dim(c))),
+            ]
+        }
+        // A table: the rows that fit, the selected one highlighted and always shown.
+        Some(events) => {
+            let first = view.scroll.saturating_sub(height.saturating_sub(1));
+            events
+                .iter()
+                .enumerate()
+                .skip(first)
+                .take(height)
+                .map(|(i, e)| {
+                    let t = e.time.map_or("(indicator)   ".to_string(), short_time);
+                    let repeats = if e.repeats > 1 {
+                        format!("×{} ", e.repeats)
+                    } else {
+                        String::new()
+                    };
+                    let text = format!(
+                        "{t} {:<7} {repeats}{}  {}",
+                        table_label(e.table),
+                        safe(&e.summary),
+                        safe(&e.source)
+                    );
+                    let style = if i == view.scroll {
+                        super::theme::selected(c, true)
+                    } else {
+                        ratatui::style::Style::default()
+                    };
+                    Line::from(Span::styled(fit(&text, width), style))
+                })
+                .collect()
+        }
     };
     let count = view
         .events
@@ -125,7 +172,11 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
         rect,
         c,
         &format!("{}{count}", title.trim_end()),
-        Paragraph::new(lines),
+        if wrap {
+            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false })
+        } else {
+            Paragraph::new(lines)
+        },
     );
 }
 
