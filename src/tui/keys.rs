@@ -101,7 +101,7 @@ pub const BINDINGS: &[Binding] = &[
     ),
     f(
         &[Esc, Backspace],
-        "Esc",
+        "Esc/⌫",
         "back",
         "back: close, undo drill, clear find",
         Action::Back,
@@ -166,7 +166,7 @@ pub const BINDINGS: &[Binding] = &[
     ),
     f(
         &[Right, Char('l'), Char('p')],
-        "→/l",
+        "→/l/p",
         "pivot",
         "pivot by the next key",
         Action::PivotNext,
@@ -419,10 +419,22 @@ fn applies(binding: Scope, current: Scope) -> bool {
     binding == Scope::Any || binding == current
 }
 
-/// Actions that do something under the help overlay (every other key is ignored there, so
-/// that keys pressed while reading it do not move what is under it).
+/// Actions that do something under the help overlay: closing it, quitting, scrolling it
+/// (every other key is ignored there, so that keys pressed while reading it do not move what is
+/// under it).
 fn under_help(action: &Action) -> bool {
-    matches!(action, Action::Quit | Action::ToggleHelp | Action::Back)
+    matches!(
+        action,
+        Action::Quit
+            | Action::ToggleHelp
+            | Action::Back
+            | Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+    )
 }
 
 /// The action for a key in the current scope, outside prompts. Ctrl+C always quits.

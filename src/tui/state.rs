@@ -273,6 +273,8 @@ pub struct State {
     pub incidents_left: Option<IncidentsView>,
     /// The view the help was opened over, given back when it closes.
     pub under_help: Option<Box<Overlay>>,
+    /// Rows of the help scrolled past (a small screen does not hold it all).
+    pub help_scroll: usize,
     /// Counts replay requests: a reply to an older one is dropped (latest wins).
     pub replay_generation: u64,
 }
@@ -325,6 +327,7 @@ impl State {
             incidents_left: None,
             last_saved: None,
             under_help: None,
+            help_scroll: 0,
             replay_generation: 0,
         }
     }

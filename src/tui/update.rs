@@ -117,6 +117,11 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
         Some(false) => 0,
         None => step(cur, len, delta),
     };
+    if state.overlay == Overlay::Help {
+        // The draw stops at the last screenful; this only keeps the number sane.
+        state.help_scroll = jump(crate::tui::keys::BINDINGS.len() + 2, state.help_scroll);
+        return;
+    }
     if let Overlay::Incidents(view) = &state.overlay {
         let selected = jump(incidents::open_rows(state), view.selected);
         if let Overlay::Incidents(view) = &mut state.overlay {
@@ -245,6 +250,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             } else {
                 let under = std::mem::replace(&mut state.overlay, Overlay::Help);
                 state.under_help = Some(Box::new(under));
+                state.help_scroll = 0;
             }
         }
         Action::Back if state.overlay == Overlay::Help => {

@@ -41,8 +41,9 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
             (b.label.to_string(), format!("{}{scope}", b.help))
         })
         .collect();
-    let inner_height = area.height.saturating_sub(4) as usize;
-    let columns = if entries.len() > inner_height && area.width >= 60 {
+    let inner_height = area.height.saturating_sub(3) as usize;
+    // Two columns only where each keeps room for its text; else one, scrolled.
+    let columns = if entries.len() > inner_height && area.width >= 80 {
         2
     } else {
         1
@@ -67,12 +68,22 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
         "Prompts: type, Backspace deletes, Enter accepts, Esc cancels. Ctrl+C quits.",
         usize::from(area.width.saturating_sub(2)),
     )));
+    // A screen too small for all of it scrolls (↑↓), and the title says what is below.
+    let height = usize::from(area.height.saturating_sub(2));
+    let first = state.help_scroll.min(lines.len().saturating_sub(height));
+    let below = lines.len().saturating_sub(first + height);
+    let title = if below > 0 || first > 0 {
+        format!(" Help: ? or Esc closes; ↑↓ scroll, {below} more below ")
+    } else {
+        " Help: ? or Esc closes ".to_string()
+    };
+    let shown: Vec<Line> = lines.into_iter().skip(first).take(height).collect();
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(shown).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" Help: ? or Esc closes "),
+                .title(fit(&title, usize::from(area.width.saturating_sub(2)))),
         ),
         area,
     );
