@@ -884,3 +884,70 @@ fn incidents_view_replays_the_rule_opens_down_to_a_finding_and_follows_tuning() 
     let screen = render(&s, 120, 40);
     assert!(screen.contains("Rule 000 replayed (i): "), "{screen}");
 }
+
+#[test]
+fn go_hunt_events_export_as_csv_and_json() {
+    let mut s = sample_state();
+    drive(&mut s, &[Action::PivotNext, Action::GoHunt]);
+    let Overlay::Context(view) = &s.overlay else {
+        panic!("go hunt open")
+    };
+    let events = view.events.clone().unwrap();
+    drive(&mut s, &[Action::StartExport]);
+    assert_eq!(s.prompt.as_ref().unwrap().input, "proxyhunt-gohunt.csv");
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["events.csv", "events.ndjson"] {
+        let path = dir.path().join(name);
+        drive(&mut s, &vec![Action::DeleteChar; 40]);
+        for c in path.display().to_string().chars() {
+            update(&mut s, Action::Input(c));
+        }
+        let Some(Effect::ExportEvents {
+            path: p,
+            force,
+            events: got,
+        }) = update(&mut s, Action::Submit)
+        else {
+            panic!("an events export")
+        };
+        assert_eq!(got, events);
+        proxyhunt::export::events::write_events(&got, &p, force, &[]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if name.ends_with(".csv") {
+            assert!(
+                text.starts_with("Table,Time,Event,Source,Repeats\n"),
+                "{text}"
+            );
+            assert_eq!(text.lines().count(), events.len() + 1);
+        } else {
+            let lines: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(lines.len(), events.len());
+            assert_eq!(lines[0]["Event"], events[0].summary.as_str());
+            assert_eq!(lines[0]["Repeats"], events[0].repeats);
+        }
+        drive(&mut s, &[Action::StartExport]);
+    }
+    // A cell a spreadsheet would run is neutralised; Parquet is refused.
+    let hostile = vec![proxyhunt::explore::ContextEvent {
+        table: proxyhunt::data::schema::TableKind::DeviceProcess,
+        time: None,
+        summary: "=HYPERLINK(\"http://x\")".into(),
+        source: "f:1".into(),
+        repeats: 1,
+    }];
+    let path = dir.path().join("hostile.csv");
+    proxyhunt::export::events::write_events(&hostile, &path, false, &[]).unwrap();
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("'=HYPERLINK"));
+    let refused = proxyhunt::export::events::write_events(
+        &hostile,
+        &dir.path().join("x.parquet"),
+        false,
+        &[],
+    );
+    assert!(refused.is_err());
+}

@@ -21,7 +21,7 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
-fn quote(cell: &str) -> String {
+pub(super) fn quote(cell: &str) -> String {
     if cell.contains([',', '"', '\n', '\r']) || cell.starts_with(' ') || cell.ends_with(' ') {
         format!("\"{}\"", cell.replace('"', "\"\""))
     } else {

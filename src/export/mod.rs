@@ -6,6 +6,7 @@
 
 mod atomic;
 mod csv;
+pub mod events;
 pub mod json;
 mod parquet;
 mod records;

@@ -301,6 +301,14 @@ pub const BINDINGS: &[Binding] = &[
         Action::Select,
         Scope::Context,
     ),
+    f(
+        &[Char('e')],
+        "e",
+        "export",
+        "export these events (.csv, .ndjson, .json)",
+        Action::StartExport,
+        Scope::Context,
+    ),
     b(
         &[Char('o')],
         "o",

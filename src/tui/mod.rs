@@ -142,7 +142,7 @@ pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
         },
         Reply::Exported { path, rows, result } => {
             state.message = Some(match result {
-                Ok(()) => format!("exported {rows} finding(s) to {}", path.display()),
+                Ok(()) => format!("exported {rows} row(s) to {}", path.display()),
                 Err(e) => format!("export failed: {e}"),
             });
         }
@@ -184,6 +184,17 @@ fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
                     generation,
                 });
             }
+        }
+        Effect::ExportEvents {
+            path,
+            force,
+            events,
+        } => {
+            let _ = tx.send(Request::ExportEvents {
+                events,
+                path,
+                force,
+            });
         }
         Effect::Copy(text) => {
             // OSC 52: the terminal (local, or at the other end of SSH) sets its clipboard. The

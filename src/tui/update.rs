@@ -27,6 +27,12 @@ pub enum Effect {
     },
     /// Export the visible findings, in view order.
     Export { path: PathBuf, force: bool },
+    /// Export go hunt's events.
+    ExportEvents {
+        path: PathBuf,
+        force: bool,
+        events: Vec<crate::explore::ContextEvent>,
+    },
     /// Replay rule 000 over every event, untuned and with the tuning as it stands.
     Replay,
     /// Append a new exclusion to the tuning file.
@@ -43,6 +49,7 @@ pub enum Effect {
 
 const PAGE: usize = 10;
 pub const DEFAULT_EXPORT: &str = "proxyhunt-view.csv";
+pub const DEFAULT_EVENTS_EXPORT: &str = "proxyhunt-gohunt.csv";
 
 fn step(value: usize, len: usize, delta: isize) -> usize {
     if len == 0 {
@@ -207,6 +214,13 @@ fn update_prompt(state: &mut State, action: Action) -> Option<Effect> {
                 if text.is_empty() {
                     state.message = Some("export cancelled: no path".into());
                     return None;
+                }
+                if let Overlay::Context(view) = &state.overlay {
+                    return Some(Effect::ExportEvents {
+                        path: PathBuf::from(text),
+                        force,
+                        events: view.events.clone().unwrap_or_default(),
+                    });
                 }
                 return Some(Effect::Export {
                     path: PathBuf::from(text),
@@ -415,9 +429,14 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             }
         }
         Action::StartExport => {
+            let input = if matches!(state.overlay, Overlay::Context(_)) {
+                DEFAULT_EVENTS_EXPORT
+            } else {
+                DEFAULT_EXPORT
+            };
             state.prompt = Some(Prompt {
                 kind: PromptKind::Export,
-                input: DEFAULT_EXPORT.into(),
+                input: input.into(),
             })
         }
         Action::OpenTuning => {

@@ -48,6 +48,12 @@ pub enum Request {
     },
     /// Remove the last saved exclusion from the end of the tuning file.
     UndoSave(SavedExclusion),
+    /// Write go hunt's events.
+    ExportEvents {
+        events: Vec<ContextEvent>,
+        path: PathBuf,
+        force: bool,
+    },
     /// Replay rule 000 over every event, untuned and with this tuning.
     Replay {
         dataset: Arc<Dataset>,
@@ -245,6 +251,16 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
                 filter,
                 result,
             })
+        }
+        Request::ExportEvents {
+            events,
+            path,
+            force,
+        } => {
+            let rows = events.len();
+            let result = crate::export::events::write_events(&events, &path, force, inputs)
+                .map_err(|e| e.to_string());
+            Some(Reply::Exported { path, rows, result })
         }
         Request::UndoSave(saved) => {
             let result = remove_appended(&saved.path, &saved.block).map_err(|e| e.to_string());
