@@ -937,6 +937,7 @@ fn go_hunt_events_export_as_csv_and_json() {
         summary: "=HYPERLINK(\"http://x\")".into(),
         source: "f:1".into(),
         repeats: 1,
+        entities: Vec::new(),
     }];
     let path = dir.path().join("hostile.csv");
     proxyhunt::export::events::write_events(&hostile, &path, false, &[]).unwrap();
@@ -950,4 +951,43 @@ fn go_hunt_events_export_as_csv_and_json() {
         &[],
     );
     assert!(refused.is_err());
+}
+
+#[test]
+fn go_hunt_follows_an_event_to_its_other_entity_and_back() {
+    use proxyhunt::explore::Entity;
+    let mut s = sample_state();
+    drive(&mut s, &[Action::PivotNext, Action::GoHunt]);
+    let Overlay::Context(first) = s.overlay.clone() else {
+        panic!("go hunt open")
+    };
+    let Entity::Ip(ip) = &first.entity else {
+        panic!("an IP go hunt: {:?}", first.entity)
+    };
+    let events = first.events.clone().unwrap();
+    let at = events
+        .iter()
+        .position(|e| e.entities.iter().any(|x| matches!(x, Entity::User(_))))
+        .expect("a sign-in from the address names its user");
+    let user = events[at]
+        .entities
+        .iter()
+        .find(|x| matches!(x, Entity::User(_)))
+        .unwrap()
+        .clone();
+    assert!(events[at].entities.contains(&Entity::Ip(ip.clone())));
+    for _ in 0..at {
+        drive(&mut s, &[Action::Down]);
+    }
+    drive(&mut s, &[Action::GoHunt]);
+    let Overlay::Context(second) = &s.overlay else {
+        panic!("a go hunt of the user")
+    };
+    assert_eq!(second.entity, user);
+    assert!(second.events.as_ref().is_some_and(|e| !e.is_empty()));
+    // Esc comes back to the address's go hunt, as it was; then closes.
+    drive(&mut s, &[Action::Back]);
+    assert_eq!(s.overlay, Overlay::Context(first));
+    drive(&mut s, &[Action::Back]);
+    assert_eq!(s.overlay, Overlay::None);
 }

@@ -46,6 +46,9 @@ pub struct ContextEvent {
     /// How many rows said exactly this (the same indicator exported at every update): one
     /// event shown with `×N` instead of N lines.
     pub repeats: usize,
+    /// The users, addresses and devices the event names (normalised as go hunt compares
+    /// them): where a hunt can go next from it.
+    pub entities: Vec<Entity>,
 }
 
 /// Merges events equal in table, time and summary (kept in their order; the first's source).
@@ -264,6 +267,29 @@ fn summary_parts(table: TableKind) -> &'static [(&'static str, &'static str)] {
     }
 }
 
+/// The entities a row of `table` names, from its summary columns (`texts`, in `parts` order).
+fn row_entities(
+    table: TableKind,
+    parts: &[(&str, &str)],
+    texts: &[StringChunked],
+    i: usize,
+) -> Vec<Entity> {
+    let kinds: [fn(String) -> Entity; 3] = [Entity::User, Entity::Ip, Entity::Device];
+    let mut out = Vec::new();
+    for make in kinds {
+        for (t, column, normalise) in entity_columns(&make(String::new())) {
+            let Some(at) = parts.iter().position(|(_, c)| *c == column) else {
+                continue;
+            };
+            let value = texts[at].get(i).map(normalise).unwrap_or_default();
+            if t == table && !value.is_empty() {
+                out.push(make(value));
+            }
+        }
+    }
+    out
+}
+
 fn collect_events(
     lf: LazyFrame,
     table: TableKind,
@@ -302,6 +328,7 @@ fn collect_events(
                 time: times.get(i),
                 summary,
                 repeats: 1,
+                entities: row_entities(table, parts, &texts, i),
                 source: format!(
                     "{}:{}",
                     files

@@ -309,6 +309,14 @@ pub const BINDINGS: &[Binding] = &[
         Action::StartExport,
         Scope::Context,
     ),
+    f(
+        &[Char('c')],
+        "c",
+        "hunt it",
+        "go hunt the selected event's other user, address or device (Esc comes back)",
+        Action::GoHunt,
+        Scope::Context,
+    ),
     b(
         &[Char('o')],
         "o",

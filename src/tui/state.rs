@@ -273,6 +273,8 @@ pub struct State {
     pub incidents_left: Option<IncidentsView>,
     /// The view the help was opened over, given back when it closes.
     pub under_help: Option<Box<Overlay>>,
+    /// The go hunts this one was followed from (`c` on an event); `Esc` goes back to them.
+    pub hunt_trail: Vec<ContextView>,
     /// Rows of the help scrolled past (a small screen does not hold it all).
     pub help_scroll: usize,
     /// Counts replay requests: a reply to an older one is dropped (latest wins).
@@ -328,6 +330,7 @@ impl State {
             last_saved: None,
             under_help: None,
             help_scroll: 0,
+            hunt_trail: Vec::new(),
             replay_generation: 0,
         }
     }

@@ -275,6 +275,16 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 view.open = false;
             }
         }
+        // Back along the trail of go hunts followed from events.
+        Action::Back if matches!(state.overlay, Overlay::Context(_)) => {
+            state.overlay = state
+                .hunt_trail
+                .pop()
+                .map_or(Overlay::None, Overlay::Context);
+        }
+        Action::GoHunt if matches!(state.overlay, Overlay::Context(_)) => {
+            return follow_event(state);
+        }
         Action::Back => {
             if let Overlay::Incidents(_) = state.overlay {
                 incidents::back(state);
@@ -357,6 +367,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Exclude => drill(state, true),
         Action::GoHunt => match entity_and_time(state) {
             Some((entity, center)) => {
+                state.hunt_trail.clear();
                 // Every go hunt starts at ±1 h: a window narrowed for one entity does not
                 // stick to the next.
                 let half_window = HOUR;
@@ -531,6 +542,39 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Input(_) | Action::DeleteChar | Action::Submit => {}
     }
     None
+}
+
+/// `c` on a go-hunt event: a go hunt of the first user, address or device it names that is not
+/// the one hunted, around its time; the current one is kept for `Esc`.
+fn follow_event(state: &mut State) -> Option<Effect> {
+    let Overlay::Context(view) = &state.overlay else {
+        return None;
+    };
+    let event = view.events.as_ref()?.get(view.scroll)?;
+    let Some(next) = event.entities.iter().find(|e| **e != view.entity).cloned() else {
+        state.message = Some("this event names no other user, address or device".into());
+        return None;
+    };
+    let center = event.time.unwrap_or(view.center);
+    let Overlay::Context(current) = std::mem::replace(
+        &mut state.overlay,
+        Overlay::Context(ContextView {
+            entity: next.clone(),
+            center,
+            half_window: HOUR,
+            events: None,
+            scroll: 0,
+            open: false,
+        }),
+    ) else {
+        return None;
+    };
+    state.hunt_trail.push(current);
+    Some(Effect::Context {
+        entity: next,
+        center,
+        half_window: HOUR,
+    })
 }
 
 /// Saves the proposed exclusion when it is complete: conditions, an id no filter has, a
