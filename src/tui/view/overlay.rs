@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::findings::short_time;
-use super::theme::{border, dim, draw_overlay, fit, key, safe};
+use super::theme::{border, dim, draw_overlay, fit, key, safe, title};
 use crate::data::schema::TableKind;
 use crate::data::values::format_datetime;
 use crate::tui::keys::{Scope, BINDINGS};
@@ -26,21 +26,25 @@ pub(super) fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
 /// Help from the key table, in two columns when one does not fit.
 pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
     let c = state.color;
-    let entries: Vec<(String, String)> = BINDINGS
-        .iter()
-        .filter(|b| !b.help.is_empty())
-        .map(|b| {
-            // Keys that mean something else in a view say which view.
-            let scope = match b.scope {
-                Scope::Context => " (go hunt)",
-                Scope::Tuning => " (tuning)",
-                Scope::Proposal => " (exclusion)",
-                Scope::Incidents => " (incidents)",
-                _ => "",
-            };
-            (b.label.to_string(), format!("{}{scope}", b.help))
-        })
-        .collect();
+    // Grouped by where the keys act, each group under its heading (an empty key).
+    let groups: [(Scope, &str); 6] = [
+        (Scope::Any, "Everywhere"),
+        (Scope::Main, "Findings, pivot and detail"),
+        (Scope::Context, "Go hunt (c)"),
+        (Scope::Incidents, "Incidents (i)"),
+        (Scope::Tuning, "Tuning panel (t)"),
+        (Scope::Proposal, "Exclusion (a)"),
+    ];
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for (scope, heading) in groups {
+        entries.push((String::new(), heading.to_string()));
+        entries.extend(
+            BINDINGS
+                .iter()
+                .filter(|b| b.scope == scope && !b.help.is_empty())
+                .map(|b| (b.label.to_string(), b.help.to_string())),
+        );
+    }
     let inner_height = area.height.saturating_sub(3) as usize;
     // Two columns only where each keeps room for its text; else one, scrolled.
     let columns = if entries.len() > inner_height && area.width >= 80 {
@@ -56,6 +60,12 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
         for col in 0..columns {
             if let Some((k, h)) = entries.get(col * per_column + row) {
                 // One column between the text and the next column's key.
+                if k.is_empty() {
+                    let width = col_width.saturating_sub(1);
+                    let text = fit(h, width);
+                    spans.push(Span::styled(format!("{text:<width$} "), title(c)));
+                    continue;
+                }
                 let width = col_width.saturating_sub(9);
                 let text = fit(h, width);
                 spans.push(Span::styled(format!("{k:<7} "), key(c)));
