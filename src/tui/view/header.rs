@@ -61,10 +61,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .map(|(t, n)| format!("{} {}", short_table(*t), compact_count(*n)))
         .collect();
     let now = state.now.map_or("-".into(), format_datetime);
+    let rest = format!(" | now {now} | {}", state.window);
+    let room = usize::from(area.width).saturating_sub("proxyhunt".len() + source.len());
     let line1 = Line::from(vec![
         Span::styled("proxyhunt", title(c)),
         Span::styled(source, title(c)),
-        Span::raw(format!(" | now {now} | {}", state.window)),
+        Span::raw(super::theme::fit(&rest, room)),
     ]);
     let on = state
         .tuning
@@ -145,6 +147,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             ])
         }
     };
+    let crumbs = super::theme::fit(&crumbs, usize::from(area.width));
     let text = vec![line1, Line::from(line2), Line::from(crumbs), line3];
     frame.render_widget(Paragraph::new(text), area);
 }
