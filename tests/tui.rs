@@ -860,9 +860,23 @@ fn incidents_view_replays_the_rule_opens_down_to_a_finding_and_follows_tuning() 
             );
         }
         _ => {
-            // Not a finding in view (suppressed, or its indicator expired by now()): said.
+            // Not a finding in view: which filter suppresses it (and how to show it), or that
+            // its indicator was not active at now().
             let message = s.message.clone().unwrap_or_default();
-            assert!(message.contains(&event), "{message}");
+            let suppressed =
+                s.rows.iter().enumerate().find(|(_, r)| {
+                    format!("{}:{}", r.get("SourceFile"), r.get("SourceLine")) == event
+                });
+            match suppressed {
+                Some((i, _)) if !s.suppressing(i).is_empty() => assert_eq!(
+                    message,
+                    format!(
+                        "that finding is suppressed by {}: t then v shows it",
+                        s.suppressing(i).join(", ")
+                    )
+                ),
+                _ => assert!(message.contains(&event), "{message}"),
+            }
         }
     }
 
@@ -993,4 +1007,43 @@ fn go_hunt_follows_an_event_to_its_other_entity_and_back() {
     assert_eq!(s.overlay, Overlay::Context(first));
     drive(&mut s, &[Action::Back]);
     assert_eq!(s.overlay, Overlay::None);
+}
+
+#[test]
+fn a_prompt_opened_with_a_value_is_replaced_by_typing_and_edited_by_backspace() {
+    let mut s = sample_state();
+    update(&mut s, Action::StartExport);
+    for c in "out.ndjson".chars() {
+        update(&mut s, Action::Input(c));
+    }
+    let Some(Effect::Export { path, .. }) = update(&mut s, Action::Submit) else {
+        panic!("an export")
+    };
+    assert_eq!(path, std::path::Path::new("out.ndjson"));
+    update(&mut s, Action::StartExport);
+    update(&mut s, Action::DeleteChar);
+    update(&mut s, Action::Input('v'));
+    let Some(Effect::Export { path, .. }) = update(&mut s, Action::Submit) else {
+        panic!("an export")
+    };
+    assert_eq!(
+        path,
+        std::path::Path::new("proxyhunt-view.csv"),
+        "Backspace edits"
+    );
+}
+
+#[test]
+fn the_record_view_pages_by_the_screen() {
+    let mut s = sample_state();
+    drive(
+        &mut s,
+        &[Action::Resize(80, 24), Action::OpenRecord, Action::PageDown],
+    );
+    let Overlay::Record { scroll } = s.overlay else {
+        panic!("the record is open")
+    };
+    let rows =
+        proxyhunt::tui::view::detail::detail_rows(&s, ratatui::layout::Rect::new(0, 0, 80, 24));
+    assert_eq!(scroll, 22.min(rows.saturating_sub(22)), "{rows} rows");
 }

@@ -103,9 +103,15 @@ fn show_finding(state: &mut State, event: &str) {
             state.detail_scroll = 0;
         }
         None => {
-            state.message = Some(format!(
-                "{event} is a finding hidden by the drill-downs, find or tuning: Esc them (or t, v) to see it"
-            ))
+            let by = state.suppressing(row);
+            state.message = Some(if by.is_empty() {
+                "that finding is hidden by the drill-downs or find: Esc them to see it".to_string()
+            } else {
+                format!(
+                    "that finding is suppressed by {}: t then v shows it",
+                    by.join(", ")
+                )
+            })
         }
     }
 }

@@ -82,7 +82,16 @@ pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
                 // Latest request wins: drop replies for another entity or window.
                 if view.entity == entity && view.half_window == half_window {
                     match events {
-                        Ok(e) => view.events = Some(e),
+                        Ok(e) => {
+                            // The event nearest the finding's time is selected.
+                            view.scroll = e
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(i, ev)| ev.time.map(|t| (i, t.abs_diff(view.center))))
+                                .min_by_key(|(_, d)| *d)
+                                .map_or(0, |(i, _)| i);
+                            view.events = Some(e);
+                        }
                         Err(e) => {
                             view.events = Some(Vec::new());
                             state.message = Some(format!("context query failed: {e}"));
@@ -206,7 +215,8 @@ fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
             let written = write!(out, "\x1b]52;c;{encoded}\x07").and_then(|()| out.flush());
             state.message = Some(match written {
                 Ok(()) => format!(
-                    "copied {} character(s) to the clipboard (OSC 52; tmux needs set-clipboard on)",
+                    "copied {} ({} character(s)) to the clipboard (OSC 52; tmux needs set-clipboard on)",
+                    crate::text::quote_value(&text, 40),
                     text.chars().count()
                 ),
                 Err(e) => format!("not copied: {e}"),

@@ -60,6 +60,19 @@ pub struct SavedExclusion {
 pub struct Prompt {
     pub kind: PromptKind,
     pub input: String,
+    /// The input is the value the prompt opened with: the first character typed replaces it
+    /// (Backspace edits it instead).
+    pub fresh: bool,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, input: String) -> Prompt {
+        Prompt {
+            kind,
+            fresh: !input.is_empty(),
+            input,
+        }
+    }
 }
 
 /// The entity-context overlay ("go hunt").

@@ -142,7 +142,14 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
         let height = usize::from(h.saturating_sub(2));
         let rows = detail::detail_rows(state, Rect::new(0, 0, w, h));
         let at = detail::clamp_scroll(scroll, rows, height);
-        let scroll = jump(rows.saturating_sub(height) + 1, at);
+        // A page is the screen's height here, not the tables' ten rows.
+        let last = rows.saturating_sub(height);
+        let scroll = match (to_end, delta.unsigned_abs() == PAGE) {
+            (None, true) => at
+                .saturating_add_signed(delta.signum() * height.max(1) as isize)
+                .min(last),
+            _ => jump(last + 1, at),
+        };
         state.overlay = Overlay::Record { scroll };
         return;
     }
@@ -179,8 +186,14 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
 fn update_prompt(state: &mut State, action: Action) -> Option<Effect> {
     let prompt = state.prompt.as_mut()?;
     match action {
-        Action::Input(c) if !c.is_control() => prompt.input.push(c),
+        Action::Input(c) if !c.is_control() => {
+            if std::mem::take(&mut prompt.fresh) {
+                prompt.input.clear();
+            }
+            prompt.input.push(c);
+        }
         Action::DeleteChar => {
+            prompt.fresh = false;
             prompt.input.pop();
         }
         Action::Back => {
@@ -408,12 +421,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 });
             }
         }
-        Action::StartFind => {
-            state.prompt = Some(Prompt {
-                kind: PromptKind::Find,
-                input: state.find.clone(),
-            })
-        }
+        Action::StartFind => state.prompt = Some(Prompt::new(PromptKind::Find, state.find.clone())),
         Action::SortNext => {
             state.sort = state.sort.next();
             state.sort_desc = state.sort == SortColumn::Time;
@@ -437,6 +445,8 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             };
             if action == Action::WidenColumns && now == room {
                 state.message = Some("the columns are as wide as this screen allows".into());
+            } else if action == Action::NarrowColumns && now == 0 {
+                state.message = Some("the columns are at their narrowest".into());
             }
         }
         Action::StartExport => {
@@ -445,10 +455,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             } else {
                 DEFAULT_EXPORT
             };
-            state.prompt = Some(Prompt {
-                kind: PromptKind::Export,
-                input: input.into(),
-            })
+            state.prompt = Some(Prompt::new(PromptKind::Export, input.into()))
         }
         Action::OpenTuning => {
             state.overlay = Overlay::Tuning { selected: 0 };
@@ -506,10 +513,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                     ExclusionField::Reason => view.reason.clone(),
                     ExclusionField::Owner => view.owner.clone(),
                 };
-                state.prompt = Some(Prompt {
-                    kind: PromptKind::Exclusion(field),
-                    input,
-                });
+                state.prompt = Some(Prompt::new(PromptKind::Exclusion(field), input));
             }
         }
         Action::CopyValue => {

@@ -61,7 +61,7 @@ pub fn remove_appended(path: &Path, block: &str) -> Result<(), SaveError> {
     let text = read_tuning_text(path).map_err(SaveError::File)?;
     let Some(before) = text.strip_suffix(block) else {
         return Err(SaveError::Changed(format!(
-            "{} changed since the exclusion was saved: not undone (remove it by hand)",
+            "{} changed since the exclusion was saved; remove it by hand",
             path.display()
         )));
     };

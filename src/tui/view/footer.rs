@@ -19,9 +19,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             PromptKind::Exclusion(ExclusionField::Reason) => "why is it safe to hide these: ",
             PromptKind::Exclusion(ExclusionField::Owner) => "owner: ",
         };
+        // A long input shows its end, where the cursor is.
+        let room = usize::from(area.width).saturating_sub(label.chars().count() + 1);
+        let input = safe(&p.input);
+        let count = input.chars().count();
+        let shown = if count > room {
+            let tail: String = input.chars().skip(count + 1 - room.max(1)).collect();
+            format!("…{tail}")
+        } else {
+            input
+        };
+        // A value the prompt opened with is replaced by the first character typed.
+        let style = if p.fresh {
+            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
+        } else {
+            ratatui::style::Style::default()
+        };
         Line::from(vec![
             Span::styled(label, title(c)),
-            Span::raw(safe(&p.input)),
+            Span::styled(shown, style),
             Span::raw("_"),
         ])
     } else if let Some(m) = &state.message {

@@ -225,8 +225,9 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
             Some(day) => format!("until {} ", safe(day)),
             None => String::new(),
         };
+        // The counts first: a narrow panel cuts the free text, never a number.
         let text = format!(
-            "{mark} {:<20} matches {matched:>5}, only this {only:>5}  {expiry}{}{site}",
+            "{mark} {matched:>5} {only:>5}  {:<20} {expiry}{}{site}",
             safe(&f.id),
             safe(&f.title)
         );
@@ -242,6 +243,14 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
         list.push(Line::from(
             "no filters: open with --tuning FILE or --tuning builtin, or press `a` on a finding",
         ));
+    } else {
+        list.insert(
+            0,
+            Line::from(Span::styled(
+                "on  match  only  filter (match: findings it matches; only: hidden by it alone)",
+                dim(c),
+            )),
+        );
     }
     let mut detail: Vec<Line> = Vec::new();
     // What the tuning does to the rule's alerts and incidents comes first: the detail below
@@ -343,20 +352,10 @@ pub fn draw_proposal(frame: &mut Frame, area: Rect, state: &State, view: &Propos
             filter.expires.as_deref().unwrap_or(""),
             "(never)",
         ),
-        Line::from(format!(
-            "For {} findings; conditions (all must hold):",
-            state.rows[view.row].kind.name()
-        )),
     ];
-    for (i, cand) in view.candidates.iter().enumerate() {
-        let mark = if cand.chosen { "[x]" } else { "[ ]" };
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {} ", i + 1), key(c)),
-            Span::raw(format!("{mark} {}", safe(&cand.label))),
-        ]));
-    }
+    // What it would hide and the warnings come before the conditions: a small screen cuts the
+    // end of the box, and the warnings must be read before Enter.
     let p = &view.preview;
-    lines.push(Line::from(""));
     let by_type: Vec<String> = p.by_type.iter().map(|(k, n)| format!("{k} {n}")).collect();
     lines.push(Line::from(format!(
         "Would hide {} finding(s) across all loaded data: {}",
@@ -371,20 +370,36 @@ pub fn draw_proposal(frame: &mut Frame, area: Rect, state: &State, view: &Propos
     };
     lines.push(Line::from(format!("Users: {}{more}", users.join(", "))));
     for w in p.warnings() {
-        lines.push(Line::from(Span::styled(format!("WARNING: {w}"), key(c))));
+        lines.push(Line::from(Span::styled(
+            format!("WARNING: {}", safe(&w)),
+            key(c),
+        )));
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(if view.confirming {
-        format!(
-            "Enter again saves it to {} despite the warnings; Esc cancels.",
-            safe(&state.tuning_path.display().to_string())
-        )
-    } else {
-        format!(
-            "Enter saves to {} (appended; comments kept; u undoes). Esc cancels.",
-            safe(&state.tuning_path.display().to_string())
-        )
-    }));
+    lines.push(Line::from(Span::styled(
+        if view.confirming {
+            format!(
+                "Enter again saves it to {} despite the warnings; Esc cancels.",
+                safe(&state.tuning_path.display().to_string())
+            )
+        } else {
+            format!(
+                "Enter saves to {} (appended; comments kept; u undoes). Esc cancels.",
+                safe(&state.tuning_path.display().to_string())
+            )
+        },
+        dim(c),
+    )));
+    lines.push(Line::from(format!(
+        "For {} findings; conditions (all must hold; 1-9 picks):",
+        state.rows[view.row].kind.name()
+    )));
+    for (i, cand) in view.candidates.iter().enumerate() {
+        let mark = if cand.chosen { "[x]" } else { "[ ]" };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {} ", i + 1), key(c)),
+            Span::raw(format!("{mark} {}", safe(&cand.label))),
+        ]));
+    }
     let text = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });
     draw_overlay(frame, rect, c, " Propose an exclusion ", text);
 }
