@@ -337,6 +337,13 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
                     }
                 };
                 let lookback = duration("lookbackDuration", g.lookback_duration, Some(5 * HOUR))?;
+                // R18: 5 minutes to 7 days.
+                if !(5 * MINUTE..=7 * DAY).contains(&lookback) {
+                    return Err(setting(
+                        "lookbackDuration",
+                        "must be between 5 minutes and 7 days".into(),
+                    ));
+                }
                 (
                     g.enabled.unwrap_or(false),
                     g.reopen_closed_incident.unwrap_or(false),
@@ -358,11 +365,19 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
             ),
         };
     let suppression = if raw.suppression_enabled.unwrap_or(false) {
-        Some(duration(
+        let d = duration(
             "suppressionDuration",
             raw.suppression_duration,
             Some(5 * HOUR),
-        )?)
+        )?;
+        // R24: up to 24 hours.
+        if !(1..=DAY).contains(&d) {
+            return Err(setting(
+                "suppressionDuration",
+                "must be more than 0 and at most 24 hours".into(),
+            ));
+        }
+        Some(d)
     } else {
         None
     };
@@ -543,6 +558,45 @@ mod tests {
         assert_eq!(parse_duration("0m"), None);
         assert_eq!(parse_duration("PT"), None);
         assert_eq!(parse_duration("1y"), None);
+    }
+
+    #[test]
+    fn settings_outside_sentinels_ranges_are_refused() {
+        // R2: frequency and period 5 minutes to 14 days, frequency no longer than period;
+        // R18: incident lookback 5 minutes to 7 days; R24: suppression at most 24 hours.
+        let cases = [
+            (
+                "queryFrequency: 15m",
+                "queryFrequency: 4m",
+                "queryFrequency",
+            ),
+            ("queryPeriod: 1h", "queryPeriod: 15d", "queryPeriod"),
+            ("queryPeriod: 1h", "queryPeriod: 10m", "queryFrequency"),
+            (
+                "lookbackDuration: PT5H",
+                "lookbackDuration: P8D",
+                "lookbackDuration",
+            ),
+            (
+                "lookbackDuration: PT5H",
+                "lookbackDuration: PT4M",
+                "lookbackDuration",
+            ),
+        ];
+        for (from, to, field) in cases {
+            let text = RULE_000_YAML.replace(from, to);
+            assert_ne!(text, RULE_000_YAML, "{from} is in the seed");
+            let err = parse_rule("v.yaml", &text).unwrap_err().to_string();
+            assert!(err.contains(field), "{to}: {err}");
+        }
+        let suppressed =
+            format!("{RULE_000_YAML}\nsuppressionEnabled: true\nsuppressionDuration: PT25H\n");
+        let err = parse_rule("v.yaml", &suppressed).unwrap_err().to_string();
+        assert!(err.contains("suppressionDuration"), "{err}");
+        let ok = suppressed.replace("PT25H", "PT24H");
+        assert_eq!(parse_rule("v.yaml", &ok).unwrap().suppression, Some(DAY));
+        let days = RULE_000_YAML.replace("lookbackDuration: PT5H", "lookbackDuration: P7D");
+        assert_eq!(parse_rule("v.yaml", &days).unwrap().lookback, 7 * DAY);
     }
 
     #[test]
