@@ -273,3 +273,22 @@ fn replay_alerts_are_shaped_like_security_alert() {
         );
     }
 }
+
+#[test]
+fn replay_says_an_expired_filter_still_applies_before_its_expiry() {
+    let tuning = repo().join("sample-data/tuning.toml");
+    let (code, _, err) = run(&["replay", "--sample", "--tuning", tuning.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "expired on 2026-04-01; the replay applies it to the runs dated before that day"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("it is off"), "{err}");
+    let (_, _, hunt_err) = run(&["hunt", "--sample", "--tuning", tuning.to_str().unwrap()]);
+    assert!(
+        hunt_err.contains("expired on 2026-04-01; it is off"),
+        "{hunt_err}"
+    );
+}

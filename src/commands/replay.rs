@@ -19,7 +19,7 @@ use crate::replay::rule::Rule;
 use crate::replay::runs::TableScope;
 use crate::replay::{incident_diff, replay, Replay, ReplayOptions, Summary};
 use crate::text::escape_unsafe;
-use crate::tuning::{load_tuning, TuningSource};
+use crate::tuning::{load_tuning_with, TuningSource};
 
 use super::inputs::Inputs;
 use super::summary::{write_issues, write_tuning_issues};
@@ -68,7 +68,11 @@ pub fn run_replay(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<bool> {
-    let (tuning, tuning_issues) = load_tuning(&request.tuning)?;
+    // R25: a filter applies to the runs dated before its expiry, whatever today is.
+    let (tuning, tuning_issues) = load_tuning_with(
+        &request.tuning,
+        "the replay applies it to the runs dated before that day",
+    )?;
     let tuned = !tuning.filters.is_empty();
     if let Some(out) = &request.out {
         let protected: Vec<PathBuf> = match &request.inputs {

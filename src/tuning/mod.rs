@@ -51,6 +51,15 @@ pub enum TuningSource {
 /// Loads tuning. A file that cannot be read, is not UTF-8 or is not TOML is an error; problems
 /// that cost one filter come back as lines to report (the run goes on without those filters).
 pub fn load_tuning(source: &TuningSource) -> Result<(Tuning, Vec<TuningIssue>), TuningError> {
+    load_tuning_with(source, "it is off")
+}
+
+/// [`load_tuning`], saying of an expired filter what the caller does with it (`replay` still
+/// applies it to the runs before its expiry).
+pub fn load_tuning_with(
+    source: &TuningSource,
+    expired_note: &str,
+) -> Result<(Tuning, Vec<TuningIssue>), TuningError> {
     let (filters, mut issues) = match source {
         TuningSource::None => (Vec::new(), Vec::new()),
         TuningSource::Builtin => (builtin_filters(), Vec::new()),
@@ -66,7 +75,7 @@ pub fn load_tuning(source: &TuningSource) -> Result<(Tuning, Vec<TuningIssue>), 
                 file: f.origin.clone(),
                 line: None,
                 message: format!(
-                    "filter {:?} expired on {}; it is off",
+                    "filter {:?} expired on {}; {expired_note}",
                     f.id,
                     f.expires.as_deref().unwrap_or("")
                 ),
