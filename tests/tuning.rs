@@ -1294,3 +1294,40 @@ fn an_exclusion_saved_from_a_hostile_finding_stays_inside_literals() {
     );
     assert_eq!(kql.matches("| where not(").count(), 1, "{kql}");
 }
+
+#[test]
+fn a_regex_that_matches_every_value_is_left_out() {
+    let filter = |id: &str, regex: &str| {
+        format!(
+            "[[filter]]\nid = \"{id}\"\ntitle = \"t\"\nreason = \"r\"\ndetection_types = [\"ProxyToolLaunch\"]\n  [[filter.when]]\n  field = \"ProcessCommandLine\"\n  regex = '{regex}'\n\n"
+        )
+    };
+    let text = [
+        filter("empty", ""),
+        filter("dot-star", ".*"),
+        filter("optional", "x?"),
+        filter("only-empty", "^$"),
+        filter("socks", "socks"),
+    ]
+    .concat();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "regex.toml", text.as_bytes());
+    let (code, _, err) = run(&[
+        "hunt",
+        "--tuning",
+        &file.display().to_string(),
+        "sample-data",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for (id, pattern) in [("empty", ""), ("dot-star", ".*"), ("optional", "x?")] {
+        assert!(
+            err.contains(&format!(
+                "filter \"{id}\" left out: regex {pattern:?} matches every value"
+            )),
+            "{id}: {err}"
+        );
+    }
+    for id in ["only-empty", "socks"] {
+        assert!(!err.contains(&format!("\"{id}\" left out")), "{id}: {err}");
+    }
+}

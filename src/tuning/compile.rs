@@ -105,6 +105,14 @@ fn compile_condition(spanned: Spanned<RawCondition>) -> Result<Condition, Proble
                 .trim_start_matches("error: ");
             problem(at, format!("bad regex {r:?}: {why}"))
         })?;
+        // A pattern that matches the empty text and an arbitrary one (``, `.*`, `a?`) matches
+        // every value: the filter would hide every finding it covers.
+        if re.is_match("") && re.is_match("\u{1}proxyhunt any value\u{2}") {
+            return Err(problem(
+                at,
+                format!("regex {r:?} matches every value (even an empty one); anchor it or make it require text"),
+            ));
+        }
         matchers.push(("regex", at, Matcher::Regex(re)));
     }
     if let Some(v) = raw.has {
