@@ -142,8 +142,17 @@ fn go_hunt_on_an_ip() {
         panic!("context open")
     };
     assert_eq!(view.half_window, 2 * proxyhunt::kql::time::HOUR);
-    // Repeated rows (the same indicator at every update) are one event ×N.
     let events = view.events.clone().unwrap();
+    // Events that are findings are marked.
+    let screen = render(&s, 120, 40);
+    let marked = screen.lines().filter(|l| l.contains('◆')).count();
+    let findings = events
+        .iter()
+        .filter(|e| s.finding_sources.contains(&e.source))
+        .count();
+    assert!(findings > 0, "the address's sign-ins are findings");
+    assert_eq!(marked, findings, "{screen}");
+    // Repeated rows (the same indicator at every update) are one event ×N.
     assert!(events.iter().any(|e| e.repeats > 1), "{events:?}");
     let screen = render(&s, 120, 40);
     assert!(screen.contains("×"), "{screen}");
@@ -932,7 +941,7 @@ fn go_hunt_events_export_as_csv_and_json() {
         let text = std::fs::read_to_string(&path).unwrap();
         if name.ends_with(".csv") {
             assert!(
-                text.starts_with("Table,Time,Event,Source,Repeats\n"),
+                text.starts_with("Table,Time,User,IP,Device,Event,Source,Repeats\n"),
                 "{text}"
             );
             assert_eq!(text.lines().count(), events.len() + 1);

@@ -12,9 +12,11 @@ use super::atomic::{write_with, Destination, Links};
 use super::csv::{neutralise, quote};
 use super::{json, ExportError, Format, OutputSpec};
 use crate::data::values::format_datetime;
-use crate::explore::ContextEvent;
+use crate::explore::{ContextEvent, Entity};
 
-const COLUMNS: [&str; 5] = ["Table", "Time", "Event", "Source", "Repeats"];
+const COLUMNS: [&str; 8] = [
+    "Table", "Time", "User", "IP", "Device", "Event", "Source", "Repeats",
+];
 
 /// Writes `events` to `path` in the format its name says (`.csv`, `.ndjson`/`.jsonl`,
 /// `.json`, each optionally `.gz`; no extension is CSV); refuses Parquet and unknown names.
@@ -36,12 +38,32 @@ pub fn write_events(
         links: Links::Refuse,
         inputs,
     };
-    let rows: Vec<[String; 5]> = events
+    let rows: Vec<[String; 8]> = events
         .iter()
         .map(|e| {
+            // The entities the event names, as go hunt compares them.
+            let entity = |want: fn(&Entity) -> Option<&String>| {
+                e.entities
+                    .iter()
+                    .find_map(want)
+                    .cloned()
+                    .unwrap_or_default()
+            };
             [
                 e.table.name().to_string(),
                 e.time.map(format_datetime).unwrap_or_default(),
+                entity(|x| match x {
+                    Entity::User(v) => Some(v),
+                    _ => None,
+                }),
+                entity(|x| match x {
+                    Entity::Ip(v) => Some(v),
+                    _ => None,
+                }),
+                entity(|x| match x {
+                    Entity::Device(v) => Some(v),
+                    _ => None,
+                }),
                 e.summary.clone(),
                 e.source.clone(),
                 e.repeats.to_string(),
@@ -65,8 +87,12 @@ pub fn write_events(
                 let records: Vec<serde_json::Value> = rows
                     .iter()
                     .map(|r| {
-                        json!({COLUMNS[0]: r[0], COLUMNS[1]: r[1], COLUMNS[2]: r[2],
-                               COLUMNS[3]: r[3], COLUMNS[4]: r[4].parse::<u64>().unwrap_or(1)})
+                        let mut record = serde_json::Map::new();
+                        for (name, value) in COLUMNS.iter().zip(r).take(7) {
+                            record.insert(name.to_string(), json!(value));
+                        }
+                        record.insert("Repeats".into(), json!(r[7].parse::<u64>().unwrap_or(1)));
+                        serde_json::Value::Object(record)
                     })
                     .collect();
                 if spec.format == Format::Json {

@@ -288,6 +288,8 @@ pub struct State {
     pub under_help: Option<Box<Overlay>>,
     /// The go hunts this one was followed from (`c` on an event); `Esc` goes back to them.
     pub hunt_trail: Vec<ContextView>,
+    /// `SourceFile:SourceLine` of every finding: go hunt marks the events that are findings.
+    pub finding_sources: std::collections::HashSet<String>,
     /// Rows of the help scrolled past (a small screen does not hold it all).
     pub help_scroll: usize,
     /// Counts replay requests: a reply to an older one is dropped (latest wins).
@@ -343,6 +345,7 @@ impl State {
             last_saved: None,
             under_help: None,
             help_scroll: 0,
+            finding_sources: Default::default(),
             hunt_trail: Vec::new(),
             replay_generation: 0,
         }
@@ -359,6 +362,11 @@ impl State {
         self.window = loaded.window;
         self.not_run = loaded.not_run;
         self.rows = loaded.rows;
+        self.finding_sources = self
+            .rows
+            .iter()
+            .map(|r| format!("{}:{}", r.get("SourceFile"), r.get("SourceLine")))
+            .collect();
         self.index = loaded.index;
         self.filter_matches.clear();
         self.findings = Some(loaded.findings);

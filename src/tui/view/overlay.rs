@@ -168,8 +168,14 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
                     } else {
                         String::new()
                     };
+                    // `◆` marks an event that is itself a finding.
+                    let mark = if state.finding_sources.contains(&e.source) {
+                        '◆'
+                    } else {
+                        ' '
+                    };
                     let text = format!(
-                        "{t} {:<7} {repeats}{}  {}",
+                        "{mark}{t} {:<7} {repeats}{}  {}",
                         table_label(e.table),
                         safe(&e.summary),
                         safe(&e.source)
