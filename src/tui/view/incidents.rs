@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::findings::short_time;
-use super::theme::{dim, draw_overlay, fit, safe, selected, title};
+use super::theme::{dim, draw_overlay, fit, row_style, safe, title, window};
 use crate::kql::time::format_duration;
 use crate::replay::both::Replays;
 use crate::tui::state::{IncidentLevel, IncidentsView, ReplayState, State};
@@ -58,18 +58,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &IncidentsView) 
         ReplayState::Done(replays) => {
             let (header, rows) = level_rows(replays, view.level);
             // The rows that fit under the header and the summary, the selection among them.
-            let room = height.saturating_sub(2).max(1);
-            let first = view.selected.saturating_sub(room - 1);
+            let shown = window(view.selected, rows.len(), height.saturating_sub(2).max(1));
             let mut lines = vec![
                 Line::from(Span::styled(fit(&replay_counts(replays), width), dim(c))),
                 Line::from(Span::styled(fit(&header, width), title(c))),
             ];
-            for (i, row) in rows.iter().enumerate().skip(first).take(room) {
-                let style = if i == view.selected {
-                    selected(c, true)
-                } else {
-                    ratatui::style::Style::default()
-                };
+            for (row, i) in rows[shown.clone()].iter().zip(shown) {
+                let style = row_style(c, i == view.selected);
                 lines.push(Line::from(Span::styled(fit(row, width), style)));
             }
             if rows.is_empty() {

@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::findings::short_time;
-use super::theme::{border, dim, draw_overlay, fit, key, safe, title};
+use super::theme::{border, dim, draw_overlay, fit, key, row_style, safe, title, window};
 use crate::data::schema::TableKind;
 use crate::data::values::format_datetime;
 use crate::tui::keys::{Scope, BINDINGS};
@@ -155,13 +155,11 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
         }
         // A table: the rows that fit, the selected one highlighted and always shown.
         Some(events) => {
-            let first = view.scroll.saturating_sub(height.saturating_sub(1));
-            events
+            let shown = window(view.scroll, events.len(), height);
+            events[shown.clone()]
                 .iter()
-                .enumerate()
-                .skip(first)
-                .take(height)
-                .map(|(i, e)| {
+                .zip(shown)
+                .map(|(e, i)| {
                     let t = e.time.map_or("(indicator)   ".to_string(), short_time);
                     let repeats = if e.repeats > 1 {
                         format!("×{} ", e.repeats)
@@ -180,12 +178,10 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
                         safe(&e.summary),
                         safe(&e.source)
                     );
-                    let style = if i == view.scroll {
-                        super::theme::selected(c, true)
-                    } else {
-                        ratatui::style::Style::default()
-                    };
-                    Line::from(Span::styled(fit(&text, width), style))
+                    Line::from(Span::styled(
+                        fit(&text, width),
+                        row_style(c, i == view.scroll),
+                    ))
                 })
                 .collect()
         }
@@ -237,11 +233,7 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
             safe(&f.id),
             safe(&f.title)
         );
-        let style = if i == selected {
-            super::theme::selected(c, true)
-        } else {
-            ratatui::style::Style::default()
-        };
+        let style = row_style(c, i == selected);
         let text = fit(&text, usize::from(rect.width.saturating_sub(2)));
         list.push(Line::from(Span::styled(text, style)));
     }

@@ -40,12 +40,26 @@ pub fn fit(text: &str, width: usize) -> String {
 /// while `selected` must show: where ratatui would scroll to, computed so that a frame builds
 /// the rows on screen and not every row of the view.
 pub fn shown_rows(area: ratatui::layout::Rect, selected: usize, rows: usize) -> Range<usize> {
-    let height = usize::from(area.height.saturating_sub(3));
+    window(selected, rows, usize::from(area.height.saturating_sub(3)))
+}
+
+/// The rows of a list `rows` long shown in `height` lines while `selected` must show (it is
+/// the last line once the list scrolls): every scrolled list of the console draws these.
+pub fn window(selected: usize, rows: usize, height: usize) -> Range<usize> {
     if height == 0 || rows == 0 {
         return 0..0;
     }
     let first = selected.min(rows - 1).saturating_sub(height - 1);
     first..(first + height).min(rows)
+}
+
+/// A list row's style: highlighted when it is the selected one.
+pub fn row_style(color: bool, is_selected: bool) -> Style {
+    if is_selected {
+        selected(color, true)
+    } else {
+        Style::default()
+    }
 }
 
 /// Columns a count needs: its digits, or the header's width if wider.
