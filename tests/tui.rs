@@ -863,19 +863,13 @@ fn incidents_view_replays_the_rule_opens_down_to_a_finding_and_follows_tuning() 
     match &s.overlay {
         Overlay::None => {
             let row = s.selected_row().unwrap();
-            assert_eq!(
-                format!("{}:{}", row.get("SourceFile"), row.get("SourceLine")),
-                event
-            );
+            assert_eq!(row.source(), event);
         }
         _ => {
             // Not a finding in view: which filter suppresses it (and how to show it), or that
             // its indicator was not active at now().
             let message = s.message.clone().unwrap_or_default();
-            let suppressed =
-                s.rows.iter().enumerate().find(|(_, r)| {
-                    format!("{}:{}", r.get("SourceFile"), r.get("SourceLine")) == event
-                });
+            let suppressed = s.rows.iter().enumerate().find(|(_, r)| r.source() == event);
             match suppressed {
                 Some((i, _)) if !s.suppressing(i).is_empty() => assert_eq!(
                     message,

@@ -28,6 +28,12 @@ pub struct FindingRow {
 pub const FIELD_END: char = '\0';
 
 impl FindingRow {
+    /// Where the finding's event was read, `SourceFile:SourceLine`: the key that names the
+    /// same event in a replay's runs, in go hunt (`ContextEvent::source`) and in the findings.
+    pub fn source(&self) -> String {
+        format!("{}:{}", self.get("SourceFile"), self.get("SourceLine"))
+    }
+
     /// A field's text, `""` when the finding's type has no such column.
     pub fn get(&self, name: &str) -> &str {
         self.fields

@@ -186,7 +186,7 @@ impl Candidates {
                 .into_iter()
                 .zip(records)
                 .map(|(row, record)| {
-                    let event = format!("{}:{}", row.get("SourceFile"), row.get("SourceLine"));
+                    let event = row.source();
                     ResultRow { row, record, event }
                 })
                 .collect();

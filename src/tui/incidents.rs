@@ -83,8 +83,7 @@ pub fn back(state: &mut State) {
 fn show_finding(state: &mut State, event: &str) {
     let is_it = |i: usize| {
         let r = &state.rows[i];
-        r.kind == DetectionType::AnonymizedSignIn
-            && format!("{}:{}", r.get("SourceFile"), r.get("SourceLine")) == event
+        r.kind == DetectionType::AnonymizedSignIn && r.source() == event
     };
     let Some(row) = (0..state.rows.len()).find(|&i| is_it(i)) else {
         state.message = Some(format!(

@@ -362,11 +362,7 @@ impl State {
         self.window = loaded.window;
         self.not_run = loaded.not_run;
         self.rows = loaded.rows;
-        self.finding_sources = self
-            .rows
-            .iter()
-            .map(|r| format!("{}:{}", r.get("SourceFile"), r.get("SourceLine")))
-            .collect();
+        self.finding_sources = self.rows.iter().map(FindingRow::source).collect();
         self.index = loaded.index;
         self.filter_matches.clear();
         self.findings = Some(loaded.findings);
