@@ -204,6 +204,7 @@ fn help_overlay() {
     let screen = render(&s, 60, 20);
     insta::assert_snapshot!("help_60x20", screen);
     assert!(screen.contains("more below"), "{screen}");
+    drive(&mut s, &[Action::Resize(60, 20)]);
     drive(&mut s, &vec![Action::Down; 40]);
     let screen = render(&s, 60, 20);
     assert!(screen.contains("Prompts:"), "{screen}");

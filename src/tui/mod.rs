@@ -115,37 +115,27 @@ pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
                 });
                 state.tuning.filters.push(*filter);
                 state.overlay = Overlay::None;
-                state.retune();
+                let replay = state.tuning_changed();
                 let hidden = state.filter_impact.last().map_or(0, |i| i.matched);
                 state.message = Some(format!(
                     "saved exclusion {id} to {}: hides {hidden} finding(s)",
                     path.display()
                 ));
-                if !matches!(state.replay, ReplayState::Idle) {
-                    return Some(Effect::Replay);
-                }
+                return replay.then_some(Effect::Replay);
             }
             Err(e) => state.message = Some(format!("not saved: {e}")),
         },
         Reply::Undone { saved, result } => match result {
             Ok(()) => {
                 state.last_saved = None;
-                if let Some(at) = state.tuning.filters.iter().rposition(|f| f.id == saved.id) {
-                    state.tuning.filters.remove(at);
-                    // Per-filter matches are kept by position: drop the removed one's.
-                    if at < state.filter_matches.len() {
-                        state.filter_matches.remove(at);
-                    }
-                }
-                state.retune();
+                state.remove_filter(&saved.id);
+                let replay = state.tuning_changed();
                 state.message = Some(format!(
                     "undone: exclusion {} removed from {}",
                     saved.id,
                     saved.path.display()
                 ));
-                if !matches!(state.replay, ReplayState::Idle) {
-                    return Some(Effect::Replay);
-                }
+                return replay.then_some(Effect::Replay);
             }
             Err(e) => state.message = Some(format!("not undone: {e}")),
         },

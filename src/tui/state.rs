@@ -431,6 +431,25 @@ impl State {
         Some((dataset, self.tuning.clone(), self.replay_generation))
     }
 
+    /// After the tuning changed (a switch, a saved exclusion, an undone one): the findings
+    /// re-filtered, and whether the rule's replay must run again (once asked for, its counts
+    /// follow the tuning as the findings do).
+    pub fn tuning_changed(&mut self) -> bool {
+        self.retune();
+        !matches!(self.replay, ReplayState::Idle)
+    }
+
+    /// Takes filter `id` out (the last of that name), with its matches.
+    pub fn remove_filter(&mut self, id: &str) {
+        if let Some(at) = self.tuning.filters.iter().rposition(|f| f.id == id) {
+            self.tuning.filters.remove(at);
+            // Per-filter matches are kept by position: the removed one's go with it.
+            if at < self.filter_matches.len() {
+                self.filter_matches.remove(at);
+            }
+        }
+    }
+
     /// Findings suppressed by the active filters.
     pub fn suppressed_count(&self) -> usize {
         self.suppressed_by.iter().filter(|s| !s.is_empty()).count()

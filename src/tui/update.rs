@@ -11,7 +11,7 @@ use super::state::{
     ContextView, ExclusionField, Focus, IncidentLevel, IncidentsView, Overlay, Phase, Prompt,
     PromptKind, ProposalView, ReplayState, SavedExclusion, State,
 };
-use super::view::{detail, findings, panes};
+use super::view::{detail, findings, help, panes};
 use crate::explore::{DrillDown, Entity, PivotKey, SortColumn};
 use crate::kql::time::{Nanos, DAY, HOUR, MINUTE};
 use crate::tuning::proposal::{candidates, filter_block, preview, proposed_filter};
@@ -118,15 +118,43 @@ fn entity_and_time(state: &State) -> Option<(Entity, Nanos)> {
     own.or_else(fallback).map(|e| (e, row.time))
 }
 
+/// The first row shown of a pane `height` rows high over `rows` rows after a move (`delta` rows,
+/// a page of `page` rows for ±[`PAGE`], or an end): never past the last screenful, however
+/// long the text (the detail pane, the record, the help).
+fn scrolled(
+    first: usize,
+    rows: usize,
+    height: usize,
+    delta: isize,
+    to_end: Option<bool>,
+    page: usize,
+) -> usize {
+    let last = rows.saturating_sub(height);
+    match to_end {
+        Some(true) => last,
+        Some(false) => 0,
+        None => {
+            let delta = if delta.unsigned_abs() == PAGE {
+                delta.signum() * page as isize
+            } else {
+                delta
+            };
+            first.min(last).saturating_add_signed(delta).min(last)
+        }
+    }
+}
+
 fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
     let jump = |len: usize, cur: usize| match to_end {
         Some(true) => len.saturating_sub(1),
         Some(false) => 0,
         None => step(cur, len, delta),
     };
+    let screen = Rect::new(0, 0, state.screen.0, state.screen.1);
     if state.overlay == Overlay::Help {
-        // The draw stops at the last screenful; this only keeps the number sane.
-        state.help_scroll = jump(crate::tui::keys::BINDINGS.len() + 2, state.help_scroll);
+        let rows = help::help_lines(state, screen).len();
+        let height = usize::from(screen.height.saturating_sub(2));
+        state.help_scroll = scrolled(state.help_scroll, rows, height, delta, to_end, PAGE);
         return;
     }
     if let Overlay::Incidents(view) = &state.overlay {
@@ -137,19 +165,10 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
         return;
     }
     if let Overlay::Record { scroll } = state.overlay {
-        // As far as the last screenful of the record at the terminal's width.
-        let (w, h) = state.screen;
-        let height = usize::from(h.saturating_sub(2));
-        let rows = detail::detail_rows(state, Rect::new(0, 0, w, h));
-        let at = detail::clamp_scroll(scroll, rows, height);
         // A page is the screen's height here, not the tables' ten rows.
-        let last = rows.saturating_sub(height);
-        let scroll = match (to_end, delta.unsigned_abs() == PAGE) {
-            (None, true) => at
-                .saturating_add_signed(delta.signum() * height.max(1) as isize)
-                .min(last),
-            _ => jump(last + 1, at),
-        };
+        let height = usize::from(screen.height.saturating_sub(2));
+        let rows = detail::detail_rows(state, screen);
+        let scroll = scrolled(scroll, rows, height, delta, to_end, height.max(1));
         state.overlay = Overlay::Record { scroll };
         return;
     }
@@ -169,13 +188,10 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
         Focus::Findings => state.selected = jump(state.visible.len(), state.selected),
         Focus::Pivot => state.pivot_selected = jump(state.pivot.len(), state.pivot_selected),
         Focus::Detail => {
-            // As far as the last screenful of the detail pane, however long the record.
-            let (w, h) = state.screen;
-            let pane = panes(Rect::new(0, 0, w, h)).detail;
+            let pane = panes(screen).detail;
             let height = usize::from(pane.height.saturating_sub(2));
             let rows = detail::detail_rows(state, pane);
-            let at = detail::clamp_scroll(state.detail_scroll, rows, height);
-            state.detail_scroll = jump(rows.saturating_sub(height) + 1, at);
+            state.detail_scroll = scrolled(state.detail_scroll, rows, height, delta, to_end, PAGE);
         }
     }
     if state.focus == Focus::Findings {
@@ -470,7 +486,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                     f.enabled = !f.enabled;
                     let (id, on) = (f.id.clone(), f.enabled);
                     let expired = f.expires.clone().filter(|_| f.expired(&state.tuning.today));
-                    state.retune();
+                    let replay = state.tuning_changed();
                     let hidden = state.filter_impact.get(selected).map_or(0, |i| i.matched);
                     // An expired filter suppresses nothing whichever way it is switched.
                     state.message = Some(match expired {
@@ -484,9 +500,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                         ),
                     });
                     // The incidents follow the switch as the findings do.
-                    if !matches!(state.replay, ReplayState::Idle) {
-                        return Some(Effect::Replay);
-                    }
+                    return replay.then_some(Effect::Replay);
                 }
             }
         }

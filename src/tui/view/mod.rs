@@ -5,6 +5,7 @@ pub mod detail;
 pub mod findings;
 mod footer;
 mod header;
+pub mod help;
 mod incidents;
 mod overlay;
 pub mod theme;
@@ -56,7 +57,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     footer::draw(frame, p.foot, state);
     match &state.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::draw_help(frame, frame.area(), state),
+        Overlay::Help => help::draw(frame, frame.area(), state),
         Overlay::Record { scroll } => detail::draw_record(frame, frame.area(), state, *scroll),
         Overlay::Context(view) => overlay::draw_context(frame, p.body, state, view),
         Overlay::Incidents(view) => incidents::draw(frame, p.body, state, view),

@@ -1,4 +1,5 @@
-//! Overlays drawn over the main screen: help (from the key table) and the entity context.
+//! Overlays drawn over the main screen: the entity context (go hunt), the tuning panel and the
+//! exclusion proposal.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -6,10 +7,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::findings::short_time;
-use super::theme::{border, dim, draw_overlay, fit, key, row_style, safe, title, window};
+use super::theme::{border, dim, draw_overlay, fit, key, row_style, safe, window};
 use crate::data::schema::TableKind;
 use crate::data::values::format_datetime;
-use crate::tui::keys::{Scope, BINDINGS};
 use crate::tui::state::{ContextView, ProposalView, ReplayState, State};
 
 pub(super) fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
@@ -21,82 +21,6 @@ pub(super) fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
         width: w,
         height: h,
     }
-}
-
-/// Help from the key table, in two columns when one does not fit.
-pub fn draw_help(frame: &mut Frame, area: Rect, state: &State) {
-    let c = state.color;
-    // Grouped by where the keys act, each group under its heading (an empty key).
-    let groups: [(Scope, &str); 6] = [
-        (Scope::Any, "Everywhere"),
-        (Scope::Main, "Findings, pivot and detail"),
-        (Scope::Context, "Go hunt (c)"),
-        (Scope::Incidents, "Incidents (i)"),
-        (Scope::Tuning, "Tuning panel (t)"),
-        (Scope::Proposal, "Exclusion (a)"),
-    ];
-    let mut entries: Vec<(String, String)> = Vec::new();
-    for (scope, heading) in groups {
-        entries.push((String::new(), heading.to_string()));
-        entries.extend(
-            BINDINGS
-                .iter()
-                .filter(|b| b.scope == scope && !b.help.is_empty())
-                .map(|b| (b.label.to_string(), b.help.to_string())),
-        );
-    }
-    let inner_height = area.height.saturating_sub(3) as usize;
-    // Two columns only where each keeps room for its text; else one, scrolled.
-    let columns = if entries.len() > inner_height && area.width >= 80 {
-        2
-    } else {
-        1
-    };
-    let per_column = entries.len().div_ceil(columns);
-    let col_width = (area.width.saturating_sub(2) as usize) / columns;
-    let mut lines: Vec<Line> = Vec::new();
-    for row in 0..per_column {
-        let mut spans = Vec::new();
-        for col in 0..columns {
-            if let Some((k, h)) = entries.get(col * per_column + row) {
-                // One column between the text and the next column's key.
-                if k.is_empty() {
-                    let width = col_width.saturating_sub(1);
-                    let text = fit(h, width);
-                    spans.push(Span::styled(format!("{text:<width$} "), title(c)));
-                    continue;
-                }
-                let width = col_width.saturating_sub(9);
-                let text = fit(h, width);
-                spans.push(Span::styled(format!("{k:<7} "), key(c)));
-                spans.push(Span::raw(format!("{text:<width$} ")));
-            }
-        }
-        lines.push(Line::from(spans));
-    }
-    lines.push(Line::from(fit(
-        "Prompts: type, Backspace deletes, Enter accepts, Esc cancels. Ctrl+C quits.",
-        usize::from(area.width.saturating_sub(2)),
-    )));
-    // A screen too small for all of it scrolls (↑↓), and the title says what is below.
-    let height = usize::from(area.height.saturating_sub(2));
-    let first = state.help_scroll.min(lines.len().saturating_sub(height));
-    let below = lines.len().saturating_sub(first + height);
-    let title = if below > 0 || first > 0 {
-        format!(" Help: ? or Esc closes; ↑↓ scroll, {below} more below ")
-    } else {
-        " Help: ? or Esc closes ".to_string()
-    };
-    let shown: Vec<Line> = lines.into_iter().skip(first).take(height).collect();
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(shown).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(fit(&title, usize::from(area.width.saturating_sub(2)))),
-        ),
-        area,
-    );
 }
 
 fn table_label(t: TableKind) -> &'static str {
