@@ -93,10 +93,6 @@ impl Find {
         Find { terms }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
-    }
-
     pub fn matches(&self, row: &FindingRow) -> bool {
         self.terms.iter().all(|t| match t {
             Term::Anywhere(needle) => anywhere(row, needle),

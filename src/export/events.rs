@@ -28,9 +28,10 @@ pub fn write_events(
 ) -> Result<(), ExportError> {
     let spec = OutputSpec::for_path(Some(path), None, Format::Csv)?;
     if spec.format == Format::Parquet {
-        return Err(ExportError::Encode(
-            "go hunt's events are written as .csv, .ndjson or .json".into(),
-        ));
+        return Err(ExportError::NotFor {
+            path: path.to_path_buf(),
+            what: "go hunt's events are written as .csv, .ndjson or .json, not Parquet",
+        });
     }
     let dest = Destination {
         path,
@@ -38,36 +39,33 @@ pub fn write_events(
         links: Links::Refuse,
         inputs,
     };
-    let rows: Vec<[String; 8]> = events
+    // Per event its text cells (every column but Repeats) and its repeats.
+    let rows: Vec<([String; 7], usize)> = events
         .iter()
         .map(|e| {
-            // The entities the event names, as go hunt compares them.
-            let entity = |want: fn(&Entity) -> Option<&String>| {
-                e.entities
-                    .iter()
-                    .find_map(want)
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            [
+            // The first user, address and device the event names, as go hunt compares them.
+            let mut named: [String; 3] = Default::default();
+            for entity in &e.entities {
+                let (slot, value) = match entity {
+                    Entity::User(v) => (0, v),
+                    Entity::Ip(v) => (1, v),
+                    Entity::Device(v) => (2, v),
+                };
+                if named[slot].is_empty() {
+                    named[slot] = value.clone();
+                }
+            }
+            let [user, ip, device] = named;
+            let cells = [
                 e.table.name().to_string(),
                 e.time.map(format_datetime).unwrap_or_default(),
-                entity(|x| match x {
-                    Entity::User(v) => Some(v),
-                    _ => None,
-                }),
-                entity(|x| match x {
-                    Entity::Ip(v) => Some(v),
-                    _ => None,
-                }),
-                entity(|x| match x {
-                    Entity::Device(v) => Some(v),
-                    _ => None,
-                }),
+                user,
+                ip,
+                device,
                 e.summary.clone(),
                 e.source.clone(),
-                e.repeats.to_string(),
-            ]
+            ];
+            (cells, e.repeats)
         })
         .collect();
     let io = |error| ExportError::Io {
@@ -78,20 +76,21 @@ pub fn write_events(
         match spec.format {
             Format::Csv => {
                 writeln!(out, "{}", COLUMNS.join(",")).map_err(io)?;
-                for row in &rows {
-                    let cells: Vec<String> = row.iter().map(|c| quote(&neutralise(c))).collect();
-                    writeln!(out, "{}", cells.join(",")).map_err(io)?;
+                for (cells, repeats) in &rows {
+                    let cells: Vec<String> = cells.iter().map(|c| quote(&neutralise(c))).collect();
+                    writeln!(out, "{},{repeats}", cells.join(",")).map_err(io)?;
                 }
             }
             _ => {
                 let records: Vec<serde_json::Value> = rows
                     .iter()
-                    .map(|r| {
-                        let mut record = serde_json::Map::new();
-                        for (name, value) in COLUMNS.iter().zip(r).take(7) {
-                            record.insert(name.to_string(), json!(value));
-                        }
-                        record.insert("Repeats".into(), json!(r[7].parse::<u64>().unwrap_or(1)));
+                    .map(|(cells, repeats)| {
+                        let mut record: serde_json::Map<String, serde_json::Value> = COLUMNS
+                            .iter()
+                            .zip(cells)
+                            .map(|(name, value)| (name.to_string(), json!(value)))
+                            .collect();
+                        record.insert("Repeats".into(), json!(repeats));
                         serde_json::Value::Object(record)
                     })
                     .collect();

@@ -126,6 +126,9 @@ pub enum ExportError {
     Terminal(PathBuf),
     #[error("cannot encode findings: {0}")]
     Encode(String),
+    /// A format this writer does not give (go hunt's events as Parquet).
+    #[error("{path}: {what}")]
+    NotFor { path: PathBuf, what: &'static str },
 }
 
 impl From<PolarsError> for ExportError {
