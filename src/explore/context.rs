@@ -418,18 +418,34 @@ pub fn indicators_by_ip(
     let tags = df.column("Tags")?.str()?.clone();
     let pattern = df.column("Pattern")?.str()?.clone();
     let until = df.column("ValidUntil")?.i64()?.clone();
+    // Per address, each indicator line once with how many rows said it (the same indicator
+    // exported at every update), in first-seen order.
+    let mut counted: std::collections::HashMap<String, Vec<(String, usize)>> =
+        std::collections::HashMap::new();
     for i in 0..df.height() {
         let until = until
             .get(i)
             .map_or("(none)".to_string(), crate::data::values::format_datetime);
-        out.entry(ip.get(i).unwrap_or("").to_string())
-            .or_default()
-            .push(format!(
-                "{} Tags={} {} ValidUntil={until}",
-                id.get(i).unwrap_or(""),
-                tags.get(i).unwrap_or(""),
-                pattern.get(i).unwrap_or("")
-            ));
+        let line = format!(
+            "{} Tags={} {} ValidUntil={until}",
+            id.get(i).unwrap_or(""),
+            tags.get(i).unwrap_or(""),
+            pattern.get(i).unwrap_or("")
+        );
+        let lines = counted
+            .entry(ip.get(i).unwrap_or("").to_string())
+            .or_default();
+        match lines.iter_mut().find(|(l, _)| *l == line) {
+            Some((_, n)) => *n += 1,
+            None => lines.push((line, 1)),
+        }
+    }
+    for (address, lines) in counted {
+        let lines = lines
+            .into_iter()
+            .map(|(line, n)| if n > 1 { format!("×{n} {line}") } else { line })
+            .collect();
+        out.insert(address, lines);
     }
     Ok(out)
 }

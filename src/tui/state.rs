@@ -213,7 +213,8 @@ pub struct Loaded {
     pub now: Nanos,
     pub window: String,
     pub not_run: Vec<NotRun>,
-    /// Live threat-intel indicators per address, for the detail pane's "why".
+    /// Live threat-intel indicators per address, for the detail pane's "why" (each line once,
+    /// `×N` when N rows said it).
     pub indicators: HashMap<String, Vec<String>>,
     pub tuning: Tuning,
     /// Where new exclusions are saved: the `--tuning` file, else `proxyhunt-tuning.toml`.

@@ -35,21 +35,8 @@ pub fn detail_lines(state: &State) -> Vec<Line<'static>> {
     }
     if row.kind == DetectionType::AnonymizedSignIn {
         if let Some(inds) = state.indicators.get(&row.ip) {
-            // The same indicator exported at every update is one line, ×N.
-            let mut seen: Vec<(&String, usize)> = Vec::new();
             for ind in inds {
-                match seen.iter_mut().find(|(s, _)| *s == ind) {
-                    Some((_, n)) => *n += 1,
-                    None => seen.push((ind, 1)),
-                }
-            }
-            for (ind, n) in seen {
-                let times = if n > 1 {
-                    format!("×{n} ")
-                } else {
-                    String::new()
-                };
-                lines.push(Line::from(format!("  TI: {times}{}", safe(ind))));
+                lines.push(Line::from(format!("  TI: {}", safe(ind))));
             }
         }
     }
