@@ -148,7 +148,7 @@ fn go_hunt_on_an_ip() {
     let marked = screen.lines().filter(|l| l.contains('◆')).count();
     let findings = events
         .iter()
-        .filter(|e| s.finding_sources.contains(&e.source))
+        .filter(|e| s.finding_at.contains_key(&e.source))
         .count();
     assert!(findings > 0, "the address's sign-ins are findings");
     assert_eq!(marked, findings, "{screen}");

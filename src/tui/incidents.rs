@@ -81,11 +81,8 @@ pub fn back(state: &mut State) {
 /// Selects the finding of sign-in `event` (`SourceFile:SourceLine`) in the findings table, so
 /// that every console move applies to it; says why when it is not there.
 fn show_finding(state: &mut State, event: &str) {
-    let is_it = |i: usize| {
-        let r = &state.rows[i];
-        r.kind == DetectionType::AnonymizedSignIn && r.source() == event
-    };
-    let Some(row) = (0..state.rows.len()).find(|&i| is_it(i)) else {
+    let found = state.finding_at.get(event).copied();
+    let Some(row) = found.filter(|&i| state.rows[i].kind == DetectionType::AnonymizedSignIn) else {
         state.message = Some(format!(
             "{event} is not among the findings at now(): its indicator was active at the run, not at now()"
         ));

@@ -289,8 +289,9 @@ pub struct State {
     pub under_help: Option<Box<Overlay>>,
     /// The go hunts this one was followed from (`c` on an event); `Esc` goes back to them.
     pub hunt_trail: Vec<ContextView>,
-    /// `SourceFile:SourceLine` of every finding: go hunt marks the events that are findings.
-    pub finding_sources: std::collections::HashSet<String>,
+    /// The first finding (index into `rows`) of each event, by `SourceFile:SourceLine`: go hunt
+    /// marks the events that are findings, the Incidents view finds an alert's finding.
+    pub finding_at: HashMap<String, usize>,
     /// Rows of the help scrolled past (a small screen does not hold it all).
     pub help_scroll: usize,
     /// Counts replay requests: a reply to an older one is dropped (latest wins).
@@ -346,7 +347,7 @@ impl State {
             last_saved: None,
             under_help: None,
             help_scroll: 0,
-            finding_sources: Default::default(),
+            finding_at: HashMap::new(),
             hunt_trail: Vec::new(),
             replay_generation: 0,
         }
@@ -363,7 +364,10 @@ impl State {
         self.window = loaded.window;
         self.not_run = loaded.not_run;
         self.rows = loaded.rows;
-        self.finding_sources = self.rows.iter().map(FindingRow::source).collect();
+        self.finding_at = HashMap::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            self.finding_at.entry(row.source()).or_insert(i);
+        }
         self.index = loaded.index;
         self.filter_matches.clear();
         self.findings = Some(loaded.findings);

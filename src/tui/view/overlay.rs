@@ -91,7 +91,7 @@ pub fn draw_context(frame: &mut Frame, area: Rect, state: &State, view: &Context
                         String::new()
                     };
                     // `◆` marks an event that is itself a finding.
-                    let mark = if state.finding_sources.contains(&e.source) {
+                    let mark = if state.finding_at.contains_key(&e.source) {
                         '◆'
                     } else {
                         ' '
