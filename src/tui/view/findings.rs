@@ -1,6 +1,6 @@
 //! The findings table: time, type, user, where (device or IP), and a one-line summary.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
 
@@ -87,10 +87,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         title_text,
         Row::new(header),
         rows,
-        widths
-            .iter()
-            .map(|&w| Constraint::Length(w as u16))
-            .collect(),
+        &widths,
         selection,
     );
 }

@@ -1,6 +1,6 @@
 //! The pivot panel: a frequency table of the visible findings by the current key.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::widgets::Row;
 use ratatui::Frame;
 
@@ -61,10 +61,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         title_text,
         Row::new(header),
         rows,
-        widths
-            .iter()
-            .map(|&w| Constraint::Length(w as u16))
-            .collect(),
+        &widths,
         selection,
     );
 }

@@ -143,10 +143,15 @@ pub fn draw_table<'a>(
     title_text: String,
     header: ratatui::widgets::Row<'a>,
     rows: impl IntoIterator<Item = ratatui::widgets::Row<'a>>,
-    widths: Vec<ratatui::layout::Constraint>,
+    widths: &[usize],
     selection: Option<usize>,
 ) {
+    use ratatui::layout::Constraint;
     use ratatui::widgets::{Block, Borders, Table, TableState};
+    // Exact widths: the callers make them add up to the pane, so nothing is cut unmarked.
+    let widths = widths
+        .iter()
+        .map(|&w| Constraint::Length(u16::try_from(w).unwrap_or(u16::MAX)));
     let table = Table::new(rows, widths)
         .header(header.style(title(color)))
         .block(
