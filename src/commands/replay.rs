@@ -14,10 +14,11 @@ use crate::detect::DetectionId;
 use crate::export::{check_destination, write_with, Destination, Links};
 use crate::kql::time::{format_duration, Nanos};
 use crate::replay::both::signin_span;
+use crate::replay::both::Replays;
 use crate::replay::output::{diff_json, replay_json, time7};
 use crate::replay::rule::Rule;
 use crate::replay::runs::TableScope;
-use crate::replay::{incident_diff, replay, Replay, ReplayOptions, Summary};
+use crate::replay::{replay, Replay, ReplayOptions, Summary};
 use crate::text::escape_unsafe;
 use crate::tuning::{load_tuning_with, TuningSource};
 
@@ -149,32 +150,25 @@ pub fn run_replay(
             "proxyhunt: the rule's query carries proxyhunt tuning clauses; the replay applies filters from --tuning only (give the tuning file they came from to replay it tuned)"
         )?;
     }
-    let untuned = replay(&ds, rule, &options, None)?;
+    let replays = Replays::of(&ds, rule.clone(), &options, tuned.then_some(&tuning))?;
+    let untuned = &replays.untuned;
     summary_lines("", &untuned.summary(), stderr)?;
-    scope_note(&ds, rule, &options, &untuned, stderr)?;
-    let tuned_replay: Option<Replay> = if tuned {
-        let t = replay(&ds, rule, &options, Some(&tuning))?;
+    scope_note(&ds, rule, &options, untuned, stderr)?;
+    if let Some(t) = &replays.tuned {
         summary_lines(" (tuned)", &t.summary(), stderr)?;
-        Some(t)
-    } else {
-        None
-    };
-    let diff = tuned_replay.as_ref().map(|t| incident_diff(&untuned, t));
-    if let Some(diff) = &diff {
-        let count = |s: &str| diff.iter().filter(|d| d.status == s).count();
         writeln!(
             stderr,
             "proxyhunt: tuning removes {} of {} incident(s) and reduces {} (the tuned replay has {})",
-            count("removed"),
-            diff.len(),
-            count("reduced"),
-            tuned_replay.as_ref().map_or(0, |t| t.incidents.len())
+            replays.incidents_with("removed"),
+            replays.diff.len(),
+            replays.incidents_with("reduced"),
+            t.incidents.len()
         )?;
     }
     let mut body: Vec<u8> = Vec::new();
     if request.ndjson {
-        let mut sides = vec![("untuned", &untuned)];
-        if let Some(t) = &tuned_replay {
+        let mut sides = vec![("untuned", untuned)];
+        if let Some(t) = &replays.tuned {
             sides.push(("tuned", t));
         }
         for (label, side) in sides {
@@ -193,10 +187,10 @@ pub fn run_replay(
             }
         }
     } else {
-        let mut doc = json!({ "untuned": replay_json(rule, &untuned) });
-        if let (Some(t), Some(d)) = (&tuned_replay, &diff) {
+        let mut doc = json!({ "untuned": replay_json(rule, untuned) });
+        if let Some(t) = &replays.tuned {
             doc["tuned"] = replay_json(rule, t);
-            doc["incident_diff"] = diff_json(d);
+            doc["incident_diff"] = diff_json(&replays.diff);
         }
         crate::export::json::write_pretty(&mut body, &doc)?;
         body.push(b'\n');

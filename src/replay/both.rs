@@ -22,9 +22,37 @@ pub struct Replays {
 }
 
 impl Replays {
+    /// Replays `rule` over `ds` untuned and, with `tuning`, tuned, with what the tuning did to
+    /// each untuned incident (R25): what `replay` and the console both show.
+    pub fn of(
+        ds: &Dataset,
+        rule: Rule,
+        options: &ReplayOptions,
+        tuning: Option<&Tuning>,
+    ) -> PolarsResult<Replays> {
+        let untuned = replay(ds, &rule, options, None)?;
+        let tuned = tuning
+            .map(|t| replay(ds, &rule, options, Some(t)))
+            .transpose()?;
+        let diff = tuned
+            .as_ref()
+            .map_or_else(Vec::new, |t| incident_diff(&untuned, t));
+        Ok(Replays {
+            rule,
+            untuned,
+            tuned,
+            diff,
+        })
+    }
+
     /// The replay the tuning leaves (the untuned one without tuning).
     pub fn effective(&self) -> &Replay {
         self.tuned.as_ref().unwrap_or(&self.untuned)
+    }
+
+    /// Untuned incidents whose diff status is `status` (`removed`, `reduced`, `unchanged`).
+    pub fn incidents_with(&self, status: &str) -> usize {
+        self.diff.iter().filter(|d| d.status == status).count()
     }
 }
 
@@ -55,7 +83,6 @@ pub fn replay_both(ds: &Dataset, tuning: &Tuning) -> PolarsResult<Option<Replays
     let Some((from, to)) = signin_span(ds) else {
         return Ok(None);
     };
-    let rule = rule_000();
     let options = ReplayOptions {
         from,
         to,
@@ -64,20 +91,7 @@ pub fn replay_both(ds: &Dataset, tuning: &Tuning) -> PolarsResult<Option<Replays
         delay: DEFAULT_DELAY,
         incidents: Default::default(),
     };
-    let untuned = replay(ds, &rule, &options, None)?;
     // A filter that expired by today still applies to the runs before its expiry (R25).
-    let tuned = if tuning.filters.iter().any(|f| f.enabled) {
-        Some(replay(ds, &rule, &options, Some(tuning))?)
-    } else {
-        None
-    };
-    let diff = tuned
-        .as_ref()
-        .map_or_else(Vec::new, |t| incident_diff(&untuned, t));
-    Ok(Some(Replays {
-        rule,
-        untuned,
-        tuned,
-        diff,
-    }))
+    let tuning = tuning.filters.iter().any(|f| f.enabled).then_some(tuning);
+    Replays::of(ds, rule_000(), &options, tuning).map(Some)
 }

@@ -23,11 +23,7 @@ pub fn replay_counts(replays: &Replays) -> String {
         u.alerts.len()
     );
     if let Some(t) = &replays.tuned {
-        let removed = replays
-            .diff
-            .iter()
-            .filter(|d| d.status == "removed")
-            .count();
+        let removed = replays.incidents_with("removed");
         text.push_str(&format!(
             "; tuned {} incident(s), {} alert(s): tuning removes {removed} of {} incident(s)",
             t.incidents.len(),
