@@ -53,6 +53,7 @@ pub struct Cli {
 /// The subcommands' names, for the message about an unknown one.
 pub const COMMANDS: &[&str] = &[
     "hunt",
+    "chains",
     "check",
     "generate",
     "replay",
@@ -74,6 +75,10 @@ pub enum Command {
     /// Write a large, realistic, deterministic export set for benchmarks, with planted true
     /// positives; the expected findings count is written to DIR/expected.json.
     Generate(GenerateArgs),
+    /// Join findings across detection types by user, device, address and time, and rank users
+    /// with anonymised sign-ins: without Tor on a device of theirs (likely a stolen token) first.
+    #[command(after_help = CHAINS_HELP)]
+    Chains(HuntArgs),
     /// Replay rule 000 as Sentinel schedules it: every run over the data, the alerts and the
     /// incidents it would have raised, and with --tuning which of them the tuning removes.
     #[command(after_help = REPLAY_HELP)]
@@ -190,6 +195,21 @@ pub struct HuntArgs {
     /// Keep suppressed findings, naming the filters in a SuppressedBy column.
     #[arg(long)]
     pub show_suppressed: bool,
+    #[command(flatten)]
+    pub beyond: BeyondArgs,
+}
+
+/// Coverage beyond the rule: findings the detections as written miss, labelled as such.
+#[derive(Debug, Args, Clone)]
+pub struct BeyondArgs {
+    /// Add beyond-the-rule findings after the exact ones, with DetectionType values of their own
+    /// (AnonymizedSignIn+, ProxyToolLaunch+, SSHMultiHopProxy+) and a BeyondRule reason.
+    #[arg(long)]
+    pub beyond: bool,
+    /// A Tor exit list (one address per line, as the Tor Project publishes it); sign-ins from
+    /// its addresses that the rule misses become AnonymizedSignIn+ findings. Implies --beyond.
+    #[arg(long, value_name = "FILE")]
+    pub tor_list: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -202,6 +222,17 @@ pub struct KqlArgs {
     #[arg(long)]
     pub period_fix: bool,
 }
+
+const CHAINS_HELP: &str = "\
+Examples:
+  proxyhunt chains exports/                      chains as NDJSON, users ranked first
+  proxyhunt chains exports/ --out chains.csv
+  proxyhunt chains exports/ --beyond --tor-list tor-exits.lst
+
+Options are hunt's; the chains are built from the findings hunt would write (with --tuning,
+after it; with --beyond, the beyond-the-rule findings join chains too).
+
+Exit codes: as for hunt.";
 
 const REPLAY_HELP: &str = "\
 Examples:

@@ -3,6 +3,8 @@
 //! Kusto would give. Everything here is UI-free.
 
 pub mod allocator;
+pub mod beyond;
+pub mod chains;
 pub mod commands;
 pub mod data;
 pub mod detect;

@@ -14,9 +14,11 @@ use anyhow::{Context, Result};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, COMMANDS};
+use cli::{BeyondArgs, Cli, Command, HuntArgs, COMMANDS};
+use proxyhunt::beyond::indicators::read_exit_list;
+use proxyhunt::beyond::BeyondOptions;
 use proxyhunt::commands::check::write_check;
-use proxyhunt::commands::hunt::{run_hunt, window_text, HuntRequest, Output};
+use proxyhunt::commands::hunt::{run_hunt, window_text, HuntRequest, Output, Produce};
 use proxyhunt::commands::inputs::{command_inputs, merge_inputs, Inputs};
 use proxyhunt::commands::options::{hunt_options, load_options, parse_now, OptionError};
 use proxyhunt::commands::replay::{run_replay, ReplayRequest};
@@ -265,47 +267,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(2)
             })
         }
-        Some(Command::Hunt(args)) => {
-            let shared = &args.shared;
-            let options = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
-            let explicit = match &args.format {
-                Some(f) => {
-                    Some(Format::from_name(f).ok_or_else(|| OptionError::Format(f.clone()))?)
-                }
-                None => None,
-            };
-            let format =
-                OutputSpec::for_path(args.out.as_deref(), explicit, Format::Ndjson)?.format;
-            let mut load = input_options(&shared.input)?;
-            let inputs = command_inputs("hunt", &args.paths, args.sample, &mut load)?;
-            let output = Output {
-                format,
-                path: args.out.clone(),
-                force: args.force,
-                csv: if args.csv_raw {
-                    CsvSafety::Raw
-                } else {
-                    CsvSafety::Neutralise
-                },
-            };
-            let request = HuntRequest {
-                inputs,
-                load_options: load,
-                options,
-                explicit: !shared.detections.is_empty(),
-                tuning: tuning_source(&shared.tuning, shared.no_tuning),
-                show_suppressed: args.show_suppressed,
-                output,
-            };
-            // Unlocked handles: loading runs on worker threads, and a lock held here for the
-            // whole run would block any of them that writes to stderr (a panic message, say).
-            let outcome = run_hunt(&request, &mut io::stdout(), &mut io::stderr())?;
-            Ok(if outcome.failed {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Some(Command::Hunt(args)) => run_hunt_command(&args, Produce::Findings),
+        Some(Command::Chains(args)) => run_hunt_command(&args, Produce::Chains),
         None => {
             if let Some(msg) = cli.paths.first().and_then(|p| unknown_command(p)) {
                 eprintln!("proxyhunt: error: {msg}");
@@ -327,4 +290,81 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `hunt` and `chains`: the same load and detections, findings or chains written.
+fn run_hunt_command(args: &HuntArgs, produce: Produce) -> anyhow::Result<ExitCode> {
+    let shared = &args.shared;
+    let options = hunt_options(&shared.now, &shared.lookback, &shared.detections)?;
+    let explicit = match &args.format {
+        Some(f) => Some(Format::from_name(f).ok_or_else(|| OptionError::Format(f.clone()))?),
+        None => None,
+    };
+    let format = OutputSpec::for_path(args.out.as_deref(), explicit, Format::Ndjson)?.format;
+    let mut load = input_options(&shared.input)?;
+    let inputs = command_inputs(produce.command(), &args.paths, args.sample, &mut load)?;
+    let output = Output {
+        format,
+        path: args.out.clone(),
+        force: args.force,
+        csv: if args.csv_raw {
+            CsvSafety::Raw
+        } else {
+            CsvSafety::Neutralise
+        },
+    };
+    let beyond = beyond_options(&args.beyond)?;
+    let request = HuntRequest {
+        inputs,
+        load_options: load,
+        options,
+        explicit: !shared.detections.is_empty(),
+        tuning: tuning_source(&shared.tuning, shared.no_tuning),
+        show_suppressed: args.show_suppressed,
+        output,
+        beyond,
+        produce,
+    };
+    // Unlocked handles: loading runs on worker threads, and a lock held here for the
+    // whole run would block any of them that writes to stderr (a panic message, say).
+    let outcome = run_hunt(&request, &mut io::stdout(), &mut io::stderr())?;
+    Ok(if outcome.failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `--beyond` / `--tor-list`: the exit list read (its unreadable lines said), or no beyond.
+fn beyond_options(args: &BeyondArgs) -> anyhow::Result<Option<BeyondOptions>> {
+    if !args.beyond && args.tor_list.is_none() {
+        return Ok(None);
+    }
+    let exit_list = match &args.tor_list {
+        None => None,
+        Some(path) => {
+            let list = read_exit_list(path).with_context(|| {
+                format!(
+                    "--tor-list: cannot read {}",
+                    escape_unsafe(&path.display().to_string())
+                )
+            })?;
+            for (line, text) in list.unreadable.iter().take(5) {
+                eprintln!(
+                    "proxyhunt: {}:{line}: not an address, skipped: {}",
+                    escape_unsafe(&list.name),
+                    escape_unsafe(text)
+                );
+            }
+            if list.unreadable.len() > 5 {
+                eprintln!(
+                    "proxyhunt: {}: {} more line(s) that are not addresses skipped",
+                    escape_unsafe(&list.name),
+                    list.unreadable.len() - 5
+                );
+            }
+            Some(std::sync::Arc::new(list))
+        }
+    };
+    Ok(Some(BeyondOptions { exit_list }))
 }

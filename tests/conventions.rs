@@ -73,7 +73,7 @@ fn an_unknown_command_is_reported_as_such() {
             "{err}"
         );
         assert!(
-            err.contains("hunt, check, generate, replay, kql, catalog, completions, man"),
+            err.contains("hunt, chains, check, generate, replay, kql, catalog, completions, man"),
             "{err}"
         );
     }

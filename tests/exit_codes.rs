@@ -66,7 +66,7 @@ fn no_input_is_1_and_never_the_sample() {
     // With --sample, the sample, marked as such.
     let (code, out, err) = run(&["hunt", "--sample"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.lines().count(), 76);
+    assert_eq!(out.lines().count(), 79);
     assert!(err.contains("reading the embedded sample data"), "{err}");
     let (code, out, _) = run(&["check", "--sample"]);
     assert_eq!(code, 0);

@@ -1051,3 +1051,49 @@ fn the_record_view_pages_by_the_screen() {
         proxyhunt::tui::view::detail::detail_rows(&s, ratatui::layout::Rect::new(0, 0, 80, 24));
     assert_eq!(scroll, 22.min(rows.saturating_sub(22)), "{rows} rows");
 }
+
+#[test]
+fn chains_view_opens_at_the_findings_chain_and_back_to_the_finding() {
+    let mut s = sample_state();
+    // The newest finding is carol's Tor sign-in; `C` opens her chain, ranked first, on it.
+    let first = s.visible[0];
+    assert_eq!(s.rows[first].user, "carol");
+    drive(&mut s, &[Action::OpenChains]);
+    let Overlay::Chains(view) = s.overlay.clone() else {
+        panic!("the Chains view opens: {:?}", s.overlay)
+    };
+    let chain = &s.chains[view.open.expect("at carol's chain")];
+    assert_eq!(chain.rank, Some(1));
+    assert_eq!(chain.user, "carol");
+    assert_eq!(
+        chain.findings[view.selected], first,
+        "on the selected finding"
+    );
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains("SignInWithoutOwnTor carol"), "{screen}");
+    snap("chain_of_a_finding", &s);
+    // Esc: the list, users ranked first; Enter opens trent's chain, Enter on a member selects it.
+    drive(&mut s, &[Action::Back]);
+    let Overlay::Chains(view) = s.overlay.clone() else {
+        panic!("back to the list")
+    };
+    assert_eq!(view.open, None);
+    snap("chains", &s);
+    let trent = s.chains.iter().position(|c| c.user == "trent").unwrap();
+    let Overlay::Chains(view) = &mut s.overlay else {
+        panic!()
+    };
+    view.selected = trent;
+    drive(&mut s, &[Action::Select, Action::Down, Action::Select]);
+    assert_eq!(s.overlay, Overlay::None);
+    let selected = s.visible[s.selected];
+    assert_eq!(selected, s.chains[trent].findings[1]);
+    // `C` again comes back to the chain it left.
+    drive(&mut s, &[Action::OpenChains]);
+    let Overlay::Chains(view) = &s.overlay else {
+        panic!()
+    };
+    assert_eq!(view.open, Some(trent));
+    drive(&mut s, &[Action::Back, Action::Back]);
+    assert_eq!(s.overlay, Overlay::None);
+}

@@ -13,6 +13,12 @@ The story (contoso.com, the morning of 2026-05-12, newest event 10:00:00Z):
 - peggy uses Proxifier and Privoxy (false positive: developer proxy tools);
 - everybody's sign-ins through the company's own VPN egress, tagged `vpn` by a TI feed
   (false positive: organisation's VPN egress).
+Chains and coverage beyond the rule (`proxyhunt chains`, `hunt --beyond`):
+- carol has no Tor on any device: her Tor sign-ins rank first (stolen token);
+- trent signs in through Tor while his Tor Browser runs (likely trent himself);
+- heidi is signed in from a Tor relay that fin-ws12's tor.exe talked to minutes before;
+- frank signs in from an IPv6 Tor exit and grace from a Tor range given as CIDR (the rule's
+  extract reads neither); ivan's ws-12 runs an ncat relay chain (Atomic test 4).
 Plus threat-intel noise the rule must ignore (expired, inactive, stale, IPv6, odd patterns) and
 near-misses the KQL does not match (mytor.exe, proxychains4 alone, socks5h://, -oProxyCommand=).
 
@@ -49,6 +55,12 @@ STALE_IP = "171.25.193.77"
 UPPER_PATTERN_IP = "162.247.74.7"
 NOSPACE_PATTERN_IP = "109.70.100.1"
 TORPROJECT_TAG_IP = "51.15.43.205"
+# Beyond the rule (chains and `hunt --beyond`): an IPv6 Tor exit, a Tor range given as CIDR, and
+# a relay that fin-ws12's tor.exe talked to, later the source of a sign-in as heidi.
+IPV6_EXIT = "2a0b:f4c2::1"
+CIDR_EXIT_RANGE = "185.220.103.0/24"
+CIDR_EXIT = "185.220.103.7"
+RELAY_IP = "45.66.33.45"
 CA = ["notApplied", "success", "failure"]
 AUTHREQ = ["singleFactorAuthentication", "multiFactorAuthentication"]
 
@@ -129,6 +141,7 @@ def make_signins():
     for ip in [EXPIRED_IP, INACTIVE_IP, STALE_IP, UPPER_PATTERN_IP, NOSPACE_PATTERN_IP, TORPROJECT_TAG_IP]:
         rows.append(signin(ago(minutes=R.randrange(5, 55)), R.choice(USERS), ip, "0"))
     rows.append(signin(ago(minutes=15), "erin", " " + TOR_EXIT_1, "0"))  # leading space: no join
+    rows.extend(with_own_random(beyond_signins))
     rows.sort(key=lambda r: r["TimeGenerated"])
     cols = ["TenantId", "SourceSystem", "TimeGenerated [UTC]", "UserPrincipalName", "UserDisplayName", "AppDisplayName",
             "IPAddress", "Location", "ResultType", "ResultDescription", "ConditionalAccessStatus",
@@ -149,6 +162,30 @@ def make_signins():
                     r["IsInteractive"], dd[0], dd[1], loc, "", r["Type"]])
     with open(os.path.join(OUT, "AADNonInteractiveUserSignInLogs.csv"), "w", encoding="utf-8-sig", newline="") as f:
         f.write(buf.getvalue())
+
+
+def with_own_random(make):
+    """Rows from `make` drawn from a generator of their own, so that the rows before and after
+    them (and their ids) stay as they were."""
+    global R
+    saved, R = R, random.Random(20261202)
+    try:
+        return make()
+    finally:
+        R = saved
+
+
+def beyond_signins():
+    rows = []
+    # trent through Tor while Tor Browser runs on ws-09 (7 h ago)
+    for minutes in [50, 20]:
+        rows.append(signin(ago(hours=6, minutes=minutes), "trent", TOR_EXIT_2, "0", "Microsoft Teams", "NL", "notApplied"))
+    # heidi from the relay fin-ws12's tor.exe connected to on 9001
+    rows.append(signin(ago(hours=2, minutes=3), "heidi", RELAY_IP, "0", "Microsoft Graph", "SE", "notApplied"))
+    # addresses only beyond the rule: an IPv6 exit, an address in a CIDR range
+    rows.append(signin(ago(minutes=38), "frank", IPV6_EXIT, "0", "Microsoft Graph", "DE", "notApplied"))
+    rows.append(signin(ago(minutes=44), "grace", CIDR_EXIT, "0", "Office 365 Exchange Online", "DE", "notApplied"))
+    return rows
 
 
 # ---------------------------------------------------------------- threat intel
@@ -194,7 +231,7 @@ def make_ti():
     rows.append(indicator(UPPER_PATTERN_IP, "tor", fresh, future, pattern="[IPV4-ADDR:VALUE = '%s']" % UPPER_PATTERN_IP))
     rows.append(indicator(NOSPACE_PATTERN_IP, "tor", fresh, future, pattern="[ipv4-addr:value='%s']" % NOSPACE_PATTERN_IP))
     rows.append(indicator(TORPROJECT_TAG_IP, "torproject-research", fresh, future))
-    rows.append(indicator("2a0b:f4c2::1", "tor", fresh, future, pattern="[ipv6-addr:value = '2a0b:f4c2::1']"))
+    rows.append(indicator(IPV6_EXIT, "tor", fresh, future, pattern="[ipv6-addr:value = '%s']" % IPV6_EXIT))
     rows.append(indicator("evil.example", "proxy", fresh, future, pattern="[domain-name:value = 'evil.example']"))
     # background: other Tor exits and malware indicators nobody signs in from
     for i in range(40):
@@ -203,6 +240,10 @@ def make_ti():
     for i in range(15):
         ip = "194.26.29.%d" % (i + 1)
         rows.append(indicator(ip, R.choice(["malware", "c2", "phishing"]), ago(days=R.randrange(1, 29)), future))
+    rows.extend(with_own_random(lambda: [
+        indicator(CIDR_EXIT_RANGE, "tor", fresh, future, pattern="[ipv4-addr:value = '%s']" % CIDR_EXIT_RANGE),
+        indicator(RELAY_IP, "tor", fresh, future),
+    ]))
     with open(os.path.join(OUT, "ThreatIntelIndicators.json"), "w", encoding="utf-8") as f:
         json.dump(rows, f, indent=2)
         f.write("\n")
@@ -285,10 +326,23 @@ def make_process():
                      "C:\\Program Files (x86)\\Privoxy\\privoxy.exe"))  # Privoxy is not on the KQL's lists
     # attacker-controlled text in a command line: escapes and a bidi override (not a finding)
     rows.append(proc(ago(hours=4), "ws-03.contoso.com", "judy", "notepad.exe", "notepad.exe invoice\u202etxt.exe \x1b[2J", "explorer.exe", "C:\\Windows\\Explorer.EXE"))
+    rows.extend(with_own_random(beyond_processes))
     rows.sort(key=lambda r: r["Timestamp"])
     with open(os.path.join(OUT, "DeviceProcessEvents.ndjson"), "w", encoding="utf-8", newline="\n") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")
+
+
+def beyond_processes():
+    ws12 = "ws-12.contoso.com"
+    ncat = "C:\\Users\\ivan\\AppData\\Local\\Temp\\ncat\\ncat.exe"
+    return [
+        # an ncat relay chain (Atomic test 4): two listeners, each handing on to the next
+        proc(ago(hours=3, minutes=12), ws12, "ivan", "ncat.exe", 'ncat.exe -l 18080 -c "ncat.exe 127.0.0.1 18081"', "cmd.exe", "cmd.exe /c relay.bat", ncat),
+        proc(ago(hours=3, minutes=12), ws12, "ivan", "ncat.exe", 'ncat.exe -l 18081 -c "ncat.exe 10.20.0.5 1080"', "cmd.exe", "cmd.exe /c relay.bat", ncat),
+        # near miss: ncat only listening
+        proc(ago(hours=3, minutes=30), ws12, "ivan", "ncat.exe", "ncat.exe -l 4444", "cmd.exe", "cmd.exe", ncat),
+    ]
 
 
 # ---------------------------------------------------------------- device network events

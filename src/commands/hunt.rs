@@ -5,14 +5,17 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
+use crate::beyond::BeyondOptions;
+use crate::chains::{chains, chains_frame, Chain, ChainWindows};
 use crate::data::issues::Severity;
 use crate::data::load::{load_sample, Dataset, LoadOptions};
 use crate::data::schema::TableKind;
 use crate::data::values::format_datetime;
-use crate::detect::prefilter::load_for_hunt;
-use crate::detect::{hunt, HuntOptions, HuntResult, Lookback};
+use crate::detect::prefilter::load_for_hunt_beyond;
+use crate::detect::{hunt_beyond, BeyondCounts, HuntOptions, HuntResult, Lookback};
 use crate::export::{
-    check_destination, encode_to, write_findings, CsvSafety, Destination, Format, Links, Sink,
+    check_destination, encode_shaped, write_shaped, CsvSafety, Destination, Format, Links, Shape,
+    Sink,
 };
 use crate::text::escape_unsafe;
 use crate::tuning::{apply_tuning, load_tuning, FilterImpact, Tuning, TuningSource};
@@ -30,6 +33,25 @@ pub struct HuntRequest {
     pub tuning: TuningSource,
     pub show_suppressed: bool,
     pub output: Output,
+    /// `--beyond` / `--tor-list`.
+    pub beyond: Option<BeyondOptions>,
+    pub produce: Produce,
+}
+
+/// What a run writes: the findings (`hunt`) or the chains built from them (`chains`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Produce {
+    Findings,
+    Chains,
+}
+
+impl Produce {
+    pub fn command(self) -> &'static str {
+        match self {
+            Produce::Findings => "hunt",
+            Produce::Chains => "chains",
+        }
+    }
 }
 
 /// One line per filter: on or off, how many findings it suppressed, how many only it did.
@@ -225,10 +247,15 @@ fn write_summary(
             format!("{} {n}", k.name())
         })
         .collect();
+    // The exact findings: those beyond the rule are counted on a line of their own.
+    let beyond: usize = result
+        .beyond
+        .as_ref()
+        .map_or(0, |b| b.by_type.values().sum());
     writeln!(
         err,
         "proxyhunt: {} finding(s): {}",
-        result.findings.height(),
+        result.findings.height() - beyond,
         counts.join(", ")
     )?;
     for nr in &result.not_run {
@@ -237,6 +264,65 @@ fn write_summary(
             "proxyhunt: not run: {}: {}",
             nr.kind.name(),
             escape_unsafe(&nr.reason)
+        )?;
+    }
+    Ok(())
+}
+
+/// How many findings the rule as written misses on this data, per type and per check.
+fn write_beyond(counts: &BeyondCounts, err: &mut dyn Write) -> std::io::Result<()> {
+    let total: usize = counts.by_type.values().sum();
+    let types: Vec<String> = crate::beyond::BeyondType::ALL
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}",
+                t.name(),
+                counts.by_type.get(t).copied().unwrap_or(0)
+            )
+        })
+        .collect();
+    writeln!(
+        err,
+        "proxyhunt: beyond the rule: {total} finding(s) the rules as written miss (after the exact findings): {}",
+        types.join(", ")
+    )?;
+    let checks: Vec<String> = crate::beyond::check_names()
+        .into_iter()
+        .map(|c| format!("{c} {}", counts.by_check.get(c).copied().unwrap_or(0)))
+        .collect();
+    writeln!(
+        err,
+        "proxyhunt: beyond the rule, by check: {}",
+        checks.join(", ")
+    )
+}
+
+/// The chains in one line per kind, and the users in rank order.
+fn write_chain_summary(chains: &[Chain], err: &mut dyn Write) -> std::io::Result<()> {
+    let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for c in chains {
+        *kinds.entry(c.kind.name()).or_default() += 1;
+    }
+    let counts: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    writeln!(
+        err,
+        "proxyhunt: {} chain(s): {}",
+        chains.len(),
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        }
+    )?;
+    for c in chains.iter().filter(|c| c.rank.is_some()).take(10) {
+        writeln!(
+            err,
+            "proxyhunt: rank {}: {} ({}): {} finding(s)",
+            c.rank.unwrap_or(0),
+            escape_unsafe(&c.user),
+            c.kind.verdict(),
+            c.findings.len()
         )?;
     }
     Ok(())
@@ -284,11 +370,21 @@ pub fn run_hunt(
         check_destination(dest)?;
     }
     let ds = match inputs {
-        Inputs::Paths(p) => load_for_hunt(p, load_options, &options.detections, &mut |_| {}),
+        Inputs::Paths(p) => load_for_hunt_beyond(
+            p,
+            load_options,
+            &options.detections,
+            request.beyond.as_ref(),
+            &mut |_| {},
+        ),
         Inputs::Sample => load_sample(),
     };
-    let mut result = hunt(&ds, options).context("running the detections")?;
+    let mut result =
+        hunt_beyond(&ds, options, request.beyond.as_ref()).context("running the detections")?;
     write_summary(&ds, &result, options.lookback, stderr)?;
+    if let Some(counts) = &result.beyond {
+        write_beyond(counts, stderr)?;
+    }
     write_tuning_issues(&tuning_issues, stderr)?;
     if !tuning.filters.is_empty() {
         let tuned = apply_tuning(result.findings, &tuning, request.show_suppressed)
@@ -318,10 +414,21 @@ pub fn run_hunt(
         }
     }
     let inputs_failed = write_input_failures(&ds, stderr)?;
+    let (frame, shape, what) = match request.produce {
+        Produce::Findings => (result.findings.clone(), Shape::Findings, "finding(s)"),
+        Produce::Chains => {
+            let chains =
+                chains(&result.findings, ChainWindows::default()).context("building the chains")?;
+            write_chain_summary(&chains, stderr)?;
+            let frame = chains_frame(&chains, &result.findings).context("building the chains")?;
+            (frame, Shape::Table, "chain(s)")
+        }
+    };
     match &dest {
         Some(dest) => {
-            write_findings(
-                &result.findings,
+            write_shaped(
+                &frame,
+                shape,
                 output.format,
                 output.csv,
                 dest.path,
@@ -330,8 +437,8 @@ pub fn run_hunt(
             )?;
             writeln!(
                 stderr,
-                "proxyhunt: wrote {} finding(s) to {}",
-                result.findings.height(),
+                "proxyhunt: wrote {} {what} to {}",
+                frame.height(),
                 escape_unsafe(&dest.path.display().to_string())
             )?;
         }
@@ -342,7 +449,7 @@ pub fn run_hunt(
             }
             let sink = if terminal { Sink::Terminal } else { Sink::File };
             let mut buf = Vec::new();
-            encode_to(&result.findings, output.format, output.csv, sink, &mut buf)?;
+            encode_shaped(&frame, shape, output.format, output.csv, sink, &mut buf)?;
             stdout
                 .write_all(&buf)
                 .and_then(|()| stdout.flush())

@@ -42,11 +42,27 @@ pub const NETWORK_IP_REGEX: &str = r"ipv4-addr:value = '([^']+)'";
 pub static SUCCESSFUL_SIGNIN: LazyLock<Condition> =
     LazyLock::new(|| Condition::eq("ResultType", Literal::Int(0)));
 
+/// The rule's indicator filters on the indicator itself (active, tagged as an anonymiser),
+/// before any reading of its pattern: what the beyond-the-rule checks read patterns from.
+pub fn anonymizer_tagged(ti: LazyFrame) -> LazyFrame {
+    ti.filter(col("IsActive").eq(lit(true)))
+        .filter(has_any(col("Tags"), ANONYMIZER_TAGS))
+}
+
+/// The rule's `TimeGenerated > ago(30d)` and `isempty(ValidUntil) or ValidUntil > now()`.
+pub fn live_at(ti: LazyFrame, now: Nanos) -> LazyFrame {
+    ti.filter(after(col("TimeGenerated"), ago(now, 30 * DAY)))
+        .filter(
+            col("ValidUntil")
+                .is_null()
+                .or(after(col("ValidUntil"), now)),
+        )
+}
+
 /// The rule's indicator filters that do not depend on `now()`, with the extracted `NetworkIP`.
 pub fn anonymizer_indicators(ti: LazyFrame) -> LazyFrame {
     let regex = Regex::new(NETWORK_IP_REGEX).expect("the rule's regex compiles");
-    ti.filter(col("IsActive").eq(lit(true)))
-        .filter(has_any(col("Tags"), ANONYMIZER_TAGS))
+    anonymizer_tagged(ti)
         .filter(has(col("Pattern"), IPV4_PATTERN_TERM))
         .with_column(extract(col("Pattern"), regex, 1).alias("NetworkIP"))
         .filter(col("NetworkIP").neq(lit("")))
@@ -56,13 +72,7 @@ pub fn anonymizer_indicators(ti: LazyFrame) -> LazyFrame {
 /// (before `summarize`): what the detail pane lists as "the indicators that matched". The
 /// filters are the rule's; their order does not change which rows pass, nor their order.
 pub fn live_indicators(ti: LazyFrame, now: Nanos) -> LazyFrame {
-    anonymizer_indicators(ti)
-        .filter(after(col("TimeGenerated"), ago(now, 30 * DAY)))
-        .filter(
-            col("ValidUntil")
-                .is_null()
-                .or(after(col("ValidUntil"), now)),
-        )
+    live_at(anonymizer_indicators(ti), now)
 }
 
 /// `TorExitIPs`: active anonymiser indicators, one row per address with its distinct tags.

@@ -38,6 +38,9 @@ pub fn column_type(name: &str) -> DataType {
 const INTERNAL: &[(&str, DataType)] = &[
     ("_Account", DataType::String),
     ("_Indicators", DataType::Int64),
+    // A finding's reason given by its leg (the beyond-the-rule checks); the rule's own legs
+    // leave it empty and the reason is derived in `finalise`.
+    ("_Reason", DataType::String),
     (SOURCE_FILE_COLUMN, DataType::UInt32),
     (SOURCE_LINE_COLUMN, DataType::Int64),
 ];
@@ -45,7 +48,17 @@ const INTERNAL: &[(&str, DataType)] = &[
 /// What every leg selects: its DetectionType, the KQL's projected columns, the column that
 /// names its account (as `_Account`), any `extra` internal columns, and where the row came from.
 pub fn leg_columns(kind: DetectionType, account: &str, extra: &[&str]) -> Vec<Expr> {
-    let mut exprs: Vec<Expr> = vec![lit(kind.name()).alias("DetectionType")];
+    named_leg_columns(kind.name(), kind, account, extra)
+}
+
+/// [`leg_columns`] under another `DetectionType` value (`name`), with `kind`'s projection.
+pub fn named_leg_columns(
+    name: &str,
+    kind: DetectionType,
+    account: &str,
+    extra: &[&str],
+) -> Vec<Expr> {
+    let mut exprs: Vec<Expr> = vec![lit(name).alias("DetectionType")];
     exprs.extend(kind.projected().iter().map(|c| col(*c)));
     exprs.push(col(account).alias("_Account"));
     exprs.extend(extra.iter().map(|c| col(*c)));
@@ -114,6 +127,7 @@ pub fn finalise(df: DataFrame, file_names: &[String]) -> PolarsResult<DataFrame>
     let cmd = str_values(&df, "ProcessCommandLine")?;
     let port: Vec<Option<i64>> = df.column("RemotePort")?.i64()?.iter().collect();
     let indicators: Vec<Option<i64>> = df.column("_Indicators")?.i64()?.iter().collect();
+    let given_reason = df.column("_Reason")?.str()?.clone();
     let tags = df.column("AnonymizationType")?.list()?.clone();
     let src_file: Vec<Option<u32>> = df.column(SOURCE_FILE_COLUMN)?.u32()?.iter().collect();
 
@@ -123,7 +137,8 @@ pub fn finalise(df: DataFrame, file_names: &[String]) -> PolarsResult<DataFrame>
     let mut reason = Vec::with_capacity(n);
     let mut source_file = Vec::with_capacity(n);
     for i in 0..n {
-        let kind = DetectionType::from_name(&kinds[i]);
+        // A beyond-the-rule type (`AnonymizedSignIn+`) takes its entities as its base type does.
+        let kind = DetectionType::from_name(kinds[i].trim_end_matches('+'));
         user.push(normalise_user(&account[i]));
         dev.push(normalise_device(&device[i]));
         let (this_ip, why) = match kind {
@@ -152,7 +167,10 @@ pub fn finalise(df: DataFrame, file_names: &[String]) -> PolarsResult<DataFrame>
             None => (String::new(), String::new()),
         };
         ip.push(this_ip);
-        reason.push(why);
+        reason.push(match given_reason.get(i) {
+            Some(given) => given.to_string(),
+            None => why,
+        });
         source_file.push(
             src_file[i]
                 .and_then(|f| file_names.get(f as usize))

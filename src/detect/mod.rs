@@ -13,4 +13,6 @@ pub mod run;
 mod tests;
 
 pub use registry::{DetectionId, DetectionType};
-pub use run::{hunt, HuntOptions, HuntResult, Lookback, NotRun, NowSpec};
+pub use run::{
+    hunt, hunt_beyond, BeyondCounts, HuntOptions, HuntResult, Lookback, NotRun, NowSpec,
+};

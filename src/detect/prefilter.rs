@@ -16,8 +16,11 @@ use super::multihop_proxy::{PROXY_TOOL_LAUNCH, SSH_MULTI_HOP_PROXY, TOR_PORT_CON
 use super::registry::DetectionId;
 use std::path::PathBuf;
 
+use crate::beyond::process::beyond_process_filter;
+use crate::beyond::signin::beyond_signin_filter;
+use crate::beyond::BeyondOptions;
 use crate::data::load::{load_with_progress, Dataset, LoadOptions};
-use crate::data::row_filter::{RowFilter, RowFilters};
+use crate::data::row_filter::{BuildFilter, RowFilter, RowFilters};
 use crate::data::schema::TableKind;
 
 /// Query 004's process legs: a proxy tool or argument, or ssh with a forwarding argument.
@@ -59,12 +62,17 @@ pub fn signin_filter(ti: Option<&DataFrame>) -> RowFilter {
 
 /// The filters for a hunt running `detections`: tables no selected detection reads keep no rows
 /// (their event times still count towards `now()`); threat intel is kept whole.
-pub(crate) fn hunt_filters(detections: &[DetectionId]) -> RowFilters {
+pub(crate) fn hunt_filters(
+    detections: &[DetectionId],
+    beyond: Option<&BeyondOptions>,
+) -> RowFilters {
     let mut filters = RowFilters::default();
     if detections.contains(&DetectionId::MultihopProxy) {
-        filters
-            .now
-            .insert(TableKind::DeviceProcess, process_filter());
+        let process = match beyond {
+            Some(_) => beyond_process_filter(process_filter()),
+            None => process_filter(),
+        };
+        filters.now.insert(TableKind::DeviceProcess, process);
         filters
             .now
             .insert(TableKind::DeviceNetwork, network_filter());
@@ -77,11 +85,18 @@ pub(crate) fn hunt_filters(detections: &[DetectionId]) -> RowFilters {
             .insert(TableKind::DeviceNetwork, RowFilter::none());
     }
     if detections.contains(&DetectionId::AnonymizedSignin) {
-        filters.deferred.push((
-            TableKind::SignIn,
-            TableKind::ThreatIntel,
-            Arc::new(signin_filter),
-        ));
+        let build: Arc<BuildFilter> = match beyond {
+            Some(b) => {
+                let list = b.exit_list.clone();
+                Arc::new(move |ti: Option<&DataFrame>| {
+                    beyond_signin_filter(signin_filter(ti), ti, list.clone())
+                })
+            }
+            None => Arc::new(signin_filter),
+        };
+        filters
+            .deferred
+            .push((TableKind::SignIn, TableKind::ThreatIntel, build));
     } else {
         filters.now.insert(TableKind::SignIn, RowFilter::none());
     }
@@ -98,8 +113,19 @@ pub fn load_for_hunt(
     detections: &[DetectionId],
     progress: &mut (dyn FnMut(String) + Send),
 ) -> Dataset {
+    load_for_hunt_beyond(paths, options, detections, None, progress)
+}
+
+/// [`load_for_hunt`] keeping, with `beyond`, also the rows a beyond-the-rule check can find.
+pub fn load_for_hunt_beyond(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    detections: &[DetectionId],
+    beyond: Option<&BeyondOptions>,
+    progress: &mut (dyn FnMut(String) + Send),
+) -> Dataset {
     let options = LoadOptions {
-        filters: hunt_filters(detections),
+        filters: hunt_filters(detections, beyond),
         ..options.clone()
     };
     load_with_progress(paths, &options, progress)

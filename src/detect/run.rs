@@ -6,6 +6,7 @@ use polars::prelude::*;
 use super::findings::{finalise, to_union};
 use super::registry::{DetectionId, DetectionType};
 use super::{anonymized_signin, multihop_proxy};
+use crate::beyond::{beyond_legs, BeyondOptions, BeyondType};
 use crate::data::load::Dataset;
 use crate::data::schema::TableKind;
 use crate::data::values::LATEST;
@@ -61,6 +62,16 @@ pub struct HuntResult {
     pub now_source: String,
     pub ran: Vec<DetectionType>,
     pub not_run: Vec<NotRun>,
+    /// With `--beyond`: findings per beyond-the-rule check and type (the findings themselves
+    /// follow the exact ones in `findings`).
+    pub beyond: Option<BeyondCounts>,
+}
+
+/// How many findings each beyond-the-rule check and type gave.
+#[derive(Debug, Clone, Default)]
+pub struct BeyondCounts {
+    pub by_check: std::collections::BTreeMap<&'static str, usize>,
+    pub by_type: std::collections::BTreeMap<BeyondType, usize>,
 }
 
 /// The newest event time across the event tables, if any event was loaded (rows a filter left
@@ -136,6 +147,16 @@ pub fn cannot_run(ds: &Dataset, kind: DetectionType) -> Option<String> {
 
 /// Runs the detections. Legs whose tables are absent are listed in `not_run`.
 pub fn hunt(ds: &Dataset, options: &HuntOptions) -> PolarsResult<HuntResult> {
+    hunt_beyond(ds, options, None)
+}
+
+/// [`hunt`], and with `beyond` the beyond-the-rule findings after the exact ones (the exact
+/// findings are the same frame, row for row, as without).
+pub fn hunt_beyond(
+    ds: &Dataset,
+    options: &HuntOptions,
+    beyond: Option<&BeyondOptions>,
+) -> PolarsResult<HuntResult> {
     let (now, now_source) = resolve_now(ds, options.now);
     let mut legs: Vec<LazyFrame> = Vec::new();
     let mut ran = Vec::new();
@@ -191,12 +212,30 @@ pub fn hunt(ds: &Dataset, options: &HuntOptions) -> PolarsResult<HuntResult> {
         .collect()?;
         finalise(union, &ds.file_names)?
     };
+    let (findings, beyond) = match beyond {
+        None => (findings, None),
+        Some(b) => {
+            let since = |t: TableKind| window_start(options.lookback, t, now);
+            let found = beyond_legs(ds, b, now, &since)?;
+            let mut all = findings;
+            if !found.legs.is_empty() {
+                let union = concat(found.legs, UnionArgs::default())?.collect()?;
+                all.vstack_mut(&finalise(union, &ds.file_names)?)?;
+            }
+            let counts = BeyondCounts {
+                by_check: found.by_check,
+                by_type: found.by_type,
+            };
+            (all, Some(counts))
+        }
+    };
     Ok(HuntResult {
         findings,
         now,
         now_source,
         ran,
         not_run,
+        beyond,
     })
 }
 
@@ -208,6 +247,7 @@ fn empty_findings(file_names: &[String]) -> PolarsResult<DataFrame> {
     let leg = empty.lazy().with_columns([
         lit(NULL).cast(DataType::String).alias("_Account"),
         lit(NULL).cast(DataType::Int64).alias("_Indicators"),
+        lit(NULL).cast(DataType::String).alias("_Reason"),
         lit(NULL)
             .cast(DataType::UInt32)
             .alias(crate::data::schema::SOURCE_FILE_COLUMN),

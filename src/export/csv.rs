@@ -47,8 +47,20 @@ pub fn write_csv(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let (names, columns) = export_columns(findings).map_err(io::Error::other)?;
+    write_columns(&names, &columns, findings.height(), safety, sink, out)
+}
+
+/// Writes columns of JSON values as CSV: a header of `names`, then `rows` lines.
+pub fn write_columns(
+    names: &[&str],
+    columns: &[Vec<Value>],
+    rows: usize,
+    safety: CsvSafety,
+    sink: Sink,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(out, "{}", names.join(","))?;
-    for row in 0..findings.height() {
+    for row in 0..rows {
         let line: Vec<String> = columns
             .iter()
             .map(|c| {

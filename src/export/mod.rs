@@ -162,23 +162,66 @@ pub fn encode_to(
     sink: Sink,
     out: &mut dyn Write,
 ) -> Result<(), ExportError> {
+    encode_shaped(findings, Shape::Findings, format, safety, sink, out)
+}
+
+/// What a frame holds, which decides its columns in export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Findings: each record has its type's projected columns, then the extras (the contract).
+    Findings,
+    /// Any other table (chains): every column, in the frame's order.
+    Table,
+}
+
+/// Encodes a frame of `shape` for `sink`.
+pub fn encode_shaped(
+    frame: &DataFrame,
+    shape: Shape,
+    format: Format,
+    safety: CsvSafety,
+    sink: Sink,
+    out: &mut dyn Write,
+) -> Result<(), ExportError> {
+    let records = |frame: &DataFrame| -> Result<Vec<serde_json::Value>, ExportError> {
+        Ok(match shape {
+            Shape::Findings => json_records(frame)?
+                .iter()
+                .map(FindingRecord::to_json)
+                .collect(),
+            Shape::Table => records::table_records(frame)?,
+        })
+    };
     match format {
         Format::Ndjson => {
-            for record in json_records(findings)? {
-                json::write_compact(out, &record.to_json()).map_err(encode_io)?;
+            for record in records(frame)? {
+                json::write_compact(out, &record).map_err(encode_io)?;
                 out.write_all(b"\n").map_err(encode_io)?;
             }
         }
         Format::Json => {
-            let all: Vec<serde_json::Value> = json_records(findings)?
-                .iter()
-                .map(FindingRecord::to_json)
-                .collect();
+            let all = records(frame)?;
             json::write_pretty(out, &serde_json::Value::Array(all)).map_err(encode_io)?;
             out.write_all(b"\n").map_err(encode_io)?;
         }
-        Format::Csv => csv::write_csv(findings, safety, sink, out).map_err(encode_io)?,
-        Format::Parquet => parquet::write_parquet(findings, out)?,
+        Format::Csv => match shape {
+            Shape::Findings => csv::write_csv(frame, safety, sink, out).map_err(encode_io)?,
+            Shape::Table => {
+                let names: Vec<&str> = frame
+                    .get_column_names()
+                    .into_iter()
+                    .map(|n| n.as_str())
+                    .collect();
+                let columns = frame
+                    .columns()
+                    .iter()
+                    .map(records::column_json)
+                    .collect::<PolarsResult<Vec<_>>>()?;
+                csv::write_columns(&names, &columns, frame.height(), safety, sink, out)
+                    .map_err(encode_io)?
+            }
+        },
+        Format::Parquet => parquet::write_parquet(frame, out)?,
     }
     Ok(())
 }
@@ -225,6 +268,27 @@ pub fn write_findings(
     force: bool,
     inputs: &[PathBuf],
 ) -> Result<(), ExportError> {
+    write_shaped(
+        findings,
+        Shape::Findings,
+        format,
+        safety,
+        path,
+        force,
+        inputs,
+    )
+}
+
+/// [`write_findings`] for a frame of any [`Shape`].
+pub fn write_shaped(
+    findings: &DataFrame,
+    shape: Shape,
+    format: Format,
+    safety: CsvSafety,
+    path: &Path,
+    force: bool,
+    inputs: &[PathBuf],
+) -> Result<(), ExportError> {
     let gzip = OutputSpec::for_path(Some(path), Some(format), format)?.gzip;
     let dest = Destination {
         path,
@@ -243,7 +307,7 @@ pub fn write_findings(
         Sink::File
     };
     write_with(&dest, gzip, &mut |w| {
-        encode_to(findings, format, safety, sink, w).map_err(|e| match e {
+        encode_shaped(findings, shape, format, safety, sink, w).map_err(|e| match e {
             ExportError::Io { error, .. } => ExportError::Io {
                 path: path.to_path_buf(),
                 error,

@@ -90,7 +90,10 @@ pub fn json_records(findings: &DataFrame) -> PolarsResult<Vec<FindingRecord>> {
     let kind_col = index("DetectionType").unwrap_or(0);
     let mut out = Vec::with_capacity(findings.height());
     for (row, kind_value) in values[kind_col].iter().enumerate() {
-        let kind = kind_value.as_str().and_then(DetectionType::from_name);
+        // A beyond-the-rule type (`AnonymizedSignIn+`) has its base type's columns.
+        let kind = kind_value
+            .as_str()
+            .and_then(|k| DetectionType::from_name(k.trim_end_matches('+')));
         let mut fields = vec![("DetectionType", kind_value.clone())];
         if let Some(kind) = kind {
             for c in kind.projected() {
@@ -107,4 +110,27 @@ pub fn json_records(findings: &DataFrame) -> PolarsResult<Vec<FindingRecord>> {
         out.push(FindingRecord { fields });
     }
     Ok(out)
+}
+
+/// Every row of any frame as a JSON object of all its columns, in the frame's order.
+pub fn table_records(frame: &DataFrame) -> PolarsResult<Vec<Value>> {
+    let names: Vec<String> = frame
+        .get_column_names()
+        .into_iter()
+        .map(|n| n.to_string())
+        .collect();
+    let columns = frame
+        .columns()
+        .iter()
+        .map(column_json)
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok((0..frame.height())
+        .map(|row| {
+            let mut map = Map::new();
+            for (name, values) in names.iter().zip(&columns) {
+                map.insert(name.clone(), values[row].clone());
+            }
+            Value::Object(map)
+        })
+        .collect())
 }

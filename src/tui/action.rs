@@ -35,6 +35,8 @@ pub enum Action {
     StartExport,
     /// Open the Incidents view: rule 000 replayed over the data.
     OpenIncidents,
+    /// Open the Chains view, at the selected finding's chain when it is in one.
+    OpenChains,
     /// Show the selected finding's whole record over the whole screen.
     OpenRecord,
     /// The terminal's new size (columns, rows).

@@ -1,7 +1,7 @@
 //! The Incidents view's moves: open an incident to its alerts, an alert to its events, an
 //! event to its finding in the table; back up a level at a time.
 
-use super::state::{Focus, IncidentLevel, IncidentsView, Overlay, ReplayState, State};
+use super::state::{IncidentLevel, IncidentsView, Overlay, ReplayState, State};
 use crate::detect::DetectionType;
 use crate::replay::both::Replays;
 
@@ -88,26 +88,13 @@ fn show_finding(state: &mut State, event: &str) {
         ));
         return;
     };
-    match state.visible.iter().position(|&i| i == row) {
-        Some(at) => {
-            state.selected = at;
-            state.focus = Focus::Findings;
+    match state.select_finding(row) {
+        Ok(()) => {
             // `i` comes back to this alert's events.
             if let Overlay::Incidents(view) = std::mem::replace(&mut state.overlay, Overlay::None) {
                 state.incidents_left = Some(view);
             }
-            state.detail_scroll = 0;
         }
-        None => {
-            let by = state.suppressing(row);
-            state.message = Some(if by.is_empty() {
-                "that finding is hidden by the drill-downs or find: Esc them to see it".to_string()
-            } else {
-                format!(
-                    "that finding is suppressed by {}: t then v shows it",
-                    by.join(", ")
-                )
-            })
-        }
+        Err(why) => state.message = Some(why),
     }
 }

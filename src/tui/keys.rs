@@ -23,6 +23,8 @@ pub enum Scope {
     Record,
     /// The Incidents view (rule 000 replayed).
     Incidents,
+    /// The Chains view (findings joined across detection types).
+    Chains,
     /// Everywhere but a prompt.
     Any,
 }
@@ -292,6 +294,22 @@ pub const BINDINGS: &[Binding] = &[
         "open the incident, the alert, or the finding",
         Action::Select,
         Scope::Incidents,
+    ),
+    b(
+        &[Char('C')],
+        "C",
+        "chains: the selected finding's chain (users ranked, stolen token first)",
+        Action::OpenChains,
+        Scope::Any,
+        false,
+    ),
+    f(
+        &[Enter],
+        "Enter",
+        "open",
+        "open the chain, or the finding",
+        Action::Select,
+        Scope::Chains,
     ),
     f(
         &[Enter],

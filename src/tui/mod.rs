@@ -3,6 +3,7 @@
 //! [`worker`] does loading, detection, context queries and exports off the UI thread.
 
 pub mod action;
+pub mod chains;
 pub mod incidents;
 pub mod keys;
 pub mod state;

@@ -1,6 +1,7 @@
 //! Everything the console shows, as plain data. Only [`super::update::update`] and the worker's
 //! results change it; drawing borrows it immutably.
 
+use crate::chains::Chain;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -154,6 +155,16 @@ pub struct IncidentsView {
     pub above: Vec<usize>,
 }
 
+/// The Chains view: the chains, or one chain's findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainsView {
+    /// The chain whose findings are listed; `None` lists the chains.
+    pub open: Option<usize>,
+    pub selected: usize,
+    /// The chain list's selection, restored on the way back.
+    pub above: usize,
+}
+
 /// The console's replay of rule 000 (see [`crate::replay::both`]).
 pub enum ReplayState {
     /// Not asked for yet.
@@ -176,6 +187,7 @@ pub enum Overlay {
     },
     Context(ContextView),
     Incidents(IncidentsView),
+    Chains(ChainsView),
     Tuning {
         selected: usize,
     },
@@ -188,6 +200,7 @@ impl Overlay {
         match self {
             Overlay::Context(_) => Scope::Context,
             Overlay::Incidents(_) => Scope::Incidents,
+            Overlay::Chains(_) => Scope::Chains,
             Overlay::Tuning { .. } => Scope::Tuning,
             Overlay::Proposal(_) => Scope::Proposal,
             Overlay::Help => Scope::Help,
@@ -216,6 +229,8 @@ pub struct Loaded {
     /// Live threat-intel indicators per address, for the detail pane's "why" (each line once,
     /// `×N` when N rows said it).
     pub indicators: HashMap<String, Vec<String>>,
+    /// The findings' chains (rows of `findings`), users ranked first.
+    pub chains: Vec<Chain>,
     pub tuning: Tuning,
     /// Where new exclusions are saved: the `--tuning` file, else `proxyhunt-tuning.toml`.
     pub tuning_path: PathBuf,
@@ -285,6 +300,10 @@ pub struct State {
     pub last_saved: Option<SavedExclusion>,
     /// Where the Incidents view was when the analyst left it for a finding.
     pub incidents_left: Option<IncidentsView>,
+    /// The findings' chains (indices into `rows`), users ranked first.
+    pub chains: Vec<Chain>,
+    /// Where the Chains view was when the analyst left it for a finding.
+    pub chains_left: Option<ChainsView>,
     /// The view the help was opened over, given back when it closes.
     pub under_help: Option<Box<Overlay>>,
     /// The go hunts this one was followed from (`c` on an event); `Esc` goes back to them.
@@ -344,6 +363,8 @@ impl State {
             screen: (80, 24),
             replay: ReplayState::Idle,
             incidents_left: None,
+            chains: Vec::new(),
+            chains_left: None,
             last_saved: None,
             under_help: None,
             help_scroll: 0,
@@ -372,6 +393,8 @@ impl State {
         self.filter_matches.clear();
         self.findings = Some(loaded.findings);
         self.indicators = loaded.indicators;
+        self.chains = loaded.chains;
+        self.chains_left = None;
         // Only a complete dataset serves go hunt; the rows that can match are let go while
         // every event loads.
         self.dataset = loaded.complete.then_some(loaded.dataset);
@@ -383,6 +406,31 @@ impl State {
         self.phase = Phase::Ready;
         self.events_loading = (!loaded.complete).then(Instant::now);
         self.retune();
+    }
+
+    /// Selects finding `row` (an index into `rows`) in the findings table, so that every console
+    /// move applies to it; or says why it is not shown.
+    pub fn select_finding(&mut self, row: usize) -> Result<(), String> {
+        match self.visible.iter().position(|&i| i == row) {
+            Some(at) => {
+                self.selected = at;
+                self.focus = Focus::Findings;
+                self.detail_scroll = 0;
+                Ok(())
+            }
+            None => {
+                let by = self.suppressing(row);
+                Err(if by.is_empty() {
+                    "that finding is hidden by the drill-downs or find: Esc them to see it"
+                        .to_string()
+                } else {
+                    format!(
+                        "that finding is suppressed by {}: t then v shows it",
+                        by.join(", ")
+                    )
+                })
+            }
+        }
     }
 
     /// Takes every event once the findings are shown; returns the go hunt request that was

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use ratatui::layout::Rect;
 
 use super::action::Action;
-use super::incidents;
 use super::state::{
     ContextView, ExclusionField, Focus, IncidentLevel, IncidentsView, Overlay, Phase, Prompt,
     PromptKind, ProposalView, ReplayState, SavedExclusion, State,
 };
 use super::view::{detail, findings, help, panes};
+use super::{chains, incidents};
 use crate::explore::{DrillDown, Entity, PivotKey, SortColumn};
 use crate::kql::time::{Nanos, DAY, HOUR, MINUTE};
 use crate::tuning::proposal::{candidates, filter_block, preview, proposed_filter};
@@ -160,6 +160,13 @@ fn move_cursor(state: &mut State, delta: isize, to_end: Option<bool>) {
     if let Overlay::Incidents(view) = &state.overlay {
         let selected = jump(incidents::open_rows(state), view.selected);
         if let Overlay::Incidents(view) = &mut state.overlay {
+            view.selected = selected;
+        }
+        return;
+    }
+    if let Overlay::Chains(view) = &state.overlay {
+        let selected = jump(chains::open_rows(state), view.selected);
+        if let Overlay::Chains(view) = &mut state.overlay {
             view.selected = selected;
         }
         return;
@@ -317,6 +324,8 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Back => {
             if let Overlay::Incidents(_) = state.overlay {
                 incidents::back(state);
+            } else if let Overlay::Chains(_) = state.overlay {
+                chains::back(state);
             } else if state.overlay != Overlay::None {
                 state.overlay = Overlay::None;
             } else if state.focus == Focus::Detail {
@@ -377,6 +386,9 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Select if matches!(state.overlay, Overlay::Incidents(_)) => {
             incidents::select(state)
         }
+        Action::OpenChains if matches!(state.overlay, Overlay::Chains(_)) => {}
+        Action::OpenChains => chains::open(state),
+        Action::Select if matches!(state.overlay, Overlay::Chains(_)) => chains::select(state),
         Action::Select if matches!(state.overlay, Overlay::Context(_)) => {
             if let Overlay::Context(view) = &mut state.overlay {
                 view.open = view.events.as_ref().is_some_and(|e| !e.is_empty()) && !view.open;

@@ -10,6 +10,7 @@ use std::thread;
 use polars::prelude::*;
 
 use super::state::{Loaded, SavedExclusion, DEFAULT_TUNING_FILE};
+use crate::chains::{chains, ChainWindows};
 use crate::data::load::{load_with_progress, Dataset, LoadOptions};
 use crate::detect::prefilter::load_for_hunt;
 use crate::detect::{hunt, HuntOptions};
@@ -137,6 +138,7 @@ pub fn loaded_from(
     let rows = finding_rows(&result.findings).map_err(|e| e.to_string())?;
     let indicators = indicators_by_ip(&ds, result.now).map_err(|e| e.to_string())?;
     let index = RowIndex::new(&rows);
+    let chains = chains(&result.findings, ChainWindows::default()).map_err(|e| e.to_string())?;
     Ok(Loaded {
         dataset: Arc::new(ds),
         findings: result.findings,
@@ -146,6 +148,7 @@ pub fn loaded_from(
         window,
         not_run: result.not_run,
         indicators,
+        chains,
         tuning: tuning_filters,
         tuning_path,
         tuning_issues: issues.iter().map(ToString::to_string).collect(),

@@ -77,6 +77,16 @@ pub fn wrapped_lines(state: &State, width: usize) -> Vec<Line<'static>> {
 
 /// Rows of at most `width` columns: greedy, breaking after the last space of a row that
 /// overflows, or where it overflows when it has none.
+/// Plain text wrapped as the detail pane wraps: at spaces, inside a word only when it is
+/// wider than the pane.
+pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
+    let cells: Vec<(char, Style)> = text.chars().map(|c| (c, Style::default())).collect();
+    wrap_cells(&cells, width.max(1))
+        .into_iter()
+        .map(|row| row.iter().map(|(c, _)| *c).collect())
+        .collect()
+}
+
 fn wrap_cells(cells: &[(char, Style)], width: usize) -> Vec<&[(char, Style)]> {
     use unicode_width::UnicodeWidthChar;
     let mut rows = Vec::new();

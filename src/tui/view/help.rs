@@ -15,11 +15,12 @@ use crate::tui::state::State;
 pub fn help_lines(state: &State, area: Rect) -> Vec<Line<'static>> {
     let c = state.color;
     // Grouped by where the keys act, each group under its heading (an empty key).
-    let groups: [(Scope, &str); 6] = [
+    let groups: [(Scope, &str); 7] = [
         (Scope::Any, "Everywhere"),
         (Scope::Main, "Findings, pivot and detail"),
         (Scope::Context, "Go hunt (c)"),
         (Scope::Incidents, "Incidents (i)"),
+        (Scope::Chains, "Chains (C)"),
         (Scope::Tuning, "Tuning panel (t)"),
         (Scope::Proposal, "Exclusion (a)"),
     ];

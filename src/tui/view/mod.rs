@@ -1,6 +1,7 @@
 //! Drawing: a pure function of [`State`]. At 80x24 the findings table sits above a pivot | detail
 //! split; larger terminals give every pane more room.
 
+mod chains;
 pub mod detail;
 pub mod findings;
 mod footer;
@@ -61,6 +62,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Overlay::Record { scroll } => detail::draw_record(frame, frame.area(), state, *scroll),
         Overlay::Context(view) => overlay::draw_context(frame, p.body, state, view),
         Overlay::Incidents(view) => incidents::draw(frame, p.body, state, view),
+        Overlay::Chains(view) => chains::draw(frame, p.body, state, view),
         Overlay::Tuning { selected } => overlay::draw_tuning(frame, p.body, state, *selected),
         Overlay::Proposal(view) => overlay::draw_proposal(frame, p.body, state, view),
     }

@@ -1,0 +1,248 @@
+//! `AnonymizedSignIn+`: successful sign-ins the rule does not find, from an address that a live
+//! anonymiser indicator names in a form the rule's `extract` cannot read, or that a Tor exit
+//! list names. The indicator conditions other than the pattern (active, tagged, 30 days, not
+//! expired at `now()`) are the rule's own.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use super::indicators::{networks_in_pattern, parse_address, ExitList, Network, PatternForm};
+use super::{reason, union_shape, with_reason, BeyondType};
+use crate::data::row_filter::RowFilter;
+use crate::detect::anonymized_signin::{
+    anonymizer_tagged, live_at, tor_exit_ips, SUCCESSFUL_SIGNIN,
+};
+use crate::detect::findings::named_leg_columns;
+use crate::kql::time::Nanos;
+
+/// The tag a Tor exit list gives its addresses in `AnonymizationType`.
+pub const EXIT_LIST_TAG: &str = "tor-exit-list";
+
+/// An indicator's address or range, with its tags and pattern (for the reason).
+#[derive(Debug, Clone)]
+struct Named {
+    network: Network,
+    tags: Arc<str>,
+    pattern: Arc<str>,
+}
+
+/// The addresses and ranges of a set of indicators, looked up by address.
+#[derive(Debug, Default)]
+struct Networks {
+    hosts: HashMap<IpAddr, Vec<Named>>,
+    ranges: Vec<Named>,
+}
+
+impl Networks {
+    fn of(ti: &DataFrame) -> PolarsResult<Self> {
+        let mut out = Networks::default();
+        let patterns = ti.column("Pattern")?.str()?;
+        let tags = ti.column("Tags")?.str()?;
+        for (p, t) in patterns.iter().zip(tags.iter()) {
+            let Some(p) = p else { continue };
+            let (pattern, tags): (Arc<str>, Arc<str>) = (p.into(), t.unwrap_or("").into());
+            for network in networks_in_pattern(p) {
+                let named = Named {
+                    network,
+                    tags: tags.clone(),
+                    pattern: pattern.clone(),
+                };
+                match network.host() {
+                    Some(ip) => out.hosts.entry(ip).or_default().push(named),
+                    None => out.ranges.push(named),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn matching(&self, ip: IpAddr) -> impl Iterator<Item = &Named> {
+        let hosts = self.hosts.get(&ip).into_iter().flatten();
+        hosts.chain(self.ranges.iter().filter(move |n| n.network.contains(ip)))
+    }
+
+    fn holds(&self, ip: IpAddr) -> bool {
+        self.matching(ip).next().is_some()
+    }
+}
+
+/// The sign-ins found beyond the rule.
+pub struct BeyondSignins {
+    pub rows: DataFrame,
+    /// Per row, the checks that hold.
+    pub checks: Vec<Vec<&'static str>>,
+    reasons: Vec<String>,
+    tags: Vec<Vec<String>>,
+}
+
+impl BeyondSignins {
+    /// The findings as a leg in the union's shape.
+    pub fn leg(&self) -> PolarsResult<LazyFrame> {
+        let mut df = with_reason(self.rows.clone(), self.reasons.clone())?;
+        let tags: ListChunked = self
+            .tags
+            .iter()
+            .map(|t| Some(Series::new("".into(), t)))
+            .collect();
+        df.with_column(tags.with_name("AnonymizationType".into()).into_column())?;
+        let kind = BeyondType::AnonymizedSignIn;
+        let leg = df.lazy().select(named_leg_columns(
+            kind.name(),
+            kind.base(),
+            "UserPrincipalName",
+            &["_Reason"],
+        ));
+        union_shape(leg)
+    }
+}
+
+/// The addresses the rule's `TorExitIPs` holds at `now`, as the strings it joins on.
+fn exact_addresses(ti: &DataFrame, now: Nanos) -> PolarsResult<HashSet<String>> {
+    let ips = tor_exit_ips(ti.clone().lazy(), now)
+        .select([col("NetworkIP")])
+        .collect()?;
+    Ok(ips
+        .column("NetworkIP")?
+        .str()?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect())
+}
+
+/// Successful sign-ins of `rows` (already in the event window) beyond the rule at `now`.
+pub fn beyond_signins(
+    rows: LazyFrame,
+    ti: Option<&DataFrame>,
+    now: Nanos,
+    exit_list: Option<&ExitList>,
+) -> PolarsResult<BeyondSignins> {
+    let successes = SUCCESSFUL_SIGNIN.filter(rows).collect()?;
+    let (exact, networks) = match ti {
+        Some(ti) => {
+            let live = live_at(anonymizer_tagged(ti.clone().lazy()), now).collect()?;
+            (exact_addresses(ti, now)?, Networks::of(&live)?)
+        }
+        None => (HashSet::new(), Networks::default()),
+    };
+    let mut taken: Vec<IdxSize> = Vec::new();
+    let (mut checks, mut reasons, mut tags) = (Vec::new(), Vec::new(), Vec::new());
+    let ips = successes.column("IPAddress")?.str()?;
+    for (i, raw) in ips.iter().enumerate() {
+        let raw = raw.unwrap_or("");
+        if exact.contains(raw) {
+            continue;
+        }
+        let Some(ip) = parse_address(raw) else {
+            continue;
+        };
+        let mut forms: BTreeSet<PatternForm> = BTreeSet::new();
+        let mut these_tags: BTreeSet<String> = BTreeSet::new();
+        let mut patterns: BTreeSet<&str> = BTreeSet::new();
+        for n in networks.matching(ip) {
+            forms.insert(n.network.form);
+            these_tags.insert(n.tags.to_string());
+            patterns.insert(&n.pattern);
+        }
+        if exit_list.is_some_and(|l| l.addresses.contains(&ip)) {
+            forms.insert(PatternForm::ExitList);
+            these_tags.insert(EXIT_LIST_TAG.to_string());
+        }
+        if forms.is_empty() {
+            continue;
+        }
+        let mut why = reason(forms.iter().map(|f| (f.check_name(), f.why())));
+        if !patterns.is_empty() {
+            let shown: Vec<&str> = patterns.iter().take(3).copied().collect();
+            why.push_str(&format!(" (indicator pattern: {})", shown.join(" | ")));
+        }
+        taken.push(i as IdxSize);
+        checks.push(forms.iter().map(|f| f.check_name()).collect());
+        reasons.push(why);
+        tags.push(these_tags.into_iter().collect());
+    }
+    let rows = successes.take(&IdxCa::from_vec("".into(), taken))?;
+    Ok(BeyondSignins {
+        rows,
+        checks,
+        reasons,
+        tags,
+    })
+}
+
+/// The sign-in row filter of a `--beyond` hunt: the rule's own filter, or a success from an
+/// address some anonymiser indicator names in any form (whatever its dates: `now()` is not known
+/// until every event is read) or the exit list names.
+pub fn beyond_signin_filter(
+    exact: RowFilter,
+    ti: Option<&DataFrame>,
+    exit_list: Option<Arc<ExitList>>,
+) -> RowFilter {
+    let networks = ti
+        .and_then(|ti| anonymizer_tagged(ti.clone().lazy()).collect().ok())
+        .and_then(|tagged| Networks::of(&tagged).ok())
+        .unwrap_or_default();
+    let mut columns = exact.columns.clone();
+    for c in ["ResultType", "IPAddress"] {
+        if !columns.contains(&c) {
+            columns.push(c);
+        }
+    }
+    let at = |name: &str| columns.iter().position(|c| *c == name).expect("added");
+    let (result, address) = (at("ResultType"), at("IPAddress"));
+    let exact_width = exact.columns.len();
+    let exact_keep = exact.keep.clone();
+    let success = SUCCESSFUL_SIGNIN.clone();
+    let identity = format!(
+        "{} + beyond: {} host(s), {} range(s), exit list {}",
+        exact.identity,
+        networks.hosts.len(),
+        networks.ranges.len(),
+        exit_list.as_ref().map_or(0, |l| l.addresses.len())
+    );
+    let identity = format!("{identity} #{:x}", digest(&networks, exit_list.as_deref()));
+    RowFilter::new(identity, &columns, move |cells: &[Option<&str>]| {
+        if exact_keep(&cells[..exact_width]) {
+            return true;
+        }
+        let result_cell = cells[result];
+        if !success.holds(&|_| result_cell) {
+            return false;
+        }
+        let Some(ip) = cells[address].and_then(parse_address) else {
+            return false;
+        };
+        networks.holds(ip)
+            || exit_list
+                .as_ref()
+                .is_some_and(|l| l.addresses.contains(&ip))
+    })
+}
+
+/// A digest of the addresses a filter keeps, for the cache's identity.
+fn digest(networks: &Networks, exit_list: Option<&ExitList>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut all: Vec<String> = networks
+        .hosts
+        .keys()
+        .map(|ip| ip.to_string())
+        .chain(
+            networks
+                .ranges
+                .iter()
+                .map(|n| format!("{}/{}", n.network.base, n.network.prefix)),
+        )
+        .chain(
+            exit_list
+                .into_iter()
+                .flat_map(|l| l.addresses.iter().map(|ip| format!("list {ip}"))),
+        )
+        .collect();
+    all.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    all.hash(&mut h);
+    h.finish()
+}
