@@ -475,26 +475,31 @@ fn filter_mask(
         }
         _ => {
             let text = request_text(df, headers, time_request, true)?.unwrap_or_default();
-            (0..height)
-                .map(|row| {
-                    coalesced(&text, row)
-                        .filter(|t| !is_null_text(t))
+            coalesced(&text, height)
+                .into_iter()
+                .map(|t| {
+                    t.filter(|t| !is_null_text(t))
                         .and_then(|t| filter.datetimes.parse(t))
                 })
                 .collect()
         }
     };
-    let mut texts: Vec<(usize, Vec<StringChunked>)> = Vec::new();
+    // Each request's source columns as text, read once in order (not a lookup per cell).
+    let mut sources: Vec<(usize, Vec<StringChunked>)> = Vec::new();
     for &r in &filter.columns {
         if let Some(t) = request_text(df, headers, &requests[r], true)? {
-            texts.push((r, t));
+            sources.push((r, t));
         }
     }
     for &(r, _) in &filter.checked {
         if let Some(t) = request_text(df, headers, &requests[r], false)? {
-            texts.push((r, t));
+            sources.push((r, t));
         }
     }
+    let texts: Vec<(usize, Vec<Option<&str>>)> = sources
+        .iter()
+        .map(|(r, columns)| (*r, coalesced(columns, height)))
+        .collect();
     let mut skipped = Skipped::default();
     let mut row_text: Vec<Option<&str>> = vec![None; requests.len()];
     let mask: BooleanChunked = (0..height)
@@ -504,8 +509,8 @@ fn filter_mask(
                 return Some(true);
             };
             row_text.iter_mut().for_each(|t| *t = None);
-            for (r, columns) in &texts {
-                row_text[*r] = coalesced(columns, row);
+            for (r, cells) in &texts {
+                row_text[*r] = cells[row];
             }
             let away = filter.turns_away(&|r| row_text[r]);
             if away {
@@ -517,12 +522,17 @@ fn filter_mask(
     Ok((mask, skipped))
 }
 
-/// A row's value of a request: its first source column with a value.
-fn coalesced(columns: &[StringChunked], row: usize) -> Option<&str> {
-    columns
-        .iter()
-        .filter_map(|c| c.get(row))
-        .find(|s| !is_missing(s))
+/// Each row's value of a request: its first source column with a value.
+fn coalesced(columns: &[StringChunked], height: usize) -> Vec<Option<&str>> {
+    let mut out: Vec<Option<&str>> = vec![None; height];
+    for column in columns {
+        for (slot, value) in out.iter_mut().zip(column.iter()) {
+            if slot.is_none() {
+                *slot = value.filter(|s| !is_missing(s));
+            }
+        }
+    }
+    out
 }
 
 /// A Parquet file's column names.
