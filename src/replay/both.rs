@@ -3,6 +3,7 @@
 
 use polars::prelude::*;
 
+use super::rule::EventGrouping;
 use super::rule::{rule_000, Rule};
 use super::runs::TableScope;
 use super::{incident_diff, replay, IncidentDiff, Replay, ReplayOptions, DEFAULT_DELAY};
@@ -34,9 +35,10 @@ impl Replays {
         let tuned = tuning
             .map(|t| replay(ds, &rule, options, Some(t)))
             .transpose()?;
-        let diff = tuned
-            .as_ref()
-            .map_or_else(Vec::new, |t| incident_diff(&untuned, t));
+        let diff = tuned.as_ref().map_or_else(Vec::new, |t| {
+            let per_result = rule.grouping == EventGrouping::AlertPerResult;
+            incident_diff(&untuned, t, per_result)
+        });
         Ok(Replays {
             rule,
             untuned,

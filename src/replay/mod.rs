@@ -202,24 +202,38 @@ pub struct IncidentDiff {
     pub tuned_incidents: Vec<usize>,
 }
 
-/// For every untuned incident, what the tuned replay left of it. Alerts are matched by run and
-/// event, so that under AlertPerResult each alert is judged by its own rows.
-pub fn incident_diff(untuned: &Replay, tuned: &Replay) -> Vec<IncidentDiff> {
-    // Per (run time, event): the tuned incidents whose alerts carry that event at that run; and
-    // the runs where the tuned replay alerted at all (for alerts with no events, R7).
-    let mut tuned_at: HashMap<(Nanos, &str), BTreeSet<usize>> = HashMap::new();
-    let mut tuned_runs: HashMap<Nanos, BTreeSet<usize>> = HashMap::new();
+/// Which alert of a run an alert is, the same in the untuned and the tuned replay: the run's
+/// alert (SingleAlert), or under AlertPerResult the alert of one row, or the run's summing-up
+/// alert (R10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum AlertKey<'a> {
+    Run(Nanos),
+    Row(Nanos, &'a str),
+    Summary(Nanos),
+}
+
+fn alert_key<'a>(replay: &'a Replay, a: usize, per_result: bool) -> AlertKey<'a> {
+    let alert = &replay.alerts[a];
+    match (per_result, alert.events.as_slice()) {
+        (false, _) => AlertKey::Run(alert.run),
+        (true, [e]) => {
+            let run = &replay.runs[replay.alert_run[a]].run;
+            AlertKey::Row(alert.run, run.rows[*e].event.as_str())
+        }
+        (true, _) => AlertKey::Summary(alert.run),
+    }
+}
+
+/// For every untuned incident, what the tuned replay left of it (R25). An alert survives when
+/// the tuned replay raised the same alert (see [`AlertKey`]); an event is suppressed when the
+/// tuning removed it from every run of the incident that carried it; an incident is `removed`
+/// when every event of it is suppressed (or every alert of it is gone).
+pub fn incident_diff(untuned: &Replay, tuned: &Replay, per_result: bool) -> Vec<IncidentDiff> {
+    // Per alert identity, the tuned incident holding it.
+    let mut tuned_alerts: HashMap<AlertKey, usize> = HashMap::new();
     for inc in &tuned.incidents {
         for &a in &inc.alerts {
-            let alert = &tuned.alerts[a];
-            let run = &tuned.runs[tuned.alert_run[a]].run;
-            tuned_runs.entry(alert.run).or_default().insert(inc.number);
-            for &e in &alert.events {
-                tuned_at
-                    .entry((alert.run, run.rows[e].event.as_str()))
-                    .or_default()
-                    .insert(inc.number);
-            }
+            tuned_alerts.insert(alert_key(tuned, a, per_result), inc.number);
         }
     }
     // A tuned run's `suppressed_by` is per row of the run before its suppressed rows were
@@ -243,7 +257,6 @@ pub fn incident_diff(untuned: &Replay, tuned: &Replay) -> Vec<IncidentDiff> {
             for &a in &inc.alerts {
                 let alert = &untuned.alerts[a];
                 let run = &untuned.runs[untuned.alert_run[a]].run;
-                let mut survives = false;
                 for &e in &alert.events {
                     let event = run.rows[e].event.as_str();
                     let gone = match suppressed_at.get(&(alert.run, event)) {
@@ -253,26 +266,20 @@ pub fn incident_diff(untuned: &Replay, tuned: &Replay) -> Vec<IncidentDiff> {
                         }
                         None => false,
                     };
-                    if let Some(found) = tuned_at.get(&(alert.run, event)) {
-                        tuned_incidents.extend(found);
-                        survives = true;
-                    }
                     // Suppressed only if suppressed in every alert of the incident it is in.
                     let entry = events.entry(event).or_insert(true);
                     *entry &= gone;
                 }
-                if alert.events.is_empty() {
-                    if let Some(found) = tuned_runs.get(&alert.run) {
-                        tuned_incidents.extend(found);
-                        survives = true;
+                match tuned_alerts.get(&alert_key(untuned, a, per_result)) {
+                    Some(&number) => {
+                        tuned_incidents.insert(number);
                     }
-                }
-                if !survives {
-                    suppressed_alerts += 1;
+                    None => suppressed_alerts += 1,
                 }
             }
             let suppressed_events = events.values().filter(|g| **g).count();
-            let status = if suppressed_alerts == inc.alerts.len() {
+            let every_event = !events.is_empty() && suppressed_events == events.len();
+            let status = if every_event || suppressed_alerts == inc.alerts.len() {
                 "removed"
             } else if suppressed_events > 0 || suppressed_alerts > 0 {
                 "reduced"

@@ -388,7 +388,9 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
     Ok(Rule {
         id: raw.id.unwrap_or_default(),
         name: raw.name.ok_or_else(|| setting("name", "missing".into()))?,
-        description: raw.description.unwrap_or_default().trim_end().to_string(),
+        // As the YAML gives it: a `|` block keeps its final line break, and so does the
+        // description an alert falls back to (R11).
+        description: raw.description.unwrap_or_default(),
         severity: raw.severity.unwrap_or_else(|| "Medium".into()),
         frequency,
         period,

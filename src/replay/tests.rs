@@ -214,6 +214,9 @@ fn r11_name_from_the_first_row_and_the_default_when_a_value_is_empty() {
     assert!(last
         .description
         .starts_with("Detects non-interactive Azure AD sign-ins"));
+    // The rule's description as the YAML block gives it, final line break included.
+    assert_eq!(last.description, rule_000().description);
+    assert!(last.description.ends_with('\n'), "{:?}", last.description);
     // ... and it still counts as an event, with no Account entity (R26).
     assert_eq!(last.events.len(), 1);
     assert_eq!(last.entities.len(), 1, "{:?}", last.entities);
@@ -465,7 +468,7 @@ fn r25_tuning_removes_reduces_or_leaves_each_incident() {
     };
     let tuning = tuning_of(text);
     let tuned = replay(&d.ds, &rule_000(), &o, Some(&tuning)).unwrap();
-    let diff = incident_diff(&untuned, &tuned);
+    let diff = incident_diff(&untuned, &tuned, false);
     assert_eq!(diff[0].status, "reduced");
     assert_eq!((diff[0].events, diff[0].suppressed_events), (2, 1));
     assert_eq!(diff[0].filters, ["lab"]);
@@ -478,7 +481,7 @@ fn r25_tuning_removes_reduces_or_leaves_each_incident() {
     let expiring = text.replace("enabled = true", "enabled = true\nexpires = 2026-05-13");
     let tuning = tuning_of(&expiring);
     let tuned = replay(&d.ds, &rule_000(), &o, Some(&tuning)).unwrap();
-    let diff = incident_diff(&untuned, &tuned);
+    let diff = incident_diff(&untuned, &tuned, false);
     assert_eq!(diff[1].status, "unchanged");
     // ... while it still applies to the runs before that day.
     assert_eq!(diff[0].status, "reduced");
@@ -487,7 +490,7 @@ fn r25_tuning_removes_reduces_or_leaves_each_incident() {
     per_result.grouping = EventGrouping::AlertPerResult;
     let untuned = run(&d, &per_result, &o);
     let tuned = replay(&d.ds, &per_result, &o, Some(&tuning_of(text))).unwrap();
-    let diff = incident_diff(&untuned, &tuned);
+    let diff = incident_diff(&untuned, &tuned, true);
     assert_eq!(untuned.incidents[0].alerts.len(), 8);
     assert_eq!(
         (diff[0].status, diff[0].alerts, diff[0].suppressed_alerts),
