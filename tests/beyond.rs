@@ -100,7 +100,11 @@ fn checks(reason: &str) -> String {
         Some(rest) => rest
             .split("; ")
             .filter_map(|part| part.split(':').next())
-            .filter(|name| name.starts_with("ti-") || name.starts_with("tor-"))
+            .filter(|name| {
+                ["ti-", "tor-", "legacy-"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            })
             .collect::<Vec<_>>()
             .join("+"),
     }
@@ -428,4 +432,87 @@ fn an_exit_list_line_that_is_no_address_is_said() {
         err.contains("--tor-list: cannot read /nonexistent/list"),
         "{err}"
     );
+}
+
+fn legacy(ip: &str, extra: Value) -> Value {
+    let mut base = json!({
+        "TimeGenerated": "2026-05-11T10:00:00Z", "IndicatorId": "ind-1", "NetworkIP": ip,
+        "Active": true, "ExpirationDateTime": "2026-06-11T10:00:00Z", "Tags": "", "ThreatType": "Proxy"
+    });
+    base.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    base
+}
+
+/// The legacy `ThreatIntelligenceIndicator` table, read for `--beyond` only, with the rule's own
+/// conditions on its columns (Active, ExpirationDateTime, 30 days, an anonymiser).
+#[test]
+fn sign_ins_named_by_the_legacy_threat_intel_table() {
+    let cases: &[(&str, Value, &str)] = &[
+        ("proxy", json!({}), "AnonymizedSignIn+ legacy-ti"),
+        (
+            "tagged tor",
+            json!({"ThreatType": "WatchList", "Tags": "[\"tor\"]"}),
+            "AnonymizedSignIn+ legacy-ti",
+        ),
+        (
+            "Darknet",
+            json!({"ThreatType": "Darknet"}),
+            "AnonymizedSignIn+ legacy-ti",
+        ),
+        (
+            "a range",
+            json!({"NetworkIP": "", "NetworkDestinationIP": "45.66.33.0/24"}),
+            "AnonymizedSignIn+ legacy-ti",
+        ),
+        ("near miss: inactive", json!({"Active": false}), "none"),
+        (
+            "near miss: expired",
+            json!({"ExpirationDateTime": "2026-05-12T09:00:00Z"}),
+            "none",
+        ),
+        (
+            "near miss: older than 30 days",
+            json!({"TimeGenerated": "2026-04-12T09:00:00Z"}),
+            "none",
+        ),
+        (
+            "near miss: malware",
+            json!({"ThreatType": "Malware"}),
+            "none",
+        ),
+    ];
+    for (what, extra, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "ThreatIntelligenceIndicator.ndjson",
+            &ndjson(&[legacy("45.66.33.45", extra.clone())]),
+        );
+        write(
+            dir.path(),
+            "AADNonInteractiveUserSignInLogs.ndjson",
+            &ndjson(&[signin("carol@contoso.com", "45.66.33.45", "0")]),
+        );
+        let path = dir.path().to_str().unwrap();
+        let (code, plain, err) = run(&["hunt", path, "--now", NOW, "--format", "ndjson"]);
+        // Without --beyond: no finding (the rule reads ThreatIntelIndicators only).
+        assert!(plain.is_empty(), "{what}: {plain}");
+        assert!(code == 0 || code == 2, "{what}: {err}");
+        let (_, out, err) = run(&["hunt", path, "--now", NOW, "--beyond", "--format", "ndjson"]);
+        let got = match out.lines().collect::<Vec<_>>().as_slice() {
+            [] => "none".to_string(),
+            [line] => {
+                let v: Value = serde_json::from_str(line).unwrap();
+                format!(
+                    "{} {}",
+                    v["DetectionType"].as_str().unwrap(),
+                    checks(v["Reason"].as_str().unwrap())
+                )
+            }
+            more => panic!("{what}: {more:?}"),
+        };
+        assert_eq!(&got, want, "{what}: {err}");
+    }
 }

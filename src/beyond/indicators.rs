@@ -20,6 +20,8 @@ pub enum PatternForm {
     Spelling,
     /// A line of a Tor exit list.
     ExitList,
+    /// A row of the legacy `ThreatIntelligenceIndicator` table.
+    Legacy,
 }
 
 /// The sign-in checks, in report order.
@@ -29,6 +31,7 @@ pub const SIGNIN_FORMS: &[PatternForm] = &[
     PatternForm::NetworkTraffic,
     PatternForm::Spelling,
     PatternForm::ExitList,
+    PatternForm::Legacy,
 ];
 
 impl PatternForm {
@@ -39,6 +42,7 @@ impl PatternForm {
             PatternForm::NetworkTraffic => "ti-network-traffic",
             PatternForm::Spelling => "ti-spelling",
             PatternForm::ExitList => "tor-exit-list",
+            PatternForm::Legacy => "legacy-ti",
         }
     }
 
@@ -62,6 +66,11 @@ impl PatternForm {
                  string join do not read as the same address"
             }
             PatternForm::ExitList => "the Tor exit list given with --tor-list names it",
+            PatternForm::Legacy => {
+                "an active anonymiser indicator of the legacy ThreatIntelligenceIndicator table \
+                 names it (NetworkIP, NetworkSourceIP or NetworkDestinationIP); the rule reads \
+                 only ThreatIntelIndicators"
+            }
         }
     }
 }

@@ -103,12 +103,13 @@ pub fn beyond_legs(
     };
     if let Some(signins) = ds.tables.get(&TableKind::SignIn) {
         let ti = ds.tables.get(&TableKind::ThreatIntel);
+        let legacy = ds.tables.get(&TableKind::LegacyThreatIntel);
         let rows = within(
             signins.clone().lazy(),
             "TimeGenerated",
             since(TableKind::SignIn),
         );
-        let found = signin::beyond_signins(rows, ti, now, options.exit_list.as_deref())?;
+        let found = signin::beyond_signins(rows, ti, legacy, now, options.exit_list.as_deref())?;
         for checks in &found.checks {
             for c in checks {
                 *result.by_check.entry(c).or_default() += 1;

@@ -9,14 +9,17 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::indicators::{networks_in_pattern, parse_address, ExitList, Network, PatternForm};
+use super::indicators::{
+    networks_in_pattern, parse_address, parse_network, ExitList, Network, PatternForm,
+};
 use super::{reason, union_shape, with_reason, BeyondType};
 use crate::data::row_filter::RowFilter;
 use crate::detect::anonymized_signin::{
-    anonymizer_tagged, live_at, tor_exit_ips, SUCCESSFUL_SIGNIN,
+    anonymizer_tagged, live_at, tor_exit_ips, ANONYMIZER_TAGS, SUCCESSFUL_SIGNIN,
 };
 use crate::detect::findings::named_leg_columns;
-use crate::kql::time::Nanos;
+use crate::kql::expr::has_any;
+use crate::kql::time::{after, ago, Nanos, DAY};
 
 /// The tag a Tor exit list gives its addresses in `AnonymizationType`.
 pub const EXIT_LIST_TAG: &str = "tor-exit-list";
@@ -37,6 +40,45 @@ struct Networks {
 }
 
 impl Networks {
+    fn add(&mut self, named: Named) {
+        match named.network.host() {
+            Some(ip) => self.hosts.entry(ip).or_default().push(named),
+            None => self.ranges.push(named),
+        }
+    }
+
+    /// The addresses of legacy `ThreatIntelligenceIndicator` rows, from each address column.
+    fn add_legacy(&mut self, legacy: &DataFrame) -> PolarsResult<()> {
+        let text =
+            |name: &str| -> PolarsResult<StringChunked> { Ok(legacy.column(name)?.str()?.clone()) };
+        let tags = text("Tags")?;
+        let kinds = text("ThreatType")?;
+        for column in LEGACY_ADDRESSES {
+            let values = text(column)?;
+            for (i, v) in values.iter().enumerate() {
+                let Some((base, prefix)) = v.and_then(parse_network) else {
+                    continue;
+                };
+                let said = [tags.get(i), kinds.get(i)]
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" | ");
+                self.add(Named {
+                    network: Network {
+                        base,
+                        prefix,
+                        form: PatternForm::Legacy,
+                    },
+                    tags: said.into(),
+                    pattern: format!("{column} = {}", v.unwrap_or("")).into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn of(ti: &DataFrame) -> PolarsResult<Self> {
         let mut out = Networks::default();
         let patterns = ti.column("Pattern")?.str()?;
@@ -45,15 +87,11 @@ impl Networks {
             let Some(p) = p else { continue };
             let (pattern, tags): (Arc<str>, Arc<str>) = (p.into(), t.unwrap_or("").into());
             for network in networks_in_pattern(p) {
-                let named = Named {
+                out.add(Named {
                     network,
                     tags: tags.clone(),
                     pattern: pattern.clone(),
-                };
-                match network.host() {
-                    Some(ip) => out.hosts.entry(ip).or_default().push(named),
-                    None => out.ranges.push(named),
-                }
+                });
             }
         }
         Ok(out)
@@ -99,6 +137,42 @@ impl BeyondSignins {
     }
 }
 
+/// The legacy table's address columns.
+const LEGACY_ADDRESSES: [&str; 3] = ["NetworkIP", "NetworkSourceIP", "NetworkDestinationIP"];
+
+/// Legacy `ThreatType` values that name an anonymiser besides the rule's tags (Microsoft's
+/// enumeration files Tor under `Darknet`; exports also say `Anonymization`).
+const LEGACY_THREAT_TYPES: &[&str] = &[
+    "tor",
+    "proxy",
+    "anonymizer",
+    "anonymization",
+    "vpn",
+    "anonymity",
+    "darknet",
+];
+
+/// Legacy rows as the rule would judge an indicator apart from its dates: active, and tagged
+/// (`Tags`) or typed (`ThreatType`) as an anonymiser.
+fn legacy_anonymisers(legacy: LazyFrame) -> LazyFrame {
+    legacy.filter(col("Active").eq(lit(true)).and(
+        has_any(col("Tags"), ANONYMIZER_TAGS).or(has_any(col("ThreatType"), LEGACY_THREAT_TYPES)),
+    ))
+}
+
+/// The rule's dates applied to the legacy table: `TimeGenerated > ago(30d)`, and
+/// `ExpirationDateTime` empty or after `now()`.
+fn legacy_live(legacy: &DataFrame, now: Nanos) -> PolarsResult<DataFrame> {
+    legacy_anonymisers(legacy.clone().lazy())
+        .filter(after(col("TimeGenerated"), ago(now, 30 * DAY)))
+        .filter(
+            col("ExpirationDateTime")
+                .is_null()
+                .or(after(col("ExpirationDateTime"), now)),
+        )
+        .collect()
+}
+
 /// The addresses the rule's `TorExitIPs` holds at `now`, as the strings it joins on.
 fn exact_addresses(ti: &DataFrame, now: Nanos) -> PolarsResult<HashSet<String>> {
     let ips = tor_exit_ips(ti.clone().lazy(), now)
@@ -117,17 +191,21 @@ fn exact_addresses(ti: &DataFrame, now: Nanos) -> PolarsResult<HashSet<String>> 
 pub fn beyond_signins(
     rows: LazyFrame,
     ti: Option<&DataFrame>,
+    legacy: Option<&DataFrame>,
     now: Nanos,
     exit_list: Option<&ExitList>,
 ) -> PolarsResult<BeyondSignins> {
     let successes = SUCCESSFUL_SIGNIN.filter(rows).collect()?;
-    let (exact, networks) = match ti {
+    let (exact, mut networks) = match ti {
         Some(ti) => {
             let live = live_at(anonymizer_tagged(ti.clone().lazy()), now).collect()?;
             (exact_addresses(ti, now)?, Networks::of(&live)?)
         }
         None => (HashSet::new(), Networks::default()),
     };
+    if let Some(legacy) = legacy {
+        networks.add_legacy(&legacy_live(legacy, now)?)?;
+    }
     let mut taken: Vec<IdxSize> = Vec::new();
     let (mut checks, mut reasons, mut tags) = (Vec::new(), Vec::new(), Vec::new());
     let ips = successes.column("IPAddress")?.str()?;
@@ -179,12 +257,17 @@ pub fn beyond_signins(
 pub fn beyond_signin_filter(
     exact: RowFilter,
     ti: Option<&DataFrame>,
+    legacy: Option<&DataFrame>,
     exit_list: Option<Arc<ExitList>>,
 ) -> RowFilter {
-    let networks = ti
+    let mut networks = ti
         .and_then(|ti| anonymizer_tagged(ti.clone().lazy()).collect().ok())
         .and_then(|tagged| Networks::of(&tagged).ok())
         .unwrap_or_default();
+    if let Some(rows) = legacy.and_then(|l| legacy_anonymisers(l.clone().lazy()).collect().ok()) {
+        // Unreadable legacy rows only cost the filter its savings: they add no address.
+        let _ = networks.add_legacy(&rows);
+    }
     let mut columns = exact.columns.clone();
     for c in ["ResultType", "IPAddress"] {
         if !columns.contains(&c) {

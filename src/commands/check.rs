@@ -1,5 +1,6 @@
 //! `proxyhunt check`: what each file was recognised as and whether the detections can run.
 
+use crate::data::schema::TableKind;
 use std::io::{self, Write};
 
 use crate::data::load::{Dataset, FileReport};
@@ -66,7 +67,11 @@ pub fn write_check(ds: &Dataset, out: &mut dyn Write) -> io::Result<bool> {
         writeln!(out, "Problems ({} in all)", ds.issues.total())?;
         write_issues(ds, out)?;
     }
-    let recognised = ds.files.iter().any(|f| f.table.is_some());
+    // The legacy threat-intel table alone serves no detection (only `--beyond`).
+    let recognised = ds.files.iter().any(|f| {
+        f.table
+            .is_some_and(|(t, _)| t != TableKind::LegacyThreatIntel)
+    });
     if !recognised {
         writeln!(
             out,

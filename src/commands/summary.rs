@@ -31,6 +31,20 @@ pub fn write_tables(ds: &Dataset, out: &mut dyn Write) -> io::Result<()> {
             .iter()
             .filter(|f| f.table.is_some_and(|(k, _)| k == t))
             .count();
+        if t == TableKind::LegacyThreatIntel {
+            // Named only when a file held it, with what it is read for.
+            if files == 0 {
+                continue;
+            }
+            writeln!(
+                out,
+                "  {:<33} {} row(s) from {files} file(s): {}",
+                t.name(),
+                ds.rows(t),
+                crate::data::table::recognise::LEGACY_NOTE
+            )?;
+            continue;
+        }
         match ds.tables.get(&t) {
             Some(df) => writeln!(
                 out,

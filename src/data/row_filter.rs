@@ -60,21 +60,24 @@ impl RowFilter {
     }
 }
 
-/// Builds a table's filter from another table once that one is loaded (sign-ins need the
-/// threat-intel addresses); gets `None` when no file held that table.
-pub type BuildFilter = dyn Fn(Option<&DataFrame>) -> RowFilter + Send + Sync;
+/// The rows of a table loaded in the first pass (`None` when no file held it).
+pub type Loaded<'a> = dyn Fn(TableKind) -> Option<DataFrame> + 'a;
+
+/// Builds a table's filter once the other tables are loaded (sign-ins need the threat-intel
+/// addresses).
+pub type BuildFilter = dyn Fn(&Loaded) -> RowFilter + Send + Sync;
 
 /// The filters of a run, by table. Tables without one are loaded whole.
 #[derive(Clone, Default)]
 pub struct RowFilters {
     pub now: BTreeMap<TableKind, RowFilter>,
-    /// `(table, after, build)`: `table`'s files are read once `after` is loaded.
-    pub deferred: Vec<(TableKind, TableKind, Arc<BuildFilter>)>,
+    /// `(table, build)`: `table`'s files are read once every other table is loaded.
+    pub deferred: Vec<(TableKind, Arc<BuildFilter>)>,
 }
 
 impl RowFilters {
     pub fn is_deferred(&self, table: TableKind) -> bool {
-        self.deferred.iter().any(|(t, _, _)| *t == table)
+        self.deferred.iter().any(|(t, _)| *t == table)
     }
 }
 
@@ -111,7 +114,7 @@ pub fn widen(a: Option<(Nanos, Nanos)>, b: Option<(Nanos, Nanos)>) -> Option<(Na
 impl std::fmt::Debug for RowFilters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let now: Vec<&str> = self.now.keys().map(|t| t.name()).collect();
-        let later: Vec<&str> = self.deferred.iter().map(|(t, _, _)| t.name()).collect();
+        let later: Vec<&str> = self.deferred.iter().map(|(t, _)| t.name()).collect();
         write!(f, "RowFilters {{ now: {now:?}, deferred: {later:?} }}")
     }
 }

@@ -20,7 +20,7 @@ use crate::beyond::process::beyond_process_filter;
 use crate::beyond::signin::beyond_signin_filter;
 use crate::beyond::BeyondOptions;
 use crate::data::load::{load_with_progress, Dataset, LoadOptions};
-use crate::data::row_filter::{BuildFilter, RowFilter, RowFilters};
+use crate::data::row_filter::{BuildFilter, Loaded, RowFilter, RowFilters};
 use crate::data::schema::TableKind;
 
 /// Query 004's process legs: a proxy tool or argument, or ssh with a forwarding argument.
@@ -88,17 +88,26 @@ pub(crate) fn hunt_filters(
         let build: Arc<BuildFilter> = match beyond {
             Some(b) => {
                 let list = b.exit_list.clone();
-                Arc::new(move |ti: Option<&DataFrame>| {
-                    beyond_signin_filter(signin_filter(ti), ti, list.clone())
+                Arc::new(move |loaded: &Loaded| {
+                    let ti = loaded(TableKind::ThreatIntel);
+                    let legacy = loaded(TableKind::LegacyThreatIntel);
+                    let exact = signin_filter(ti.as_ref());
+                    beyond_signin_filter(exact, ti.as_ref(), legacy.as_ref(), list.clone())
                 })
             }
-            None => Arc::new(signin_filter),
+            None => {
+                Arc::new(|loaded: &Loaded| signin_filter(loaded(TableKind::ThreatIntel).as_ref()))
+            }
         };
-        filters
-            .deferred
-            .push((TableKind::SignIn, TableKind::ThreatIntel, build));
+        filters.deferred.push((TableKind::SignIn, build));
     } else {
         filters.now.insert(TableKind::SignIn, RowFilter::none());
+    }
+    // The legacy threat-intel table serves the beyond-the-rule checks only.
+    if beyond.is_none() || !detections.contains(&DetectionId::AnonymizedSignin) {
+        filters
+            .now
+            .insert(TableKind::LegacyThreatIntel, RowFilter::none());
     }
     filters
 }

@@ -264,6 +264,14 @@ fn summary_parts(table: TableKind) -> &'static [(&'static str, &'static str)] {
             (" active=", "IsActive"),
             (" until=", "ValidUntil"),
         ],
+        TableKind::LegacyThreatIntel => &[
+            ("legacy indicator ", "IndicatorId"),
+            (" ", "NetworkIP"),
+            (" Tags=", "Tags"),
+            (" ThreatType=", "ThreatType"),
+            (" active=", "Active"),
+            (" expires=", "ExpirationDateTime"),
+        ],
     }
 }
 

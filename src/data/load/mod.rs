@@ -98,15 +98,17 @@ pub fn load_with_progress(
             now: filters.now.clone(),
             deferred: Vec::new(),
         };
-        for (table, after, build) in &filters.deferred {
+        let loaded = |table: TableKind| {
             let frames: Vec<&DataFrame> = outcomes
                 .iter()
                 .flat_map(|(_, o)| &o.frames)
-                .filter(|(t, _)| t == after)
+                .filter(|(t, _)| *t == table)
                 .map(|(_, f)| f)
                 .collect();
-            let joined = concat_frames(&frames);
-            resolved.now.insert(*table, build(joined.as_ref()));
+            concat_frames(&frames)
+        };
+        for (table, build) in &filters.deferred {
+            resolved.now.insert(*table, build(&loaded));
         }
         outcomes.retain(|(_, o)| !o.deferred);
         outcomes.extend(read_inputs(

@@ -37,6 +37,7 @@ fn signature(table: TableKind) -> &'static [&'static [&'static str]] {
         TableKind::ThreatIntel => &[&["Pattern"], &["Tags"], &["IsActive"]],
         TableKind::DeviceProcess => &[&["ProcessCommandLine"], &["FileName"], &["DeviceName"]],
         TableKind::DeviceNetwork => &[&["RemotePort"], &["RemoteIP"], &["DeviceName"]],
+        TableKind::LegacyThreatIntel => &[&["NetworkIP"], &["Active"], &["ExpirationDateTime"]],
     }
 }
 
@@ -132,11 +133,14 @@ fn not_one_of_them(headers: &[String]) -> String {
     })
 }
 
+/// What to do with the legacy threat-intel table, said wherever it is met.
+pub const LEGACY_NOTE: &str = "rule 000 reads ThreatIntelIndicators (Pattern, Tags, IsActive, ValidUntil): export that table instead for the exact rule; proxyhunt reads this one only for `hunt --beyond` (check legacy-ti)";
+
 /// What a file is, when its columns say it is a known thing proxyhunt does not read as it is.
 fn diagnosis(headers: &[String]) -> Option<String> {
     let has = |name: &str| locate(headers, name).is_some();
     if has("NetworkIP") && (has("ExpirationDateTime") || has("Active")) {
-        return Some("this is the legacy ThreatIntelligenceIndicator table (NetworkIP, Active, ExpirationDateTime); rule 000 reads ThreatIntelIndicators (Pattern, Tags, IsActive, ValidUntil): export that table instead".to_string());
+        return Some(format!("this is the legacy ThreatIntelligenceIndicator table (NetworkIP, Active, ExpirationDateTime); {LEGACY_NOTE}"));
     }
     // A column is never named like a datetime; other values may pass for names more often.
     let values = headers.iter().filter(|h| looks_like_a_value(h)).count();
@@ -227,11 +231,10 @@ mod tests {
             "ExpirationDateTime",
             "Tags",
         ]);
-        let why = recognise("x.csv", &legacy, None).unwrap_err();
-        assert!(
-            why.contains("legacy ThreatIntelligenceIndicator")
-                && why.contains("ThreatIntelIndicators"),
-            "{why}"
+        // By its columns it is the legacy table, read for `--beyond` only.
+        assert_eq!(
+            recognise("x.csv", &legacy, None),
+            Ok((TableKind::LegacyThreatIntel, RecognisedBy::Columns))
         );
         let headerless = h(&[
             "2024-05-01T10:00:00Z",
@@ -248,7 +251,11 @@ mod tests {
         let why = recognise("x.csv", &headerless, Some(TableKind::DeviceProcess)).unwrap_err();
         assert!(why.contains("includeHeaders"), "{why}");
         let why = recognise("ThreatIntelIndicators.csv", &legacy, None).unwrap_err();
-        assert!(why.contains("legacy ThreatIntelligenceIndicator"), "{why}");
+        assert!(
+            why.contains("legacy ThreatIntelligenceIndicator")
+                && why.contains("export that table instead"),
+            "{why}"
+        );
         let other = h(&["A", "B"]);
         assert!(recognise("x.csv", &other, None)
             .unwrap_err()

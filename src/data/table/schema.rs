@@ -12,6 +12,9 @@ pub enum TableKind {
     ThreatIntel,
     DeviceProcess,
     DeviceNetwork,
+    /// The legacy `ThreatIntelligenceIndicator` table: read for `--beyond` only (rule 000
+    /// reads `ThreatIntelIndicators`).
+    LegacyThreatIntel,
 }
 
 /// The Kusto type a column is read as.
@@ -94,6 +97,20 @@ const THREAT_INTEL: &[ColumnSpec] = &[
     col("Id", Str, Extra),
 ];
 
+/// The legacy table's columns. Only its address, state and dates decide; the others say why.
+const LEGACY_THREAT_INTEL: &[ColumnSpec] = &[
+    col("TimeGenerated", DateTime, Filter),
+    col("NetworkIP", Str, Filter),
+    col("Active", Bool, Filter),
+    col("ExpirationDateTime", DateTime, Filter),
+    col("NetworkSourceIP", Str, Extra),
+    col("NetworkDestinationIP", Str, Extra),
+    col("ThreatType", Str, Extra),
+    col("Tags", Str, Extra),
+    col("Description", Str, Extra),
+    col("IndicatorId", Str, Extra),
+];
+
 const DEVICE_PROCESS: &[ColumnSpec] = &[
     ColumnSpec {
         name: "Timestamp",
@@ -128,11 +145,12 @@ const DEVICE_NETWORK: &[ColumnSpec] = &[
 ];
 
 impl TableKind {
-    pub const ALL: [TableKind; 4] = [
+    pub const ALL: [TableKind; 5] = [
         TableKind::SignIn,
         TableKind::ThreatIntel,
         TableKind::DeviceProcess,
         TableKind::DeviceNetwork,
+        TableKind::LegacyThreatIntel,
     ];
 
     /// The table's name in Sentinel / Defender.
@@ -142,6 +160,7 @@ impl TableKind {
             TableKind::ThreatIntel => "ThreatIntelIndicators",
             TableKind::DeviceProcess => "DeviceProcessEvents",
             TableKind::DeviceNetwork => "DeviceNetworkEvents",
+            TableKind::LegacyThreatIntel => "ThreatIntelligenceIndicator",
         }
     }
 
@@ -152,6 +171,7 @@ impl TableKind {
             TableKind::ThreatIntel => &["ThreatIntelIndicators"],
             TableKind::DeviceProcess => &["DeviceProcessEvents"],
             TableKind::DeviceNetwork => &["DeviceNetworkEvents"],
+            TableKind::LegacyThreatIntel => &["ThreatIntelligenceIndicator"],
         }
     }
 
@@ -167,6 +187,7 @@ impl TableKind {
             TableKind::ThreatIntel => THREAT_INTEL,
             TableKind::DeviceProcess => DEVICE_PROCESS,
             TableKind::DeviceNetwork => DEVICE_NETWORK,
+            TableKind::LegacyThreatIntel => LEGACY_THREAT_INTEL,
         }
     }
 
@@ -177,7 +198,7 @@ impl TableKind {
 
     /// Whether the table holds events (as opposed to threat intel) for `--now latest`.
     pub fn is_event_table(self) -> bool {
-        self != TableKind::ThreatIntel
+        !matches!(self, TableKind::ThreatIntel | TableKind::LegacyThreatIntel)
     }
 }
 

@@ -19,6 +19,7 @@ fn short_table(t: TableKind) -> &'static str {
         TableKind::ThreatIntel => "TI",
         TableKind::DeviceProcess => "Proc",
         TableKind::DeviceNetwork => "Net",
+        TableKind::LegacyThreatIntel => "LegacyTI",
     }
 }
 
@@ -58,6 +59,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let tables: Vec<String> = state
         .tables
         .iter()
+        // The legacy threat-intel table is named only when a file held it.
+        .filter(|(t, n)| *t != TableKind::LegacyThreatIntel || *n > 0)
         .map(|(t, n)| format!("{} {}", short_table(*t), compact_count(*n)))
         .collect();
     let now = state.now.map_or("-".into(), format_datetime);

@@ -29,6 +29,7 @@ fn table_label(t: TableKind) -> &'static str {
         TableKind::ThreatIntel => "ti",
         TableKind::DeviceProcess => "process",
         TableKind::DeviceNetwork => "network",
+        TableKind::LegacyThreatIntel => "legacy-ti",
     }
 }
 
