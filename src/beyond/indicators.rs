@@ -156,22 +156,26 @@ pub fn parse_network(text: &str) -> Option<(IpAddr, u8)> {
 /// IPv6 (`::ffff:1.2.3.4`) as the IPv4 address it is.
 pub fn parse_address(text: &str) -> Option<IpAddr> {
     let text = text.trim();
-    if let Ok(v6) = text.parse::<Ipv6Addr>() {
+    if text.contains(':') {
+        let v6 = text.parse::<Ipv6Addr>().ok()?;
         return Some(match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
             None => IpAddr::V6(v6),
         });
     }
-    let octets: Vec<&str> = text.split('.').collect();
-    if octets.len() != 4 {
-        return None;
-    }
+    // Four decimal octets of one to three digits each, zero padding allowed; no allocation (a
+    // `--beyond` hunt reads every successful sign-in's address).
     let mut out = [0u8; 4];
-    for (slot, o) in out.iter_mut().zip(octets) {
+    let mut parts = text.split('.');
+    for slot in &mut out {
+        let o = parts.next()?;
         if o.is_empty() || o.len() > 3 || !o.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         *slot = o.parse().ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
     }
     Some(IpAddr::V4(Ipv4Addr::from(out)))
 }

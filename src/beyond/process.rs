@@ -101,21 +101,30 @@ fn words(command_line: &str) -> impl Iterator<Item = &str> {
     command_line.split_ascii_whitespace()
 }
 
-/// A file name without its folder, ASCII lower case, with a trailing `.exe` removed.
-fn program(file_name: &str) -> String {
+/// A file name without its folder, quotes and a trailing `.exe` (any case); compared with
+/// [`is`], never lower-cased into a new string: the checks run on every process row of a
+/// `--beyond` hunt.
+fn program(file_name: &str) -> &str {
     let base = file_name
         .rsplit(['\\', '/'])
         .next()
         .unwrap_or(file_name)
         .trim_matches('"');
-    let lower = base.to_ascii_lowercase();
-    lower
-        .strip_suffix(".exe")
-        .map_or(lower.clone(), str::to_string)
+    match base.len().checked_sub(4) {
+        Some(cut) if base.is_char_boundary(cut) && base[cut..].eq_ignore_ascii_case(".exe") => {
+            &base[..cut]
+        }
+        _ => base,
+    }
+}
+
+/// Whether a program name is one of `names` (lower case), ignoring ASCII case.
+fn is(name: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| name.eq_ignore_ascii_case(n))
 }
 
 /// The program a command line starts (its first word), as [`program`] gives it.
-fn first_program(command_line: &str) -> String {
+fn first_program(command_line: &str) -> &str {
     let first = if let Some(rest) = command_line.trim_start().strip_prefix('"') {
         rest.split('"').next().unwrap_or("")
     } else {
@@ -124,41 +133,70 @@ fn first_program(command_line: &str) -> String {
     program(first)
 }
 
+/// Whether `haystack` holds `socksport`, ignoring ASCII case, without copying: found from its
+/// `k`, far rarer in command lines than its `s`.
+fn mentions_socks_port(haystack: &str) -> bool {
+    const NEEDLE: &[u8] = b"socksport";
+    const ANCHOR: usize = 3;
+    let h = haystack.as_bytes();
+    let mut at = ANCHOR;
+    while at < h.len() {
+        let Some(i) = memchr::memchr2(b'k', b'K', &h[at..]) else {
+            return false;
+        };
+        let start = at + i - ANCHOR;
+        if h.len() - start >= NEEDLE.len()
+            && h[start..start + NEEDLE.len()].eq_ignore_ascii_case(NEEDLE)
+        {
+            return true;
+        }
+        at += i + 1;
+    }
+    false
+}
+
 fn sets_socks_port(cells: &ProcessCells) -> bool {
-    let mut prev_is_tor = program(cells.file_name) == "tor";
+    // Nearly every row stops here: no `socksport` anywhere on the line.
+    if !mentions_socks_port(cells.command_line) {
+        return false;
+    }
+    let mut prev_is_tor = is(program(cells.file_name), &["tor"]);
     words(cells.command_line).any(|w| {
-        let lower = w.to_ascii_lowercase();
-        let hit = lower == "--socksport"
-            || lower.starts_with("--socksport=")
+        let hit = w.eq_ignore_ascii_case("--socksport")
+            || w.get(..12)
+                .is_some_and(|p| p.eq_ignore_ascii_case("--socksport="))
             // torrc options on tor's own command line may be written without dashes.
-            || (prev_is_tor && lower == "socksport");
-        prev_is_tor |= program(w) == "tor";
+            || (prev_is_tor && w.eq_ignore_ascii_case("socksport"));
+        prev_is_tor |= is(program(w), &["tor"]);
         hit
     })
 }
 
 fn is_proxychains_name(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix("proxychains") else {
+    let Some(rest) = name
+        .get(..11)
+        .filter(|p| p.eq_ignore_ascii_case("proxychains"))
+        .map(|_| &name[11..])
+    else {
         return false;
     };
-    rest == "-ng" || (!rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+    rest.eq_ignore_ascii_case("-ng")
+        || (!rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn is_proxychains_variant(cells: &ProcessCells) -> bool {
-    is_proxychains_name(&program(cells.file_name))
-        || is_proxychains_name(&first_program(cells.command_line))
+    is_proxychains_name(program(cells.file_name))
+        || is_proxychains_name(first_program(cells.command_line))
 }
 
 /// ssh's options that take a value (from ssh(1)); any other letter is a flag of its own.
 const SSH_VALUE_OPTIONS: &[u8] = b"BbcDEeFIiJLlmOopQRSWw";
 
 /// ssh programs: OpenSSH, PuTTY's plink, and autossh (which passes its options to ssh).
-fn is_ssh(name: &str) -> bool {
-    matches!(name, "ssh" | "plink" | "autossh")
-}
+const SSH_PROGRAMS: &[&str] = &["ssh", "plink", "autossh"];
 
 fn is_ssh_forward_variant(cells: &ProcessCells) -> bool {
-    if !is_ssh(&program(cells.file_name)) {
+    if !is(program(cells.file_name), SSH_PROGRAMS) {
         return false;
     }
     let words: Vec<&str> = words(cells.command_line).collect();
@@ -202,12 +240,10 @@ fn is_ssh_forward_variant(cells: &ProcessCells) -> bool {
     false
 }
 
-fn is_netcat(name: &str) -> bool {
-    matches!(name, "nc" | "ncat" | "netcat")
-}
+const NETCAT_PROGRAMS: &[&str] = &["nc", "ncat", "netcat"];
 
 fn is_netcat_relay(cells: &ProcessCells) -> bool {
-    if !is_netcat(&program(cells.file_name)) {
+    if !is(program(cells.file_name), NETCAT_PROGRAMS) {
         return false;
     }
     let (mut listens, mut relays) = (false, false);

@@ -109,8 +109,28 @@ fn items(findings: &DataFrame) -> PolarsResult<Vec<Item>> {
     Ok(out)
 }
 
-fn near(a: Nanos, b: Nanos, window: Nanos) -> bool {
-    (a - b).abs() <= window
+/// Whether some item of `sorted` (by time) lies within `window` of `t`: a binary search, so
+/// that joins stay near linear however many findings there are.
+fn any_near(sorted: &[&Item], t: Nanos, window: Nanos) -> bool {
+    let i = sorted.partition_point(|x| x.time < t);
+    (i < sorted.len() && sorted[i].time - t <= window)
+        || (i > 0 && t - sorted[i - 1].time <= window)
+}
+
+/// The items of `sorted` (by time) in `[from, to]`.
+fn between<'s, 'a>(sorted: &'s [&'a Item], from: Nanos, to: Nanos) -> &'s [&'a Item] {
+    let lo = sorted.partition_point(|x| x.time < from);
+    let hi = sorted.partition_point(|x| x.time <= to);
+    &sorted[lo..hi.max(lo)]
+}
+
+/// Items grouped by a key, each group in time order (the input is).
+fn group_by<'a>(items: &[&'a Item], key: fn(&Item) -> &str) -> HashMap<String, Vec<&'a Item>> {
+    let mut out: HashMap<String, Vec<&'a Item>> = HashMap::new();
+    for i in items {
+        out.entry(key(i).to_string()).or_default().push(i);
+    }
+    out
 }
 
 /// Every chain in the findings, user chains first (ranked), then the others newest first.
@@ -197,20 +217,21 @@ fn user_chains(
     for s in signins {
         by_user.entry(&s.user).or_default().push(s);
     }
+    let tor_by_device = group_by(tor_items, |i| &i.device);
+    let w = windows.own_device;
     let mut out = Vec::new();
     for (user, mine) in by_user {
-        let devices = owned.get(user);
         let top = mine.iter().map(|s| s.strength).max().unwrap_or(0);
-        let around = |d: &&&Item| {
-            mine.iter()
-                .any(|s| near(d.time, s.time, windows.own_device))
-        };
-        let own: Vec<&Item> = tor_items
-            .iter()
-            .filter(|d| devices.is_some_and(|set| set.contains(d.device.as_str())))
-            .filter(around)
+        let mut own: Vec<&Item> = owned
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter_map(|d| tor_by_device.get(*d))
+            .flatten()
+            .filter(|d| any_near(&mine, d.time, w))
             .copied()
             .collect();
+        own.sort_by_key(|i| (i.time, i.row));
         let clock = Clock::for_items(mine.iter().chain(own.iter()).copied());
         let when = if mine.len() == 1 {
             format!("at {}", clock.at(mine[0].time))
@@ -227,11 +248,21 @@ fn user_chains(
             list_ips(&mine)
         );
         if own.is_empty() {
-            let others: BTreeSet<&str> = tor_items
-                .iter()
-                .filter(around)
-                .map(|d| d.device.as_str())
-                .collect();
+            // Devices (none of them the user's) with Tor around the sign-ins: each sign-in's
+            // window, from where the last one ended, looked up in the time-sorted findings.
+            let mut others: BTreeSet<&str> = BTreeSet::new();
+            let mut covered = Nanos::MIN;
+            for s in &mine {
+                let (from, to) = ((s.time - w).max(covered), s.time + w);
+                if from <= to {
+                    others.extend(
+                        between(tor_items, from, to)
+                            .iter()
+                            .map(|d| d.device.as_str()),
+                    );
+                    covered = to.saturating_add(1);
+                }
+            }
             let elsewhere = match others.len() {
                 0 => String::new(),
                 1 => format!(
@@ -321,16 +352,21 @@ fn tool_then_port(device_items: &[&Item], windows: ChainWindows) -> Vec<Chain> {
     let mut out = Vec::new();
     for (device, items) in by_device {
         // Each connection joins the latest launch at or before it, within the window.
+        let launches: Vec<&Item> = items
+            .iter()
+            .copied()
+            .filter(|l| l.base == DetectionType::ProxyToolLaunch)
+            .collect();
         let mut groups: BTreeMap<usize, Vec<&Item>> = BTreeMap::new();
         for c in items
             .iter()
             .filter(|i| i.base == DetectionType::TorPortConnection)
         {
-            let launch = items
-                .iter()
-                .filter(|l| l.base == DetectionType::ProxyToolLaunch)
-                .filter(|l| l.time <= c.time && c.time - l.time <= windows.tool_to_port)
-                .max_by_key(|l| (l.time, l.row));
+            let before = launches.partition_point(|l| l.time <= c.time);
+            let launch = before
+                .checked_sub(1)
+                .map(|i| launches[i])
+                .filter(|l| c.time - l.time <= windows.tool_to_port);
             if let Some(l) = launch {
                 groups.entry(l.row).or_insert_with(|| vec![l]).push(c);
             }
@@ -369,18 +405,16 @@ fn tool_then_port(device_items: &[&Item], windows: ChainWindows) -> Vec<Chain> {
 
 /// One user: an SSH multi-hop launch, then anonymised sign-ins within the window after it.
 fn ssh_then_signin(device_items: &[&Item], signins: &[&Item], windows: ChainWindows) -> Vec<Chain> {
+    let by_user = group_by(signins, |i| &i.user);
     let mut out = Vec::new();
     for h in device_items
         .iter()
         .filter(|i| i.base == DetectionType::SshMultiHopProxy && !i.user.is_empty())
     {
-        let after: Vec<&Item> = signins
-            .iter()
-            .filter(|s| {
-                s.user == h.user && s.time >= h.time && s.time - h.time <= windows.ssh_to_signin
-            })
-            .copied()
-            .collect();
+        let Some(theirs) = by_user.get(&h.user) else {
+            continue;
+        };
+        let after = between(theirs, h.time, h.time + windows.ssh_to_signin).to_vec();
         if after.is_empty() {
             continue;
         }
@@ -410,11 +444,15 @@ fn org_tor_peer(tor_items: &[&Item], signins: &[&Item], windows: ChainWindows) -
     {
         by_ip.entry(&c.ip).or_default().push(c);
     }
+    let signins_by_ip = group_by(signins, |i| &i.ip);
     let mut out = Vec::new();
     for (ip, conns) in by_ip {
-        let from: Vec<&Item> = signins
+        let Some(candidates) = signins_by_ip.get(ip) else {
+            continue;
+        };
+        let from: Vec<&Item> = candidates
             .iter()
-            .filter(|s| s.ip == ip && conns.iter().any(|c| near(c.time, s.time, windows.org_peer)))
+            .filter(|s| any_near(&conns, s.time, windows.org_peer))
             .copied()
             .collect();
         if from.is_empty() {
@@ -422,7 +460,7 @@ fn org_tor_peer(tor_items: &[&Item], signins: &[&Item], windows: ChainWindows) -
         }
         let used: Vec<&Item> = conns
             .iter()
-            .filter(|c| from.iter().any(|s| near(c.time, s.time, windows.org_peer)))
+            .filter(|c| any_near(&from, c.time, windows.org_peer))
             .copied()
             .collect();
         let members: Vec<&Item> = used.iter().chain(from.iter()).copied().collect();
