@@ -353,6 +353,25 @@ fn hunt_without_beyond_is_unchanged_and_beyond_only_adds_after_it() {
     }
 }
 
+/// Tuning applies to beyond-the-rule findings as to their base type; the exact findings are
+/// what a tuned hunt without --beyond writes.
+#[test]
+fn tuning_applies_to_beyond_findings_too() {
+    let tuning = repo().join("sample-data/tuning.toml");
+    let tuning = tuning.to_str().unwrap();
+    let args = ["hunt", "--sample", "--tuning", tuning, "--format", "ndjson"];
+    let (code, plain, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let mut with_beyond = args.to_vec();
+    with_beyond.push("--beyond");
+    let (code, beyond, err) = run(&with_beyond);
+    assert_eq!(code, 0, "{err}");
+    assert!(beyond.starts_with(&plain), "{err}");
+    assert!(lines(&beyond[plain.len()..])
+        .iter()
+        .all(|l| l.contains("BeyondRule: ")));
+}
+
 fn golden(name: &str) -> String {
     std::fs::read_to_string(repo().join("tests/golden").join(name)).expect("golden file")
 }

@@ -18,6 +18,7 @@ use polars::prelude::*;
 
 use crate::data::load::Dataset;
 use crate::data::schema::TableKind;
+use crate::detect::condition::Condition;
 use crate::detect::findings::{named_leg_columns, to_union, within};
 use crate::detect::multihop_proxy::{PROXY_TOOL_LAUNCH, SSH_MULTI_HOP_PROXY};
 use crate::detect::DetectionType;
@@ -140,17 +141,14 @@ pub fn beyond_legs(
     Ok(result)
 }
 
-/// The rows of `process` that `kind`'s checks hold on and the rule's leg of the same base type
-/// does not, as a leg, with how many.
+/// The rows of `process` that `kind`'s checks hold on and no exact process leg holds on,
+/// as a leg, with how many.
 fn process_leg(
     process: &DataFrame,
     kind: BeyondType,
     by_check: &mut BTreeMap<&'static str, usize>,
 ) -> PolarsResult<(LazyFrame, usize)> {
-    let exact = match kind {
-        BeyondType::SshMultiHopProxy => &*SSH_MULTI_HOP_PROXY,
-        _ => &*PROXY_TOOL_LAUNCH,
-    };
+    let exact: [&Condition; 2] = [&PROXY_TOOL_LAUNCH, &SSH_MULTI_HOP_PROXY];
     let file = process.column("FileName")?.str()?.clone();
     let cmd = process.column("ProcessCommandLine")?.str()?.clone();
     let mut rows: Vec<IdxSize> = Vec::new();
@@ -169,7 +167,9 @@ fn process_leg(
             "ProcessCommandLine" => Some(cells.command_line),
             _ => None,
         };
-        if exact.holds(&cell) {
+        // A row any exact leg finds is no miss of the rule, whichever leg it is (an `autossh -D`
+        // is an exact ProxyToolLaunch: not an SSHMultiHopProxy+ "miss").
+        if exact.iter().any(|leg| leg.holds(&cell)) {
             continue;
         }
         for h in &hits {

@@ -1,6 +1,6 @@
 //! Finding chains from the findings frame: who, which device, which address, and when.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use polars::prelude::*;
 
@@ -113,8 +113,9 @@ fn items(findings: &DataFrame) -> PolarsResult<Vec<Item>> {
 /// that joins stay near linear however many findings there are.
 fn any_near(sorted: &[&Item], t: Nanos, window: Nanos) -> bool {
     let i = sorted.partition_point(|x| x.time < t);
-    (i < sorted.len() && sorted[i].time - t <= window)
-        || (i > 0 && t - sorted[i - 1].time <= window)
+    // Distances as unsigned: times may lie anywhere from 1677 to 2262 (no overflow).
+    let close = |x: &Item| x.time.abs_diff(t) <= window.unsigned_abs();
+    (i < sorted.len() && close(sorted[i])) || (i > 0 && close(sorted[i - 1]))
 }
 
 /// The items of `sorted` (by time) in `[from, to]`.
@@ -135,10 +136,23 @@ fn group_by<'a>(items: &[&'a Item], key: fn(&Item) -> &str) -> HashMap<String, V
 
 /// Every chain in the findings, user chains first (ranked), then the others newest first.
 pub fn chains(findings: &DataFrame, windows: ChainWindows) -> PolarsResult<Vec<Chain>> {
+    chains_listed(findings, None, windows)
+}
+
+/// [`chains`] where only the rows `listed` holds (those tuning did not suppress) are listed:
+/// the sign-ins a user chain is about, and at least one finding of every other chain. Device
+/// findings are evidence whatever the tuning says: a filter that hides trent's Tor Browser
+/// must not turn his own Tor sign-in into the stolen-token story.
+pub fn chains_listed(
+    findings: &DataFrame,
+    listed: Option<&[bool]>,
+    windows: ChainWindows,
+) -> PolarsResult<Vec<Chain>> {
     let all = items(findings)?;
+    let is_listed = |i: &Item| listed.is_none_or(|l| l.get(i.row).copied().unwrap_or(true));
     let signins: Vec<&Item> = all
         .iter()
-        .filter(|i| i.base == DetectionType::AnonymizedSignIn)
+        .filter(|i| i.base == DetectionType::AnonymizedSignIn && is_listed(i))
         .collect();
     let device_items: Vec<&Item> = all
         .iter()
@@ -168,6 +182,8 @@ pub fn chains(findings: &DataFrame, windows: ChainWindows) -> PolarsResult<Vec<C
     others.extend(tool_then_port(&device_items, windows));
     others.extend(ssh_then_signin(&device_items, &signins, windows));
     others.extend(org_tor_peer(&tor_items, &signins, windows));
+    let listed_rows: HashSet<usize> = all.iter().filter(|i| is_listed(i)).map(|i| i.row).collect();
+    others.retain(|c| c.findings.iter().any(|r| listed_rows.contains(r)));
     others.sort_by(|a, b| {
         b.last
             .cmp(&a.last)
@@ -220,59 +236,73 @@ fn user_chains(
     let tor_by_device = group_by(tor_items, |i| &i.device);
     let w = windows.own_device;
     let mut out = Vec::new();
-    for (user, mine) in by_user {
-        let top = mine.iter().map(|s| s.strength).max().unwrap_or(0);
-        let mut own: Vec<&Item> = owned
+    for (user, signed_in) in by_user {
+        let mut on_their_devices: Vec<&Item> = owned
             .get(user)
             .into_iter()
             .flatten()
             .filter_map(|d| tor_by_device.get(*d))
             .flatten()
-            .filter(|d| any_near(&mine, d.time, w))
             .copied()
             .collect();
-        own.sort_by_key(|i| (i.time, i.row));
-        let clock = Clock::for_items(mine.iter().chain(own.iter()).copied());
-        let when = if mine.len() == 1 {
-            format!("at {}", clock.at(mine[0].time))
-        } else {
-            format!(
-                "{} times from {} to {}",
-                mine.len(),
-                clock.at(mine[0].time),
-                clock.at(mine[mine.len() - 1].time)
-            )
-        };
-        let signed = format!(
-            "{user} signed in through an anonymiser ({}) {when}",
-            list_ips(&mine)
-        );
-        if own.is_empty() {
-            // Devices (none of them the user's) with Tor around the sign-ins: each sign-in's
-            // window, from where the last one ended, looked up in the time-sorted findings.
-            let mut others: BTreeSet<&str> = BTreeSet::new();
-            let mut covered = Nanos::MIN;
-            for s in &mine {
-                let (from, to) = ((s.time - w).max(covered), s.time + w);
-                if from <= to {
-                    others.extend(
-                        between(tor_items, from, to)
-                            .iter()
-                            .map(|d| d.device.as_str()),
-                    );
-                    covered = to.saturating_add(1);
-                }
+        on_their_devices.sort_by_key(|i| (i.time, i.row));
+        // Each sign-in on its own: one with Tor on a device of the user's around it is likely
+        // the user; one without is the stolen-token story, even if Tor ran days before.
+        let (with, without): (Vec<&Item>, Vec<&Item>) = signed_in
+            .iter()
+            .partition(|s| any_near(&on_their_devices, s.time, w));
+        for mine in [with, without] {
+            if mine.is_empty() {
+                continue;
             }
-            let elsewhere = match others.len() {
-                0 => String::new(),
-                1 => format!(
-                    " (one did on {}, not {})",
-                    others.iter().next().copied().unwrap_or(""),
-                    possessive(user)
-                ),
-                n => format!(" ({n} devices did, none of them {})", possessive(user)),
+            let top = mine.iter().map(|s| s.strength).max().unwrap_or(0);
+            let own: Vec<&Item> = on_their_devices
+                .iter()
+                .filter(|d| any_near(&mine, d.time, w))
+                .copied()
+                .collect();
+            let clock = Clock::for_items(mine.iter().chain(own.iter()).copied());
+            let when = if mine.len() == 1 {
+                format!("at {}", clock.at(mine[0].time))
+            } else {
+                format!(
+                    "{} times from {} to {}",
+                    mine.len(),
+                    clock.at(mine[0].time),
+                    clock.at(mine[mine.len() - 1].time)
+                )
             };
-            let summary = format!(
+            let signed = format!(
+                "{user} signed in through an anonymiser ({}) {when}",
+                list_ips(&mine)
+            );
+            if own.is_empty() {
+                // Devices (none of them the user's) with Tor around the sign-ins: each sign-in's
+                // window, from where the last one ended, looked up in the time-sorted findings.
+                let mut others: BTreeSet<&str> = BTreeSet::new();
+                let mut covered = Nanos::MIN;
+                for s in &mine {
+                    let from = s.time.saturating_sub(w).max(covered);
+                    let to = s.time.saturating_add(w);
+                    if from <= to {
+                        others.extend(
+                            between(tor_items, from, to)
+                                .iter()
+                                .map(|d| d.device.as_str()),
+                        );
+                        covered = to.saturating_add(1);
+                    }
+                }
+                let elsewhere = match others.len() {
+                    0 => String::new(),
+                    1 => format!(
+                        " (one did on {}, not {})",
+                        others.iter().next().copied().unwrap_or(""),
+                        possessive(user)
+                    ),
+                    n => format!(" ({n} devices did, none of them {})", possessive(user)),
+                };
+                let summary = format!(
                 "{}{}; no device of {} ran Tor or a proxy tool within {} h{elsewhere}: somebody else may hold {} token",
                 clock.prefix(),
                 signed,
@@ -280,24 +310,25 @@ fn user_chains(
                 windows.own_device / HOUR,
                 possessive(user)
             );
-            let c = chain(ChainKind::SignInWithoutOwnTor, &mine, summary);
-            out.push((c, top, mine.len()));
-        } else {
-            let first_tool = &own[0];
-            let summary = format!(
-                "{}{} {} at {}; {}: likely {} own use",
-                clock.prefix(),
-                possessive_device(user, &first_tool.device),
-                what_happened(first_tool),
-                clock.at(first_tool.time),
-                signed,
-                possessive(user)
-            );
-            let members: Vec<&Item> = mine.iter().chain(own.iter()).copied().collect();
-            let mut c = chain(ChainKind::SignInWithOwnTor, &members, summary);
-            // The chain is the user's, whoever ran the tool on their device.
-            c.user = user.to_string();
-            out.push((c, top, mine.len()));
+                let c = chain(ChainKind::SignInWithoutOwnTor, &mine, summary);
+                out.push((c, top, mine.len()));
+            } else {
+                let first_tool = &own[0];
+                let summary = format!(
+                    "{}{} {} at {}; {}: likely {} own use",
+                    clock.prefix(),
+                    possessive_device(user, &first_tool.device),
+                    what_happened(first_tool),
+                    clock.at(first_tool.time),
+                    signed,
+                    possessive(user)
+                );
+                let members: Vec<&Item> = mine.iter().chain(own.iter()).copied().collect();
+                let mut c = chain(ChainKind::SignInWithOwnTor, &members, summary);
+                // The chain is the user's, whoever ran the tool on their device.
+                c.user = user.to_string();
+                out.push((c, top, mine.len()));
+            }
         }
     }
     out
@@ -366,7 +397,7 @@ fn tool_then_port(device_items: &[&Item], windows: ChainWindows) -> Vec<Chain> {
             let launch = before
                 .checked_sub(1)
                 .map(|i| launches[i])
-                .filter(|l| c.time - l.time <= windows.tool_to_port);
+                .filter(|l| c.time.abs_diff(l.time) <= windows.tool_to_port.unsigned_abs());
             if let Some(l) = launch {
                 groups.entry(l.row).or_insert_with(|| vec![l]).push(c);
             }
@@ -414,7 +445,7 @@ fn ssh_then_signin(device_items: &[&Item], signins: &[&Item], windows: ChainWind
         let Some(theirs) = by_user.get(&h.user) else {
             continue;
         };
-        let after = between(theirs, h.time, h.time + windows.ssh_to_signin).to_vec();
+        let after = between(theirs, h.time, h.time.saturating_add(windows.ssh_to_signin)).to_vec();
         if after.is_empty() {
             continue;
         }

@@ -12,7 +12,7 @@ mod sentence;
 
 use polars::prelude::*;
 
-pub use build::{chains, ChainWindows};
+pub use build::{chains, chains_listed, ChainWindows};
 
 use crate::kql::time::Nanos;
 

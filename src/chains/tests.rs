@@ -327,3 +327,59 @@ fn beyond_findings_join_chains_as_their_base_type() {
     let got = found(&rows);
     assert_eq!(got[0], (SignInWithOwnTor, "ivan".into(), vec![0, 1]));
 }
+
+#[test]
+fn each_sign_in_is_judged_on_its_own() {
+    use ChainKind::*;
+    // Tor on trent's device at 0, a Tor sign-in 10 minutes later (his own use), and one 47 hours
+    // later from another exit with no Tor of his around it (the stolen-token story).
+    let rows = [
+        (TOOL, 0, "trent", "ws-09", "", None, "tor.exe"),
+        (SIGNIN, 10, "trent", "", "204.8.96.133", None, ""),
+        (SIGNIN, 47 * 60, "trent", "", "185.220.101.47", None, ""),
+    ];
+    let got: Vec<_> = found(&rows)
+        .into_iter()
+        .filter(|c| c.1 == "trent")
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (SignInWithoutOwnTor, "trent".into(), vec![2]),
+            (SignInWithOwnTor, "trent".into(), vec![0, 1]),
+        ]
+    );
+}
+
+#[test]
+fn tuning_lists_sign_ins_but_device_findings_stay_evidence() {
+    use ChainKind::*;
+    let rows = [
+        (TOOL, 0, "trent", "ws-09", "", None, "tor.exe"),
+        (SIGNIN, 10, "trent", "", "204.8.96.133", None, ""),
+        (SIGNIN, 20, "judy", "", "203.0.113.10", None, ""),
+    ];
+    // A filter hides trent's Tor Browser and judy's VPN sign-in.
+    let listed = [false, true, false];
+    let got: Vec<(ChainKind, String)> =
+        super::chains_listed(&frame(&rows), Some(&listed), ChainWindows::default())
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.kind, c.user))
+            .collect();
+    assert!(got.contains(&(SignInWithOwnTor, "trent".into())), "{got:?}");
+    assert!(!got.iter().any(|c| c.1 == "judy"), "{got:?}");
+}
+
+#[test]
+fn times_at_the_ends_of_the_range_neither_panic_nor_join() {
+    use ChainKind::*;
+    // 1746 and 2226: further apart than an i64 of nanoseconds holds.
+    let year = 525_960;
+    let rows = [
+        (PORT, -280 * year, "bob", "ws-1", "45.66.33.45", Some(9001), "tor.exe"),
+        (SIGNIN, 200 * year, "carol", "", "45.66.33.45", None, ""),
+    ];
+    let got = found(&rows);
+    assert!(!got.iter().any(|c| c.0 == SignInFromOrgTorPeer), "{got:?}");
+}

@@ -1,12 +1,13 @@
 //! `proxyhunt hunt`: load, run the detections, write the findings, summarise on stderr.
 
+use polars::prelude::DataFrame;
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
 use crate::beyond::BeyondOptions;
-use crate::chains::{chains, chains_frame, Chain, ChainWindows};
+use crate::chains::{chains_frame, chains_listed, Chain, ChainWindows};
 use crate::data::issues::Severity;
 use crate::data::load::{load_sample, Dataset, LoadOptions};
 use crate::data::schema::TableKind;
@@ -298,6 +299,18 @@ fn write_beyond(counts: &BeyondCounts, err: &mut dyn Write) -> std::io::Result<(
     )
 }
 
+/// Per finding of `findings`, whether the tuning leaves it (`None`: no tuning, all are).
+fn listed_rows(findings: &DataFrame, tuning: &Tuning) -> anyhow::Result<Option<Vec<bool>>> {
+    if tuning.filters.is_empty() {
+        return Ok(None);
+    }
+    let marked = apply_tuning(findings.clone(), tuning, true)?.findings;
+    let by = marked.column(crate::tuning::SUPPRESSED_BY)?.str()?.clone();
+    Ok(Some(
+        by.iter().map(|v| v.is_none_or(str::is_empty)).collect(),
+    ))
+}
+
 /// The chains in one line per kind, and the users in rank order.
 fn write_chain_summary(chains: &[Chain], err: &mut dyn Write) -> std::io::Result<()> {
     let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
@@ -386,6 +399,8 @@ pub fn run_hunt(
         write_beyond(counts, stderr)?;
     }
     write_tuning_issues(&tuning_issues, stderr)?;
+    // Chains take device findings as evidence whatever the tuning hides (see chains_listed).
+    let untuned = (request.produce == Produce::Chains).then(|| result.findings.clone());
     if !tuning.filters.is_empty() {
         let tuned = apply_tuning(result.findings, &tuning, request.show_suppressed)
             .context("applying tuning")?;
@@ -417,10 +432,12 @@ pub fn run_hunt(
     let (frame, shape, what) = match request.produce {
         Produce::Findings => (result.findings.clone(), Shape::Findings, "finding(s)"),
         Produce::Chains => {
-            let chains =
-                chains(&result.findings, ChainWindows::default()).context("building the chains")?;
+            let untuned = untuned.as_ref().unwrap_or(&result.findings);
+            let listed = listed_rows(untuned, &tuning).context("applying tuning")?;
+            let chains = chains_listed(untuned, listed.as_deref(), ChainWindows::default())
+                .context("building the chains")?;
             write_chain_summary(&chains, stderr)?;
-            let frame = chains_frame(&chains, &result.findings).context("building the chains")?;
+            let frame = chains_frame(&chains, untuned).context("building the chains")?;
             (frame, Shape::Table, "chain(s)")
         }
     };

@@ -58,6 +58,11 @@ impl RowFilter {
     pub fn none() -> Self {
         Self::new("none", &[], |_| false).with_expr(lit(false))
     }
+
+    /// Whether this is [`RowFilter::none`].
+    pub fn keeps_nothing(&self) -> bool {
+        self.identity == "none"
+    }
 }
 
 /// The rows of a table loaded in the first pass (`None` when no file held it).

@@ -78,10 +78,13 @@ pub fn finding_rows(findings: &DataFrame) -> PolarsResult<Vec<FindingRow>> {
     let records = json_records(findings)?;
     let mut out = Vec::with_capacity(records.len());
     for (record, time) in records.into_iter().zip(times) {
+        // A beyond-the-rule type (`AnonymizedSignIn+`) is a row of its base type: tuning and
+        // the console treat it as one (its DetectionType field keeps the `+`). Every row of the
+        // frame is a row here, in order: tuning masks the frame with them.
         let kind = record.fields[0]
             .1
             .as_str()
-            .and_then(DetectionType::from_name);
+            .and_then(|k| DetectionType::from_name(k.trim_end_matches('+')));
         let Some(kind) = kind else { continue };
         let fields: Vec<(&'static str, String)> =
             record.fields.iter().map(|(k, v)| (*k, text(v))).collect();

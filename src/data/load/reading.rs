@@ -105,6 +105,19 @@ pub(super) fn typing<'f>(meta: &SourceMeta, reading: &Reading<'f>) -> Typing<'f>
     if reading.defers(Some(table)) {
         return Typing::Deferred;
     }
+    // The legacy threat-intel table serves only `--beyond`: a run that keeps none of its rows
+    // does not read it at all (no rows typed, nothing said of its rows), only names it.
+    let set_aside = reading
+        .filters
+        .now
+        .get(&table)
+        .is_some_and(|f| f.keeps_nothing());
+    if table == TableKind::LegacyThreatIntel && set_aside {
+        return Typing::NotRecognised(format!(
+            "the legacy ThreatIntelligenceIndicator table; {}",
+            crate::data::table::recognise::LEGACY_NOTE
+        ));
+    }
     match Plan::new(&meta.headers, table, reading.filters.now.get(&table)) {
         Err(unusable) => Typing::Unusable(table, by, unusable.to_string()),
         Ok(mut plan) => {

@@ -46,6 +46,8 @@ fn foreign(table: TableKind) -> &'static [&'static str] {
     match table {
         TableKind::DeviceProcess => &["RemotePort", "RemoteIP"],
         TableKind::DeviceNetwork => &["ProcessCommandLine"],
+        // A file with the new table's columns is the new table, whatever else it holds.
+        TableKind::LegacyThreatIntel => &["Pattern", "IsActive"],
         _ => &[],
     }
 }
@@ -96,6 +98,14 @@ pub fn recognise(
         // A name (or --table) says which table; the columns may still say the file is a
         // known other thing (no header row, the legacy TI table) better than "missing columns".
         let signed = signature(t).iter().all(|alts| alts.iter().any(|c| has(c)));
+        // The two threat-intel tables' names are easily swapped: a file named after the legacy
+        // one that holds the new one's columns is the new one.
+        let holds_new = signature(TableKind::ThreatIntel)
+            .iter()
+            .all(|alts| alts.iter().any(|c| has(c)));
+        if t == TableKind::LegacyThreatIntel && by == RecognisedBy::FileName && holds_new {
+            return Ok((TableKind::ThreatIntel, RecognisedBy::Columns));
+        }
         return match diagnosis(headers) {
             Some(why) if !signed => Err(why),
             _ => Ok((t, by)),
@@ -134,7 +144,7 @@ fn not_one_of_them(headers: &[String]) -> String {
 }
 
 /// What to do with the legacy threat-intel table, said wherever it is met.
-pub const LEGACY_NOTE: &str = "rule 000 reads ThreatIntelIndicators (Pattern, Tags, IsActive, ValidUntil): export that table instead for the exact rule; proxyhunt reads this one only for `hunt --beyond` (check legacy-ti)";
+pub const LEGACY_NOTE: &str = "rule 000 reads ThreatIntelIndicators (Pattern, Tags, IsActive, ValidUntil): export that table instead for the exact rule; proxyhunt reads this one only for `hunt --beyond` (the beyond-the-rule check `legacy-ti`)";
 
 /// What a file is, when its columns say it is a known thing proxyhunt does not read as it is.
 fn diagnosis(headers: &[String]) -> Option<String> {
@@ -255,6 +265,25 @@ mod tests {
             why.contains("legacy ThreatIntelligenceIndicator")
                 && why.contains("export that table instead"),
             "{why}"
+        );
+        // The new table's columns under the legacy table's name, and a union of both: the new one.
+        let new_ti = h(&["TimeGenerated", "Pattern", "Tags", "IsActive", "ValidUntil"]);
+        assert_eq!(
+            recognise("ThreatIntelligenceIndicator.csv", &new_ti, None),
+            Ok((TableKind::ThreatIntel, RecognisedBy::Columns))
+        );
+        let both = h(&[
+            "TimeGenerated",
+            "Pattern",
+            "Tags",
+            "IsActive",
+            "NetworkIP",
+            "Active",
+            "ExpirationDateTime",
+        ]);
+        assert_eq!(
+            recognise("ti.csv", &both, None),
+            Ok((TableKind::ThreatIntel, RecognisedBy::Columns))
         );
         let other = h(&["A", "B"]);
         assert!(recognise("x.csv", &other, None)

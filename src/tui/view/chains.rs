@@ -20,7 +20,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ChainsView) {
         None => {
             let header = format!(
                 "{:>4} {:<22} {:<16} {:>5} Summary",
-                "Rank", "Kind", "User", "Finds"
+                "Rank", "Verdict", "User", "Finds"
             );
             let rows = state
                 .chains
@@ -29,10 +29,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ChainsView) {
                     format!(
                         "{:>4} {:<22} {:<16} {:>5} {}",
                         ch.rank.map_or("-".to_string(), |r| r.to_string()),
-                        ch.kind.name(),
+                        fit(ch.kind.verdict(), 22),
                         fit(&safe(&ch.user), 16),
                         ch.findings.len(),
-                        safe(&ch.summary)
+                        // The day the sentence starts with is in its times already.
+                        safe(
+                            ch.summary
+                                .split_once(" (UTC): ")
+                                .map_or(&ch.summary, |(_, s)| s)
+                        )
                     )
                 })
                 .collect();
@@ -43,15 +48,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ChainsView) {
                 return;
             };
             // The chain's sentence, wrapped over at most three lines above its findings.
+            // The sentence whole where the screen allows (a third of it), its verdict last.
             for text in super::detail::wrap_text(&safe(&ch.summary), width)
                 .into_iter()
-                .take(3)
+                .take((height / 3).max(3))
             {
                 lines.push(Line::from(Span::styled(text, dim(c))));
             }
             let header = format!(
                 "{:<14} {:<20} {:<16} {:<24} Finding",
-                "Time", "DetectionType", "User", "Device"
+                "Time", "DetectionType", "User", "Device / IP"
             );
             let rows = ch
                 .findings
@@ -63,13 +69,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ChainsView) {
                         short_time(row.time),
                         row.kind.name(),
                         fit(&safe(&row.user), 16),
-                        fit(&safe(&row.device), 24),
+                        // A sign-in has no device: its address stands there.
+                        fit(
+                            &safe(if row.device.is_empty() {
+                                &row.ip
+                            } else {
+                                &row.device
+                            }),
+                            24
+                        ),
                         safe(&row.summary)
                     )
                 })
                 .collect();
             (
-                format!(" > {} {}", ch.kind.name(), safe(&ch.user)),
+                format!(
+                    " > {} ({}) {}",
+                    ch.kind.name(),
+                    ch.kind.verdict(),
+                    safe(&ch.user)
+                ),
                 header,
                 rows,
             )
