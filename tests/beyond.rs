@@ -178,6 +178,15 @@ fn sign_ins_from_addresses_the_rules_extract_cannot_read() {
             "AnonymizedSignIn+ ti-spelling",
         ),
         (
+            "the second address of a pattern",
+            "tor",
+            "[ipv4-addr:value = '1.1.1.1'] OR [ipv4-addr:value = '185.220.101.47']",
+            json!({}),
+            "185.220.101.47",
+            "0",
+            "AnonymizedSignIn+ ti-later-observable",
+        ),
+        (
             "the sign-in's leading space",
             "tor",
             "[ipv4-addr:value = '185.220.101.47']",

@@ -1070,7 +1070,10 @@ fn chains_view_opens_at_the_findings_chain_and_back_to_the_finding() {
         "on the selected finding"
     );
     let screen = render(&s, 120, 40);
-    assert!(screen.contains("SignInWithoutOwnTor (likely stolen token) carol"), "{screen}");
+    assert!(
+        screen.contains("SignInWithoutOwnTor (likely stolen token) carol"),
+        "{screen}"
+    );
     snap("chain_of_a_finding", &s);
     // Esc: the list, users ranked first; Enter opens trent's chain, Enter on a member selects it.
     drive(&mut s, &[Action::Back]);

@@ -18,6 +18,9 @@ pub enum PatternForm {
     /// An IPv4 value the rule would read differently or not at all: spaces inside the quotes,
     /// zero padding, an upper-case pattern, no spaces around `=`.
     Spelling,
+    /// An address after the first of a pattern that names several (`[...] OR [...]`): the
+    /// rule's extract reads the first match only.
+    LaterObservable,
     /// A line of a Tor exit list.
     ExitList,
     /// A row of the legacy `ThreatIntelligenceIndicator` table.
@@ -30,6 +33,7 @@ pub const SIGNIN_FORMS: &[PatternForm] = &[
     PatternForm::Cidr,
     PatternForm::NetworkTraffic,
     PatternForm::Spelling,
+    PatternForm::LaterObservable,
     PatternForm::ExitList,
     PatternForm::Legacy,
 ];
@@ -41,6 +45,7 @@ impl PatternForm {
             PatternForm::Cidr => "ti-cidr",
             PatternForm::NetworkTraffic => "ti-network-traffic",
             PatternForm::Spelling => "ti-spelling",
+            PatternForm::LaterObservable => "ti-later-observable",
             PatternForm::ExitList => "tor-exit-list",
             PatternForm::Legacy => "legacy-ti",
         }
@@ -64,6 +69,10 @@ impl PatternForm {
                 "the pattern or the sign-in spells the address with spaces, zero padding, upper \
                  case or no spaces around '=', which the rule's case-sensitive extract and exact \
                  string join do not read as the same address"
+            }
+            PatternForm::LaterObservable => {
+                "the pattern names several addresses and this is not the first; the rule's \
+                 extract returns the first match only"
             }
             PatternForm::ExitList => "the Tor exit list given with --tor-list names it",
             PatternForm::Legacy => {
@@ -120,7 +129,8 @@ static OBSERVABLE: LazyLock<Regex> = LazyLock::new(|| {
 pub fn networks_in_pattern(pattern: &str) -> Vec<Network> {
     OBSERVABLE
         .captures_iter(pattern)
-        .filter_map(|c| {
+        .enumerate()
+        .filter_map(|(n, c)| {
             let kind = c.get(1)?.as_str().to_ascii_lowercase();
             let (base, prefix) = parse_network(c.get(2)?.as_str())?;
             let form = if kind.starts_with("network-traffic") {
@@ -129,6 +139,8 @@ pub fn networks_in_pattern(pattern: &str) -> Vec<Network> {
                 PatternForm::Ipv6
             } else if prefix < 32 || c.get(2)?.as_str().contains('/') {
                 PatternForm::Cidr
+            } else if n > 0 {
+                PatternForm::LaterObservable
             } else {
                 PatternForm::Spelling
             };
@@ -293,11 +305,16 @@ mod tests {
         ] {
             assert!(networks_in_pattern(pattern).is_empty(), "{pattern}");
         }
-        // Several observables in one pattern.
+        // Several observables in one pattern: the rule reads the first only.
         let two = networks_in_pattern(
             "[ipv4-addr:value = '1.2.3.4'] OR [ipv6-addr:value = '2001:db8::1']",
         );
         assert_eq!(two.len(), 2);
+        let two = networks_in_pattern(
+            "[ipv4-addr:value = '1.1.1.1'] OR [ipv4-addr:value = '185.220.101.47']",
+        );
+        let forms: Vec<PatternForm> = two.iter().map(|n| n.form).collect();
+        assert_eq!(forms, [PatternForm::Spelling, PatternForm::LaterObservable]);
     }
 
     #[test]

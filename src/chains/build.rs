@@ -435,9 +435,13 @@ fn tool_then_port(device_items: &[&Item], windows: ChainWindows) -> Vec<Chain> {
 }
 
 /// One user: an SSH multi-hop launch, then anonymised sign-ins within the window after it.
+/// SSH multi-hop launches and the anonymised sign-ins after them.
+type LaunchesAndSignIns<'a> = (Vec<&'a Item>, Vec<&'a Item>);
+
 fn ssh_then_signin(device_items: &[&Item], signins: &[&Item], windows: ChainWindows) -> Vec<Chain> {
     let by_user = group_by(signins, |i| &i.user);
-    let mut out = Vec::new();
+    // Launches that lead to the same sign-ins make one chain, not one each.
+    let mut groups: BTreeMap<(String, Vec<usize>), LaunchesAndSignIns> = BTreeMap::new();
     for h in device_items
         .iter()
         .filter(|i| i.base == DetectionType::SshMultiHopProxy && !i.user.is_empty())
@@ -445,14 +449,27 @@ fn ssh_then_signin(device_items: &[&Item], signins: &[&Item], windows: ChainWind
         let Some(theirs) = by_user.get(&h.user) else {
             continue;
         };
-        let after = between(theirs, h.time, h.time.saturating_add(windows.ssh_to_signin)).to_vec();
+        let after = between(theirs, h.time, h.time.saturating_add(windows.ssh_to_signin));
         if after.is_empty() {
             continue;
         }
-        let members: Vec<&Item> = std::iter::once(*h).chain(after.iter().copied()).collect();
+        let key = (h.user.clone(), after.iter().map(|s| s.row).collect());
+        let group = groups
+            .entry(key)
+            .or_insert_with(|| (Vec::new(), after.to_vec()));
+        group.0.push(h);
+    }
+    let mut out = Vec::new();
+    for (launches, after) in groups.into_values() {
+        let h = launches[0];
+        let members: Vec<&Item> = launches.iter().chain(after.iter()).copied().collect();
         let clock = Clock::for_items(members.iter().copied());
+        let more = match launches.len() {
+            1 => String::new(),
+            n => format!(" (and {} more launch(es))", n - 1),
+        };
         let summary = format!(
-            "{}{} launched ssh with a multi-hop proxy on {} at {}; {} signed in through an anonymiser ({}) at {}",
+            "{}{} launched ssh with a multi-hop proxy on {} at {}{more}; {} signed in through an anonymiser ({}) at {}",
             clock.prefix(),
             h.user,
             h.device,

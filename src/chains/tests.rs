@@ -271,6 +271,8 @@ fn an_ssh_hop_then_an_anonymised_sign_in_of_the_same_user() {
     let rows = [
         (SSH, 0, "oscar", "adm-ws01", "", None, "ssh.exe"),
         (SIGNIN, 60, "oscar", "", "198.51.100.23", None, ""),
+        // A second launch leading to the same sign-in joins the same chain.
+        (SSH, 0, "oscar", "adm-ws01", "", None, "ssh.exe"),
         // near misses: more than an hour later, before the hop, another user
         (SIGNIN, 61, "oscar", "", "198.51.100.24", None, ""),
         (SIGNIN, -1, "oscar", "", "198.51.100.25", None, ""),
@@ -280,7 +282,7 @@ fn an_ssh_hop_then_an_anonymised_sign_in_of_the_same_user() {
         .into_iter()
         .filter(|c| c.0 == SshHopThenSignIn)
         .collect();
-    assert_eq!(got, vec![(SshHopThenSignIn, "oscar".into(), vec![0, 1])]);
+    assert_eq!(got, vec![(SshHopThenSignIn, "oscar".into(), vec![0, 2, 1])]);
 }
 
 #[test]
@@ -377,7 +379,15 @@ fn times_at_the_ends_of_the_range_neither_panic_nor_join() {
     // 1746 and 2226: further apart than an i64 of nanoseconds holds.
     let year = 525_960;
     let rows = [
-        (PORT, -280 * year, "bob", "ws-1", "45.66.33.45", Some(9001), "tor.exe"),
+        (
+            PORT,
+            -280 * year,
+            "bob",
+            "ws-1",
+            "45.66.33.45",
+            Some(9001),
+            "tor.exe",
+        ),
         (SIGNIN, 200 * year, "carol", "", "45.66.33.45", None, ""),
     ];
     let got = found(&rows);
