@@ -13,13 +13,6 @@ use serde_json::{json, Value};
 
 const NOW: &str = "2026-05-12T10:00:00Z";
 
-fn ndjson(rows: &[Value]) -> Vec<u8> {
-    rows.iter()
-        .map(|r| r.to_string() + "\n")
-        .collect::<String>()
-        .into_bytes()
-}
-
 fn indicator(tags: &str, pattern: &str, extra: Value) -> Value {
     let mut base = json!({
         "TimeGenerated": "2026-05-11T10:00:00Z", "IsActive": true, "ValidUntil": "",

@@ -9,13 +9,6 @@ use serde_json::{json, Value};
 
 const NOW: &str = "2026-05-12T10:00:00Z";
 
-fn ndjson(rows: &[Value]) -> Vec<u8> {
-    rows.iter()
-        .map(|r| r.to_string() + "\n")
-        .collect::<String>()
-        .into_bytes()
-}
-
 /// Runs one detection over the given tables and returns its contract records.
 fn findings(
     tables: &[(&str, Vec<Value>)],

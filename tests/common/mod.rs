@@ -94,3 +94,11 @@ pub fn write(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
     std::fs::write(&p, content).expect("write test file");
     p
 }
+
+/// Rows as NDJSON file content.
+pub fn ndjson(rows: &[Value]) -> Vec<u8> {
+    rows.iter()
+        .map(|r| r.to_string() + "\n")
+        .collect::<String>()
+        .into_bytes()
+}
