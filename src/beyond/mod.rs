@@ -57,10 +57,6 @@ impl BeyondType {
             BeyondType::SshMultiHopProxy => DetectionType::SshMultiHopProxy,
         }
     }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.name() == name)
-    }
 }
 
 /// What a `--beyond` hunt reads besides the dataset.

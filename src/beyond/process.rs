@@ -73,27 +73,19 @@ pub fn matching<'c>(
 
 /// The process row filter of a `--beyond` hunt: the rule's own filter, or any process check.
 pub fn beyond_process_filter(exact: RowFilter) -> RowFilter {
-    let mut columns = exact.columns.clone();
-    for c in ["FileName", "ProcessCommandLine"] {
-        if !columns.contains(&c) {
-            columns.push(c);
-        }
-    }
-    let at = |name: &str| columns.iter().position(|c| *c == name).expect("added");
-    let (file, cmd) = (at("FileName"), at("ProcessCommandLine"));
-    let width = exact.columns.len();
-    let exact_keep = exact.keep.clone();
     let names: Vec<&str> = PROCESS_CHECKS.iter().map(|c| c.name).collect();
     let identity = format!("{} + beyond: {}", exact.identity, names.join(", "));
-    RowFilter::new(identity, &columns, move |cells: &[Option<&str>]| {
-        exact_keep(&cells[..width]) || {
+    exact.or(
+        identity,
+        ["FileName", "ProcessCommandLine"],
+        |[file, cmd]| {
             let cells = ProcessCells {
-                file_name: cells[file].unwrap_or(""),
-                command_line: cells[cmd].unwrap_or(""),
+                file_name: file.unwrap_or(""),
+                command_line: cmd.unwrap_or(""),
             };
             PROCESS_CHECKS.iter().any(|c| c.holds(&cells))
-        }
-    })
+        },
+    )
 }
 
 /// The command line's words (split on white space; quotes kept, as Defender records them).

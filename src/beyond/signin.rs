@@ -268,16 +268,6 @@ pub fn beyond_signin_filter(
         // Unreadable legacy rows only cost the filter its savings: they add no address.
         let _ = networks.add_legacy(&rows);
     }
-    let mut columns = exact.columns.clone();
-    for c in ["ResultType", "IPAddress"] {
-        if !columns.contains(&c) {
-            columns.push(c);
-        }
-    }
-    let at = |name: &str| columns.iter().position(|c| *c == name).expect("added");
-    let (result, address) = (at("ResultType"), at("IPAddress"));
-    let exact_width = exact.columns.len();
-    let exact_keep = exact.keep.clone();
     let success = SUCCESSFUL_SIGNIN.clone();
     let identity = format!(
         "{} + beyond: {} host(s), {} range(s), exit list {}",
@@ -287,22 +277,22 @@ pub fn beyond_signin_filter(
         exit_list.as_ref().map_or(0, |l| l.addresses.len())
     );
     let identity = format!("{identity} #{:x}", digest(&networks, exit_list.as_deref()));
-    RowFilter::new(identity, &columns, move |cells: &[Option<&str>]| {
-        if exact_keep(&cells[..exact_width]) {
-            return true;
-        }
-        let result_cell = cells[result];
-        if !success.holds(&|_| result_cell) {
-            return false;
-        }
-        let Some(ip) = cells[address].and_then(parse_address) else {
-            return false;
-        };
-        networks.holds(ip)
-            || exit_list
-                .as_ref()
-                .is_some_and(|l| l.addresses.contains(&ip))
-    })
+    exact.or(
+        identity,
+        ["ResultType", "IPAddress"],
+        move |[result, address]| {
+            if !success.holds(&|_| result) {
+                return false;
+            }
+            let Some(ip) = address.and_then(parse_address) else {
+                return false;
+            };
+            networks.holds(ip)
+                || exit_list
+                    .as_ref()
+                    .is_some_and(|l| l.addresses.contains(&ip))
+        },
+    )
 }
 
 /// A digest of the addresses a filter keeps, for the cache's identity.

@@ -59,6 +59,28 @@ impl RowFilter {
         Self::new("none", &[], |_| false).with_expr(lit(false))
     }
 
+    /// This filter, or `also` on the cells of `more` columns (added after this one's): the
+    /// `--beyond` filters keep what the rule keeps and what a beyond check can find.
+    pub fn or<const N: usize>(
+        self,
+        identity: String,
+        more: [&'static str; N],
+        also: impl Fn([Option<&str>; N]) -> bool + Send + Sync + 'static,
+    ) -> RowFilter {
+        let mut columns = self.columns.clone();
+        for c in more {
+            if !columns.contains(&c) {
+                columns.push(c);
+            }
+        }
+        let at: [usize; N] = more.map(|m| columns.iter().position(|c| *c == m).expect("added"));
+        let width = self.columns.len();
+        let keep = self.keep;
+        RowFilter::new(identity, &columns, move |cells: &[Option<&str>]| {
+            keep(&cells[..width]) || also(at.map(|i| cells[i]))
+        })
+    }
+
     /// Whether this is [`RowFilter::none`].
     pub fn keeps_nothing(&self) -> bool {
         self.identity == "none"
