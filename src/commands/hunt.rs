@@ -1,6 +1,5 @@
 //! `proxyhunt hunt`: load, run the detections, write the findings, summarise on stderr.
 
-use polars::prelude::DataFrame;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -19,7 +18,7 @@ use crate::export::{
     Sink,
 };
 use crate::text::escape_unsafe;
-use crate::tuning::{apply_tuning, load_tuning, FilterImpact, Tuning, TuningSource};
+use crate::tuning::{apply_tuning, load_tuning, FilterImpact, Tuning, TuningSource, SUPPRESSED_BY};
 
 use super::inputs::Inputs;
 use super::summary::{table_unusable, write_issues, write_tuning_issues};
@@ -299,18 +298,6 @@ fn write_beyond(counts: &BeyondCounts, err: &mut dyn Write) -> std::io::Result<(
     )
 }
 
-/// Per finding of `findings`, whether the tuning leaves it (`None`: no tuning, all are).
-fn listed_rows(findings: &DataFrame, tuning: &Tuning) -> anyhow::Result<Option<Vec<bool>>> {
-    if tuning.filters.is_empty() {
-        return Ok(None);
-    }
-    let marked = apply_tuning(findings.clone(), tuning, true)?.findings;
-    let by = marked.column(crate::tuning::SUPPRESSED_BY)?.str()?.clone();
-    Ok(Some(
-        by.iter().map(|v| v.is_none_or(str::is_empty)).collect(),
-    ))
-}
-
 /// The chains in one line per kind, and the users in rank order.
 fn write_chain_summary(chains: &[Chain], err: &mut dyn Write) -> std::io::Result<()> {
     let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
@@ -399,11 +386,21 @@ pub fn run_hunt(
         write_beyond(counts, stderr)?;
     }
     write_tuning_issues(&tuning_issues, stderr)?;
-    // Chains take device findings as evidence whatever the tuning hides (see chains_listed).
-    let untuned = (request.produce == Produce::Chains).then(|| result.findings.clone());
+    // Chains take every finding (device findings are evidence whatever the tuning hides, see
+    // chains_listed) with what the tuning leaves: one tuning pass marks them.
+    let for_chains = request.produce == Produce::Chains;
+    let mut listed: Option<Vec<bool>> = None;
     if !tuning.filters.is_empty() {
-        let tuned = apply_tuning(result.findings, &tuning, request.show_suppressed)
-            .context("applying tuning")?;
+        let tuned = apply_tuning(
+            result.findings,
+            &tuning,
+            request.show_suppressed || for_chains,
+        )
+        .context("applying tuning")?;
+        if for_chains {
+            let by = tuned.findings.column(SUPPRESSED_BY)?.str()?.clone();
+            listed = Some(by.iter().map(|v| v.is_none_or(str::is_empty)).collect());
+        }
         result.findings = tuned.findings;
         write_impact(
             &tuning,
@@ -432,12 +429,11 @@ pub fn run_hunt(
     let (frame, shape, what) = match request.produce {
         Produce::Findings => (result.findings.clone(), Shape::Findings, "finding(s)"),
         Produce::Chains => {
-            let untuned = untuned.as_ref().unwrap_or(&result.findings);
-            let listed = listed_rows(untuned, &tuning).context("applying tuning")?;
-            let chains = chains_listed(untuned, listed.as_deref(), ChainWindows::default())
+            let all = &result.findings;
+            let chains = chains_listed(all, listed.as_deref(), ChainWindows::default())
                 .context("building the chains")?;
             write_chain_summary(&chains, stderr)?;
-            let frame = chains_frame(&chains, untuned).context("building the chains")?;
+            let frame = chains_frame(&chains, all).context("building the chains")?;
             (frame, Shape::Table, "chain(s)")
         }
     };
