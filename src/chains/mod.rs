@@ -106,58 +106,32 @@ pub fn chains_frame(chains: &[Chain], findings: &DataFrame) -> PolarsResult<Data
             t.join(", ")
         })
         .collect();
-    let datetime = |v: Vec<Nanos>, name: &str| -> PolarsResult<Column> {
-        Ok(Int64Chunked::from_vec(name.into(), v)
+    let datetime = |name: &str, at: fn(&Chain) -> Nanos| -> Column {
+        let v: Vec<Nanos> = chains.iter().map(at).collect();
+        Int64Chunked::from_vec(name.into(), v)
             .into_datetime(TimeUnit::Nanoseconds, None)
-            .into_column())
+            .into_column()
+    };
+    let text = |name: &str, of: fn(&Chain) -> &str| -> Column {
+        Column::new(name.into(), chains.iter().map(of).collect::<Vec<_>>())
+    };
+    let number = |name: &str, of: fn(&Chain) -> Option<i64>| -> Column {
+        Column::new(name.into(), chains.iter().map(of).collect::<Vec<_>>())
     };
     DataFrame::new(
         chains.len(),
         vec![
-            Column::new(
-                "Rank".into(),
-                chains
-                    .iter()
-                    .map(|c| c.rank.map(|r| r as i64))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "ChainKind".into(),
-                chains.iter().map(|c| c.kind.name()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "Verdict".into(),
-                chains.iter().map(|c| c.kind.verdict()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "User".into(),
-                chains.iter().map(|c| c.user.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "Device".into(),
-                chains.iter().map(|c| c.device.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "IP".into(),
-                chains.iter().map(|c| c.ip.as_str()).collect::<Vec<_>>(),
-            ),
-            datetime(chains.iter().map(|c| c.first).collect(), "FirstTime")?,
-            datetime(chains.iter().map(|c| c.last).collect(), "LastTime")?,
-            Column::new(
-                "FindingCount".into(),
-                chains
-                    .iter()
-                    .map(|c| c.findings.len() as i64)
-                    .collect::<Vec<_>>(),
-            ),
+            number("Rank", |c| c.rank.map(|r| r as i64)),
+            text("ChainKind", |c| c.kind.name()),
+            text("Verdict", |c| c.kind.verdict()),
+            text("User", |c| &c.user),
+            text("Device", |c| &c.device),
+            text("IP", |c| &c.ip),
+            datetime("FirstTime", |c| c.first),
+            datetime("LastTime", |c| c.last),
+            number("FindingCount", |c| Some(c.findings.len() as i64)),
             Column::new("DetectionTypes".into(), types),
-            Column::new(
-                "Summary".into(),
-                chains
-                    .iter()
-                    .map(|c| c.summary.as_str())
-                    .collect::<Vec<_>>(),
-            ),
+            text("Summary", |c| &c.summary),
             Column::new("Findings".into(), members),
         ],
     )
