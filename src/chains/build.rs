@@ -1,9 +1,11 @@
 //! Finding chains from the findings frame: who, which device, which address, and when.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Range;
 
 use polars::prelude::*;
 
+use super::census::DeviceCensus;
 use super::sentence::{join_limited, list_ips, possessive, Clock};
 use super::{Chain, ChainKind};
 use crate::detect::findings::finding_times;
@@ -118,11 +120,16 @@ fn any_near(sorted: &[&Item], t: Nanos, window: Nanos) -> bool {
     (i < sorted.len() && close(sorted[i])) || (i > 0 && close(sorted[i - 1]))
 }
 
-/// The items of `sorted` (by time) in `[from, to]`.
-fn between<'s, 'a>(sorted: &'s [&'a Item], from: Nanos, to: Nanos) -> &'s [&'a Item] {
+/// The positions of the items of `sorted` (by time) in `[from, to]`.
+fn span(sorted: &[&Item], from: Nanos, to: Nanos) -> Range<usize> {
     let lo = sorted.partition_point(|x| x.time < from);
     let hi = sorted.partition_point(|x| x.time <= to);
-    &sorted[lo..hi.max(lo)]
+    lo..hi.max(lo)
+}
+
+/// The items of `sorted` (by time) in `[from, to]`.
+fn between<'s, 'a>(sorted: &'s [&'a Item], from: Nanos, to: Nanos) -> &'s [&'a Item] {
+    &sorted[span(sorted, from, to)]
 }
 
 /// How many Tor findings of other devices a stolen-token sentence looks at, at most.
@@ -237,6 +244,7 @@ fn user_chains(
         by_user.entry(&s.user).or_default().push(s);
     }
     let tor_by_device = group_by(tor_items, |i| &i.device);
+    let mut census = DeviceCensus::new(tor_items);
     let w = windows.own_device;
     let mut out = Vec::new();
     for (user, signed_in) in by_user {
@@ -285,30 +293,31 @@ fn user_chains(
                 // A sentence needs no exact census: at most OTHERS_LOOKED_AT findings are looked
                 // at per user (thousands of users times every Tor finding of a day was most of a
                 // chains run on 5M-row data).
-                let mut others: BTreeSet<&str> = BTreeSet::new();
+                let mut windows_looked_at: Vec<Range<usize>> = Vec::new();
                 let mut looked_at = 0;
                 let mut covered = Nanos::MIN;
                 for s in &mine {
                     let from = s.time.saturating_sub(w).max(covered);
                     let to = s.time.saturating_add(w);
                     if from <= to && looked_at < OTHERS_LOOKED_AT {
-                        let found = between(tor_items, from, to);
+                        let found = span(tor_items, from, to);
                         let take = found.len().min(OTHERS_LOOKED_AT - looked_at);
                         looked_at += take;
-                        others.extend(found[..take].iter().map(|d| d.device.as_str()));
+                        windows_looked_at.push(found.start..found.start + take);
                         covered = to.saturating_add(1);
                     }
                 }
+                let (other_devices, one_other) = census.distinct(&windows_looked_at);
                 let at_least = if looked_at >= OTHERS_LOOKED_AT {
                     "at least "
                 } else {
                     ""
                 };
-                let elsewhere = match others.len() {
+                let elsewhere = match other_devices {
                     0 => String::new(),
                     1 if at_least.is_empty() => format!(
                         " (one did on {}, not {})",
-                        others.iter().next().copied().unwrap_or(""),
+                        one_other.unwrap_or(""),
                         possessive(user)
                     ),
                     n => format!(

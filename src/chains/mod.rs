@@ -8,6 +8,7 @@
 //! findings only (exact and, with `--beyond`, beyond-the-rule ones) and never change them.
 
 mod build;
+mod census;
 mod sentence;
 
 use polars::prelude::*;
