@@ -83,6 +83,26 @@ fn beyond_findings(
         &mut |_| {},
     );
     assert_eq!(run(&filtered), whole, "filtered load");
+    // The same tables as typed Parquet: the beyond filters' Polars form is pushed into the read.
+    let typed = tempfile::tempdir().unwrap();
+    for (table, df) in &load_dir(dir.path()).tables {
+        let path = typed.path().join(format!("{}.parquet", table.name()));
+        let mut df = df.drop_many([
+            proxyhunt::data::schema::SOURCE_FILE_COLUMN,
+            proxyhunt::data::schema::SOURCE_LINE_COLUMN,
+        ]);
+        polars::prelude::ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    }
+    let pushed = load_for_hunt_beyond(
+        &[typed.path().to_path_buf()],
+        &LoadOptions::default(),
+        &[DetectionId::AnonymizedSignin],
+        Some(&beyond),
+        &mut |_| {},
+    );
+    assert_eq!(run(&pushed), whole, "typed Parquet, filtered load");
     whole
 }
 

@@ -94,27 +94,28 @@ pub struct Network {
 
 impl Network {
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.base, ip) {
-            (IpAddr::V4(b), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(b) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(b), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(b) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
+        self.base.is_ipv4() == ip.is_ipv4()
+            && masked(self.base, self.prefix) == masked(ip, self.prefix)
     }
 
     /// The single address, when the network is one.
     pub fn host(&self) -> Option<IpAddr> {
         let full = if self.base.is_ipv4() { 32 } else { 128 };
         (self.prefix == full).then_some(self.base)
+    }
+}
+
+/// `ip` with every bit after the first `prefix` cleared: the network of that length holding it.
+pub fn masked(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V4((u32::from(a) & mask).into())
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V6((u128::from(a) & mask).into())
+        }
     }
 }
 
@@ -175,20 +176,27 @@ pub fn parse_address(text: &str) -> Option<IpAddr> {
             None => IpAddr::V6(v6),
         });
     }
-    // Four decimal octets of one to three digits each, zero padding allowed; no allocation (a
-    // `--beyond` hunt reads every successful sign-in's address).
+    // Four decimal octets of one to three digits each, zero padding allowed; one pass over the
+    // bytes (a `--beyond` hunt reads every successful sign-in's address).
     let mut out = [0u8; 4];
-    let mut parts = text.split('.');
-    for slot in &mut out {
-        let o = parts.next()?;
-        if o.is_empty() || o.len() > 3 || !o.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+    let (mut octet, mut value, mut digits) = (0, 0u16, 0);
+    for &b in text.as_bytes() {
+        match b {
+            b'0'..=b'9' if digits < 3 => {
+                value = value * 10 + u16::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && octet < 3 => {
+                out[octet] = u8::try_from(value).ok()?;
+                (octet, value, digits) = (octet + 1, 0, 0);
+            }
+            _ => return None,
         }
-        *slot = o.parse().ok()?;
     }
-    if parts.next().is_some() {
+    if octet != 3 || digits == 0 {
         return None;
     }
+    out[3] = u8::try_from(value).ok()?;
     Some(IpAddr::V4(Ipv4Addr::from(out)))
 }
 
@@ -240,6 +248,67 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    /// The dotted-quad reading as it was written before the one-pass parser: split on dots.
+    fn split_reading(text: &str) -> Option<IpAddr> {
+        let mut out = [0u8; 4];
+        let mut parts = text.split('.');
+        for slot in &mut out {
+            let o = parts.next()?;
+            if o.is_empty() || o.len() > 3 || !o.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            *slot = o.parse().ok()?;
+        }
+        parts
+            .next()
+            .is_none()
+            .then(|| IpAddr::V4(Ipv4Addr::from(out)))
+    }
+
+    #[test]
+    fn addresses_are_read_with_zero_padding_and_nothing_looser() {
+        let cases = [
+            ("185.220.101.47", Some("185.220.101.47")),
+            (" 185.220.101.047 ", Some("185.220.101.47")),
+            ("000.0.00.1", Some("0.0.0.1")),
+            ("255.255.255.255", Some("255.255.255.255")),
+            ("::ffff:185.220.101.47", Some("185.220.101.47")),
+            ("2001:db8::1", Some("2001:db8::1")),
+            ("256.1.1.1", None),
+            ("1.2.3", None),
+            ("1.2.3.4.5", None),
+            ("1..2.3", None),
+            ("1.2.3.4.", None),
+            (".1.2.3", None),
+            ("1234.1.1.1", None),
+            ("0001.1.1.1", None),
+            ("+1.2.3.4", None),
+            ("1.2.3.4a", None),
+            ("1.2.3.-4", None),
+            ("", None),
+            ("١.٢.٣.٤", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_address(text), want.map(ip), "{text:?}");
+        }
+        // Every short string over the bytes that matter reads as the split reading did.
+        let alphabet = [
+            "0", "1", "9", "25", "255", "256", "007", "1000", ".", "", "x", "+",
+        ];
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    for d in ["0", "1", "255", "256", ".", "x"] {
+                        let text = format!("{a}.{b}{c}.{d}.{c}");
+                        assert_eq!(parse_address(&text), split_reading(&text), "{text:?}");
+                        let text = format!("{a}{b}.{c}{d}");
+                        assert_eq!(parse_address(&text), split_reading(&text), "{text:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -150,10 +150,7 @@ fn process_leg(
     let mut rows: Vec<IdxSize> = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
     for (i, (f, c)) in file.iter().zip(cmd.iter()).enumerate() {
-        let cells = ProcessCells {
-            file_name: f.unwrap_or(""),
-            command_line: c.unwrap_or(""),
-        };
+        let cells = ProcessCells::new(f.unwrap_or(""), c.unwrap_or(""));
         let hits: Vec<&process::ProcessCheck> = process::matching(&cells, kind).collect();
         if hits.is_empty() {
             continue;

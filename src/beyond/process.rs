@@ -5,11 +5,23 @@
 use super::BeyondType;
 use crate::data::row_filter::RowFilter;
 
-/// The cells a process check reads.
+/// The cells a process check reads, with the program the file name names (worked out once
+/// per row: three checks ask for it, on every process row of a `--beyond` hunt).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProcessCells<'a> {
     pub file_name: &'a str,
     pub command_line: &'a str,
+    program: &'a str,
+}
+
+impl<'a> ProcessCells<'a> {
+    pub fn new(file_name: &'a str, command_line: &'a str) -> Self {
+        Self {
+            file_name,
+            command_line,
+            program: program(file_name),
+        }
+    }
 }
 
 /// A named beyond-the-rule check on a process launch.
@@ -79,10 +91,7 @@ pub fn beyond_process_filter(exact: RowFilter) -> RowFilter {
         identity,
         ["FileName", "ProcessCommandLine"],
         |[file, cmd]| {
-            let cells = ProcessCells {
-                file_name: file.unwrap_or(""),
-                command_line: cmd.unwrap_or(""),
-            };
+            let cells = ProcessCells::new(file.unwrap_or(""), cmd.unwrap_or(""));
             PROCESS_CHECKS.iter().any(|c| c.holds(&cells))
         },
     )
@@ -97,11 +106,21 @@ fn words(command_line: &str) -> impl Iterator<Item = &str> {
 /// [`is`], never lower-cased into a new string: the checks run on every process row of a
 /// `--beyond` hunt.
 fn program(file_name: &str) -> &str {
-    let base = file_name
-        .rsplit(['\\', '/'])
-        .next()
-        .unwrap_or(file_name)
-        .trim_matches('"');
+    // After the last separator, without quotes (all ASCII, so every cut is a character
+    // boundary); a plain loop, as file names are short.
+    let bytes = file_name.as_bytes();
+    let start = bytes
+        .iter()
+        .rposition(|&b| b == b'\\' || b == b'/')
+        .map_or(0, |i| i + 1);
+    let start = start + bytes[start..].iter().take_while(|&&b| b == b'"').count();
+    let end = bytes.len()
+        - bytes[start..]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'"')
+            .count();
+    let base = &file_name[start..end];
     match base.len().checked_sub(4) {
         Some(cut) if base.is_char_boundary(cut) && base[cut..].eq_ignore_ascii_case(".exe") => {
             &base[..cut]
@@ -152,7 +171,7 @@ fn sets_socks_port(cells: &ProcessCells) -> bool {
     if !mentions_socks_port(cells.command_line) {
         return false;
     }
-    let mut prev_is_tor = is(program(cells.file_name), &["tor"]);
+    let mut prev_is_tor = is(cells.program, &["tor"]);
     words(cells.command_line).any(|w| {
         let hit = w.eq_ignore_ascii_case("--socksport")
             || w.get(..12)
@@ -177,8 +196,7 @@ fn is_proxychains_name(name: &str) -> bool {
 }
 
 fn is_proxychains_variant(cells: &ProcessCells) -> bool {
-    is_proxychains_name(program(cells.file_name))
-        || is_proxychains_name(first_program(cells.command_line))
+    is_proxychains_name(cells.program) || is_proxychains_name(first_program(cells.command_line))
 }
 
 /// ssh's options that take a value (from ssh(1)); any other letter is a flag of its own.
@@ -188,7 +206,7 @@ const SSH_VALUE_OPTIONS: &[u8] = b"BbcDEeFIiJLlmOopQRSWw";
 const SSH_PROGRAMS: &[&str] = &["ssh", "plink", "autossh"];
 
 fn is_ssh_forward_variant(cells: &ProcessCells) -> bool {
-    if !is(program(cells.file_name), SSH_PROGRAMS) {
+    if !is(cells.program, SSH_PROGRAMS) {
         return false;
     }
     let words: Vec<&str> = words(cells.command_line).collect();
@@ -235,7 +253,7 @@ fn is_ssh_forward_variant(cells: &ProcessCells) -> bool {
 const NETCAT_PROGRAMS: &[&str] = &["nc", "ncat", "netcat"];
 
 fn is_netcat_relay(cells: &ProcessCells) -> bool {
-    if !is(program(cells.file_name), NETCAT_PROGRAMS) {
+    if !is(cells.program, NETCAT_PROGRAMS) {
         return false;
     }
     let (mut listens, mut relays) = (false, false);
@@ -269,10 +287,7 @@ mod tests {
 
     fn holds(name: &str, file: &str, cmd: &str) -> bool {
         let check = PROCESS_CHECKS.iter().find(|c| c.name == name).unwrap();
-        check.holds(&ProcessCells {
-            file_name: file,
-            command_line: cmd,
-        })
+        check.holds(&ProcessCells::new(file, cmd))
     }
 
     #[test]

@@ -3,14 +3,14 @@
 //! list names. The indicator conditions other than the pattern (active, tagged, 30 days, not
 //! expired at `now()`) are the rule's own.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use polars::prelude::*;
 
 use super::indicators::{
-    networks_in_pattern, parse_address, parse_network, ExitList, Network, PatternForm,
+    masked, networks_in_pattern, parse_address, parse_network, ExitList, Network, PatternForm,
 };
 use super::{reason, union_shape, with_reason, BeyondType};
 use crate::data::row_filter::RowFilter;
@@ -32,18 +32,32 @@ struct Named {
     pattern: Arc<str>,
 }
 
-/// The addresses and ranges of a set of indicators, looked up by address.
+/// The addresses and ranges of a set of indicators, looked up by address: a `--beyond` hunt
+/// asks for every successful sign-in, so a lookup is one hash probe per prefix length the
+/// ranges use, however many ranges there are.
 #[derive(Debug, Default)]
 struct Networks {
-    hosts: HashMap<IpAddr, Vec<Named>>,
+    hosts: PlHashMap<IpAddr, Vec<Named>>,
     ranges: Vec<Named>,
+    /// Positions in `ranges` by the network's masked base and prefix.
+    range_index: PlHashMap<(IpAddr, u8), Vec<usize>>,
+    /// The prefix lengths `ranges` use, per family (IPv4 first).
+    prefixes: [BTreeSet<u8>; 2],
 }
 
 impl Networks {
     fn add(&mut self, named: Named) {
         match named.network.host() {
             Some(ip) => self.hosts.entry(ip).or_default().push(named),
-            None => self.ranges.push(named),
+            None => {
+                let Network { base, prefix, .. } = named.network;
+                self.range_index
+                    .entry((masked(base, prefix), prefix))
+                    .or_default()
+                    .push(self.ranges.len());
+                self.prefixes[usize::from(base.is_ipv6())].insert(prefix);
+                self.ranges.push(named);
+            }
         }
     }
 
@@ -97,13 +111,25 @@ impl Networks {
         Ok(out)
     }
 
+    /// The indicators naming `ip`: its own, then the ranges holding it in the order they were
+    /// added.
     fn matching(&self, ip: IpAddr) -> impl Iterator<Item = &Named> {
         let hosts = self.hosts.get(&ip).into_iter().flatten();
-        hosts.chain(self.ranges.iter().filter(move |n| n.network.contains(ip)))
+        let mut in_ranges: Vec<usize> = self.ranges_holding(ip).collect();
+        in_ranges.sort_unstable();
+        hosts.chain(in_ranges.into_iter().map(|i| &self.ranges[i]))
+    }
+
+    fn ranges_holding(&self, ip: IpAddr) -> impl Iterator<Item = usize> + '_ {
+        self.prefixes[usize::from(ip.is_ipv6())]
+            .iter()
+            .filter_map(move |&p| self.range_index.get(&(masked(ip, p), p)))
+            .flatten()
+            .copied()
     }
 
     fn holds(&self, ip: IpAddr) -> bool {
-        self.matching(ip).next().is_some()
+        self.hosts.contains_key(&ip) || self.ranges_holding(ip).next().is_some()
     }
 }
 
@@ -318,4 +344,83 @@ fn digest(networks: &Networks, exit_list: Option<&ExitList>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     all.hash(&mut h);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(network: &str) -> Named {
+        let (base, prefix) = network.split_once('/').unwrap();
+        Named {
+            network: Network {
+                base: base.parse().unwrap(),
+                prefix: prefix.parse().unwrap(),
+                form: PatternForm::Cidr,
+            },
+            tags: "tor".into(),
+            pattern: network.into(),
+        }
+    }
+
+    /// The indexed lookup finds exactly the indicators, in the order, that testing each one
+    /// finds, for ranges of many lengths, nested and overlapping, in both families.
+    #[test]
+    fn lookup_by_prefix_finds_what_testing_every_range_finds() {
+        let indicators = [
+            "185.220.101.0/24",
+            "185.220.0.0/16",
+            "185.220.101.47/32",
+            "185.220.101.46/31",
+            "10.0.0.0/8",
+            "0.0.0.0/0",
+            "185.220.101.0/24",
+            "2001:db8::/32",
+            "2001:db8:1::/48",
+            "2001:db8:1::5/128",
+            "::/0",
+        ];
+        let mut networks = Networks::default();
+        let all: Vec<Named> = indicators.iter().map(|n| named(n)).collect();
+        for n in &all {
+            networks.add(n.clone());
+        }
+        let addresses = [
+            "185.220.101.47",
+            "185.220.101.46",
+            "185.220.101.1",
+            "185.220.5.5",
+            "185.221.0.1",
+            "10.255.0.1",
+            "2001:db8:1::5",
+            "2001:db8:1::6",
+            "2001:db8:2::1",
+            "2001:db9::1",
+        ];
+        for a in addresses {
+            let ip: IpAddr = a.parse().unwrap();
+            let got: Vec<&str> = networks.matching(ip).map(|n| &*n.pattern).collect();
+            let hosts = all
+                .iter()
+                .filter(|n| n.network.host() == Some(ip))
+                .map(|n| &*n.pattern);
+            let ranges = all
+                .iter()
+                .filter(|n| n.network.host().is_none() && n.network.contains(ip))
+                .map(|n| &*n.pattern);
+            let want: Vec<&str> = hosts.chain(ranges).collect();
+            assert_eq!(got, want, "{a}");
+            assert_eq!(networks.holds(ip), !want.is_empty(), "{a}");
+            assert!(!want.is_empty(), "{a}: every address here is in a /0");
+        }
+        // Without the /0 ranges, an address outside every range is held by none.
+        let mut narrow = Networks::default();
+        for n in all.iter().filter(|n| n.network.prefix != 0) {
+            narrow.add(n.clone());
+        }
+        for a in ["185.221.0.1", "2001:db9::1", "11.0.0.1"] {
+            assert!(!narrow.holds(a.parse().unwrap()), "{a}");
+        }
+        assert!(narrow.holds("10.1.2.3".parse().unwrap()));
+    }
 }

@@ -11,7 +11,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use polars::prelude::{lit, DataFrame, Expr};
+use polars::prelude::{
+    col, lit, map_multiple, BooleanChunked, Column, DataFrame, DataType, Expr, Field, IntoColumn,
+    PolarsError, PolarsResult, Schema, StringChunked,
+};
 
 use super::table::schema::TableKind;
 use crate::kql::time::Nanos;
@@ -60,7 +63,9 @@ impl RowFilter {
     }
 
     /// This filter, or `also` on the cells of `more` columns (added after this one's): the
-    /// `--beyond` filters keep what the rule keeps and what a beyond check can find.
+    /// `--beyond` filters keep what the rule keeps and what a beyond check can find. When this
+    /// filter has a Polars form, so has the result (`also` applied to each row's cells as text,
+    /// as the text path reads a typed column), so that a typed Parquet file keeps its pushdown.
     pub fn or<const N: usize>(
         self,
         identity: String,
@@ -76,15 +81,57 @@ impl RowFilter {
         let at: [usize; N] = more.map(|m| columns.iter().position(|c| *c == m).expect("added"));
         let width = self.columns.len();
         let keep = self.keep;
-        RowFilter::new(identity, &columns, move |cells: &[Option<&str>]| {
+        let also = Arc::new(also);
+        let expr = self
+            .expr
+            .map(|exact| exact.or(cells_expr(more, also.clone())));
+        let filter = RowFilter::new(identity, &columns, move |cells: &[Option<&str>]| {
             keep(&cells[..width]) || also(at.map(|i| cells[i]))
-        })
+        });
+        match expr {
+            Some(e) => filter.with_expr(e),
+            None => filter,
+        }
     }
 
     /// Whether this is [`RowFilter::none`].
     pub fn keeps_nothing(&self) -> bool {
         self.identity == "none"
     }
+}
+
+/// `test` on each row's cells of `columns` as text (a typed column cast to text, as the text
+/// path reads it), as a Polars expression.
+fn cells_expr<const N: usize>(
+    columns: [&'static str; N],
+    test: Arc<impl Fn([Option<&str>; N]) -> bool + Send + Sync + 'static>,
+) -> Expr {
+    let inputs: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
+    map_multiple(
+        move |cells: &mut [Column]| {
+            let text: Vec<StringChunked> = cells
+                .iter()
+                .map(|c| Ok(c.cast(&DataType::String)?.str()?.rechunk().into_owned()))
+                .collect::<PolarsResult<_>>()?;
+            // One chunk each after `rechunk`: a cell is an array lookup.
+            let arrays: Vec<_> = text.iter().flat_map(|t| t.downcast_iter()).collect();
+            let rows = text.first().map_or(0, |t| t.len());
+            if rows > 0 && arrays.len() != text.len() {
+                return Err(PolarsError::ComputeError(
+                    "a filter column in more than one chunk".into(),
+                ));
+            }
+            let out: BooleanChunked = (0..rows)
+                .map(|i| Some(test(std::array::from_fn(|k| arrays[k].get(i)))))
+                .collect();
+            Ok(out.with_name("keep".into()).into_column())
+        },
+        inputs,
+        |_: &Schema, fields: &[Field]| {
+            let name = fields.first().map_or("keep".into(), |f| f.name().clone());
+            Ok(Field::new(name, DataType::Boolean))
+        },
+    )
 }
 
 /// The rows of a table loaded in the first pass (`None` when no file held it).
@@ -143,5 +190,53 @@ impl std::fmt::Debug for RowFilters {
         let now: Vec<&str> = self.now.keys().map(|t| t.name()).collect();
         let later: Vec<&str> = self.deferred.iter().map(|(t, _)| t.name()).collect();
         write!(f, "RowFilters {{ now: {now:?}, deferred: {later:?} }}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::{df, IntoLazy};
+
+    /// `or` keeps the same rows whether it tests the cells as text or runs as an expression on
+    /// the typed columns, nulls and integers included; a filter without a Polars form gives
+    /// none.
+    #[test]
+    fn or_keeps_the_same_rows_as_text_and_as_an_expression() {
+        let exact =
+            RowFilter::new("exact", &["A"], |c| c[0] == Some("x")).with_expr(col("A").eq(lit("x")));
+        let also =
+            |[b, a]: [Option<&str>; 2]| b == Some("7") || a.is_some_and(|a| a.ends_with('z'));
+        let filter = exact.or("exact or".into(), ["B", "A"], also);
+        assert_eq!(filter.columns, ["A", "B"]);
+        let frame = df!(
+            "A" => [Some("x"), Some("yz"), None, Some("q"), Some("q"), None],
+            "B" => [Some(1i64), None, Some(7), Some(8), None, None],
+        )
+        .unwrap();
+        let a = frame.column("A").unwrap().str().unwrap().clone();
+        let b = frame.column("B").unwrap().cast(&DataType::String).unwrap();
+        let b = b.str().unwrap();
+        let by_text: Vec<bool> = (0..frame.height())
+            .map(|i| (filter.keep)(&[a.get(i), b.get(i)]))
+            .collect();
+        assert_eq!(by_text, [true, true, true, false, false, false]);
+        let by_expr = frame
+            .lazy()
+            .select([filter.expr.clone().unwrap().alias("keep")])
+            .collect()
+            .unwrap();
+        let by_expr: Vec<bool> = by_expr
+            .column("keep")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|k| k == Some(true))
+            .collect();
+        assert_eq!(by_expr, by_text);
+        let plain =
+            RowFilter::new("plain", &["A"], |_| true).or("plain or".into(), ["B"], |_| true);
+        assert!(plain.expr.is_none());
     }
 }
