@@ -106,21 +106,15 @@ fn words(command_line: &str) -> impl Iterator<Item = &str> {
 /// [`is`], never lower-cased into a new string: the checks run on every process row of a
 /// `--beyond` hunt.
 fn program(file_name: &str) -> &str {
-    // After the last separator, without quotes (all ASCII, so every cut is a character
-    // boundary); a plain loop, as file names are short.
-    let bytes = file_name.as_bytes();
-    let start = bytes
-        .iter()
-        .rposition(|&b| b == b'\\' || b == b'/')
-        .map_or(0, |i| i + 1);
-    let start = start + bytes[start..].iter().take_while(|&&b| b == b'"').count();
-    let end = bytes.len()
-        - bytes[start..]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b'"')
-            .count();
-    let base = &file_name[start..end];
+    // After the last separator (ASCII, so the cut is a character boundary), without quotes.
+    let mut base = memchr::memrchr2(b'\\', b'/', file_name.as_bytes())
+        .map_or(file_name, |i| &file_name[i + 1..]);
+    while let Some(inner) = base.strip_prefix('"') {
+        base = inner;
+    }
+    while let Some(inner) = base.strip_suffix('"') {
+        base = inner;
+    }
     match base.len().checked_sub(4) {
         Some(cut) if base.is_char_boundary(cut) && base[cut..].eq_ignore_ascii_case(".exe") => {
             &base[..cut]
