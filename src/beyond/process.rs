@@ -190,7 +190,22 @@ fn is_proxychains_name(name: &str) -> bool {
 }
 
 fn is_proxychains_variant(cells: &ProcessCells) -> bool {
-    is_proxychains_name(cells.program) || is_proxychains_name(first_program(cells.command_line))
+    is_proxychains_name(cells.program)
+        || (!starts_with_file_name(cells) && is_proxychains_name(first_program(cells.command_line)))
+}
+
+/// Whether the command line's first word is the file name itself (as in most rows), so that its
+/// program is the one already looked at.
+fn starts_with_file_name(cells: &ProcessCells) -> bool {
+    let (file, cmd) = (cells.file_name, cells.command_line);
+    !file.is_empty()
+        && cmd.starts_with(file)
+        && cmd
+            .as_bytes()
+            .get(file.len())
+            .is_none_or(u8::is_ascii_whitespace)
+        && !file.starts_with('"')
+        && !file.bytes().any(|b| b.is_ascii_whitespace())
 }
 
 /// ssh's options that take a value (from ssh(1)); any other letter is a flag of its own.
@@ -317,6 +332,15 @@ mod tests {
             ("proxychains-ng", "proxychains-ng curl x", true),
             ("bash", "proxychains4 -q nmap 10.0.0.1", true),
             ("/usr/bin/proxychains4", "", true),
+            // The first word read even where it starts like the file name.
+            ("", " proxychains4 curl x", true),
+            ("bash", "bash.proxychains4 x", false),
+            ("bash", "bashx proxychains4", false),
+            ("ba", "ba\tproxychains4", false),
+            ("b", "bproxychains4 x", false),
+            ("\"bash", "\"bash\" x", false),
+            ("pro", "proxychains4 x", true),
+            ("x y", "x y", false),
             // Near misses: the rule's own name, other tools, and words that only start alike.
             ("proxychains", "proxychains curl x", false),
             ("proxychainsx", "proxychainsx", false),
