@@ -79,6 +79,85 @@ fn has_any_is_or_of_has() {
     }
 }
 
+/// `has_any` against `has` term by term, on generated texts built from the terms' own pieces
+/// in mixed case, with separators, repeats and overlaps around them: the fast start search
+/// must find every term the plain search finds and no other.
+#[test]
+fn has_any_matches_has_on_generated_texts() {
+    use crate::detect::multihop_proxy::{SSH_PROXY_ARGS, SUSPICIOUS_PROXY_ARGS};
+    let lists: Vec<Vec<&str>> = vec![
+        SUSPICIOUS_PROXY_ARGS.to_vec(),
+        SSH_PROXY_ARGS.to_vec(),
+        vec![
+            "tor.exe",
+            "tor2web",
+            "proxychains",
+            "proxifier.exe",
+            "3proxy.exe",
+        ],
+        vec!["ab", "b", "aba", "-"],
+        // Starts that overlap: a miss at one must not hide a find inside it ("ba-b").
+        vec!["a-", "-b", "bab"],
+        vec!["K", "\u{212a}x", "é"],
+    ];
+    // On a CPU with SIMD the start search is what runs (so this tests it, not the automaton).
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        assert!(HasAny::new(SUSPICIOUS_PROXY_ARGS).uses_start_search());
+    }
+    let pieces = [
+        "-",
+        " ",
+        "D",
+        "d",
+        "-D ",
+        "-d",
+        "o",
+        "-o ",
+        "proxy",
+        "PROXY",
+        "Jump",
+        "socks",
+        "5",
+        "4",
+        "chains",
+        "tor",
+        "2web",
+        "=",
+        "\"",
+        "\\",
+        "a",
+        "b",
+        "K",
+        "\u{212a}",
+        "é",
+        "x",
+        "DynamicForward",
+        "ProxyCommand",
+        "-w ",
+        "-J ",
+        "\t",
+        "ssh",
+        ".exe",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % n
+    };
+    for terms in &lists {
+        let any = HasAny::new(terms);
+        for _ in 0..20_000 {
+            let len = next(24);
+            let text: String = (0..len).map(|_| pieces[next(pieces.len())]).collect();
+            let expected = terms.iter().any(|t| has(&text, t));
+            assert_eq!(any.is_match(&text), expected, "{text:?} has_any {terms:?}");
+        }
+    }
+}
+
 #[test]
 fn has_any_reports_earliest_aligned_match() {
     let any = HasAny::new(&["tor.exe", "-D "]);

@@ -12,7 +12,6 @@ use polars_arrow::array::Array;
 use polars_arrow::bitmap::Bitmap;
 use polars_buffer::Buffer;
 use polars_parquet::read::{ColumnChunkMetadata, Filter};
-use polars_utils::mmap::MMapSemaphore;
 
 use super::Input;
 
@@ -40,10 +39,10 @@ impl FileLayout {
     }
 }
 
-/// `columns` of row groups `groups` (whose first row is the slice's first), for the rows `keep`
-/// (one flag per row of the slice) holds, in the slice's order.
+/// `columns` of row groups `groups` (whose first row is the slice's first) of `file`, for the
+/// rows `keep` (one flag per row of the slice) holds, in the slice's order.
 pub fn read_kept_rows(
-    input: Input,
+    file: &Buffer<u8>,
     layout: &FileLayout,
     columns: &[String],
     groups: Range<usize>,
@@ -57,13 +56,7 @@ pub fn read_kept_rows(
         None => Bitmap::new_zeroed(0),
     };
     let kept = mask.set_bits();
-    // The file mapped, as Polars maps it: column chunks are slices of it, nothing is copied.
-    let file = match input {
-        Input::File(path) => {
-            Buffer::from_owner(MMapSemaphore::new_from_file(&std::fs::File::open(path)?)?)
-        }
-        Input::Bytes(b) => Buffer::from(b.to_vec()),
-    };
+    // Column chunks are slices of the file's buffer: nothing is copied.
     let chunk = |meta: &ColumnChunkMetadata| -> PolarsResult<Buffer<u8>> {
         let range = meta.byte_range();
         let (start, end) = (range.start as usize, range.end as usize);

@@ -10,6 +10,8 @@ use std::ops::Range;
 
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
+use polars_buffer::Buffer;
+use polars_utils::mmap::MMapSemaphore;
 
 use crate::data::issues::{Issue, IssueLog, Severity};
 use crate::data::pool;
@@ -22,7 +24,7 @@ use kept::{read_kept_rows, FileLayout};
 /// Where a Parquet source's data is: in memory (a decompressed or piped file), or on disk,
 /// where Polars maps it.
 enum Data {
-    Bytes(Vec<u8>),
+    Bytes(Buffer<u8>),
     File(std::path::PathBuf),
 }
 
@@ -111,7 +113,7 @@ pub fn open_bytes(
     let headers = parquet_headers(&mut ParquetReader::new(std::io::Cursor::new(
         bytes.as_slice(),
     )));
-    source(name, path, headers, Data::Bytes(bytes), log)
+    source(name, path, headers, Data::Bytes(Buffer::from(bytes)), log)
 }
 
 /// A Parquet file on disk, left there for Polars to map.
@@ -223,6 +225,7 @@ fn read_filtered(
     filter: &ExtractFilter,
     add: &(dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
 ) -> PolarsResult<Kept> {
+    // The footer is parsed once, not once per slice and read.
     let layout = FileLayout::of(input)?;
     // Slices of whole row groups: their first row, rows, and groups.
     let mut slices: Vec<(usize, usize, Range<usize>)> = Vec::new();
@@ -249,9 +252,14 @@ fn read_filtered(
     // Slices are independent: read and test them on every core, then join them in order.
     let read_slice =
         |(offset, len, groups): (usize, usize, Range<usize>)| -> PolarsResult<(DataFrame, Vec<u64>, Skipped)> {
+            // One mapping for both reads of the slice. Not one for the whole file: the pages of
+            // a mapping count as resident for as long as it lasts.
+            let file = input.mapped()?;
+            let input = Input::Bytes(&file);
             let read = |columns: &[String], len: usize| {
-                input
-                    .reader()?
+                let mut reader = input.reader()?;
+                reader.set_metadata(layout.metadata.clone());
+                reader
                     .with_columns(Some(columns.to_vec()))
                     .with_slice(Some((offset, len)))
                     .finish()
@@ -282,7 +290,7 @@ fn read_filtered(
                 let others = if kept == 0 {
                     read(&rest, 0)?
                 } else {
-                    read_kept_rows(input, &layout, &rest, groups, &mask)?
+                    read_kept_rows(&file, &layout, &rest, groups, &mask)?
                 };
                 df.hstack_mut(others.columns())?;
             }
@@ -311,14 +319,24 @@ fn read_filtered(
 /// pages: reading a cache entry into memory first cost more in page faults than decoding it).
 #[derive(Clone, Copy)]
 pub enum Input<'a> {
-    Bytes(&'a [u8]),
+    Bytes(&'a Buffer<u8>),
     File(&'a std::path::Path),
 }
 
 impl Input<'_> {
+    /// The whole file as one buffer: the bytes held, or the file mapped (nothing copied).
+    fn mapped(&self) -> PolarsResult<Buffer<u8>> {
+        match self {
+            Input::Bytes(b) => Ok((*b).clone()),
+            Input::File(p) => Ok(Buffer::from_owner(MMapSemaphore::new_from_file(
+                &std::fs::File::open(p)?,
+            )?)),
+        }
+    }
+
     fn reader(&self) -> PolarsResult<ParquetReader<Box<dyn MmapBytesReader + '_>>> {
         let source: Box<dyn MmapBytesReader + '_> = match self {
-            Input::Bytes(b) => Box::new(std::io::Cursor::new(*b)),
+            Input::Bytes(b) => Box::new(std::io::Cursor::new(&b[..])),
             Input::File(p) => Box::new(std::fs::File::open(p)?),
         };
         Ok(ParquetReader::new(source))
@@ -431,9 +449,9 @@ fn extract_frame(
     }
 }
 
-/// One request's column as text for testing rows: the first of its source columns, cast to
-/// text; `None` where the source holds it typed (a typed value is always readable) unless
-/// `typed_too`.
+/// One request's column as text for testing rows: its source columns cast to text, in their
+/// chunks as read (not concatenated: the rows are read in order); `None` where the source holds
+/// it typed (a typed value is always readable) unless `typed_too`.
 fn request_text(
     df: &DataFrame,
     headers: &[String],
@@ -446,12 +464,14 @@ fn request_text(
         if !typed_too && col.dtype() != &DataType::String && natively_typed(col.dtype()) {
             return Ok(None);
         }
-        out.push(col.cast(&DataType::String)?.str()?.rechunk().into_owned());
+        out.push(col.cast(&DataType::String)?.str()?.clone());
     }
     Ok(Some(out))
 }
 
 /// Which rows the filter keeps, and what it turned away (see [`crate::data::row_filter`]).
+/// Cells are read in place, row after row, from the columns as Polars decoded them: a copy of
+/// each column per slice cost more in fresh pages than the test itself.
 fn filter_mask(
     df: &DataFrame,
     headers: &[String],
@@ -461,28 +481,20 @@ fn filter_mask(
     let height = df.height();
     // The event time: typed (floored to Kusto's 100 ns tick, as normalisation does) or text.
     let time_request = &requests[filter.time];
-    let times: Vec<Option<i64>> = match time_request.as_slice() {
-        [i] if df
-            .column(&headers[*i])
-            .is_ok_and(|c| datetime_nanos(c).is_some()) =>
-        {
-            let col = df.column(&headers[*i])?;
-            datetime_nanos(col)
-                .expect("a datetime column")?
-                .into_iter()
-                .map(|v| v.map(|n| n - n.rem_euclid(100)))
-                .collect()
-        }
-        _ => {
-            let text = request_text(df, headers, time_request, true)?.unwrap_or_default();
-            coalesced(&text, height)
-                .into_iter()
-                .map(|t| {
-                    t.filter(|t| !is_null_text(t))
-                        .and_then(|t| filter.datetimes.parse(t))
-                })
-                .collect()
-        }
+    let typed_time = match time_request.as_slice() {
+        [i] => datetime_nanos(df.column(&headers[*i])?).transpose()?,
+        _ => None,
+    };
+    let time_text = match typed_time {
+        Some(_) => Vec::new(),
+        None => request_text(df, headers, time_request, true)?.unwrap_or_default(),
+    };
+    let mut times: Box<dyn Iterator<Item = Option<i64>> + '_> = match typed_time {
+        Some(nanos) => Box::new(nanos.into_iter().map(|v| v.map(|n| n - n.rem_euclid(100)))),
+        None => Box::new(RowCells::new(&time_text, height).map(|t| {
+            t.filter(|t| !is_null_text(t))
+                .and_then(|t| filter.datetimes.parse(t))
+        })),
     };
     // Each request's source columns as text, read once in order (not a lookup per cell).
     let mut sources: Vec<(usize, Vec<StringChunked>)> = Vec::new();
@@ -496,43 +508,69 @@ fn filter_mask(
             sources.push((r, t));
         }
     }
-    let texts: Vec<(usize, Vec<Option<&str>>)> = sources
+    let mut cells: Vec<(usize, RowCells)> = sources
         .iter()
-        .map(|(r, columns)| (*r, coalesced(columns, height)))
+        .map(|(r, columns)| (*r, RowCells::new(columns, height)))
         .collect();
     let mut skipped = Skipped::default();
     let mut row_text: Vec<Option<&str>> = vec![None; requests.len()];
     let mask: BooleanChunked = (0..height)
-        .map(|row| {
-            // No time, or one outside what a frame holds: kept, and said as without a filter.
-            let Some(time) = times[row].filter(|t| !is_clamped(*t)) else {
-                return Some(true);
-            };
+        .map(|_| {
+            // Every request's cursor moves on, whatever this row's time says.
             row_text.iter_mut().for_each(|t| *t = None);
-            for (r, cells) in &texts {
-                row_text[*r] = cells[row];
+            for (r, cells) in &mut cells {
+                row_text[*r] = cells.next().flatten();
             }
+            // No time, or one outside what a frame holds: kept, and said as without a filter.
+            let Some(time) = times.next().flatten().filter(|t| !is_clamped(*t)) else {
+                return true;
+            };
             let away = filter.turns_away(&|r| row_text[r]);
             if away {
                 skipped.add(time);
             }
-            Some(!away)
+            !away
         })
         .collect();
     Ok((mask, skipped))
 }
 
-/// Each row's value of a request: its first source column with a value.
-fn coalesced(columns: &[StringChunked], height: usize) -> Vec<Option<&str>> {
-    let mut out: Vec<Option<&str>> = vec![None; height];
-    for column in columns {
-        for (slot, value) in out.iter_mut().zip(column.iter()) {
-            if slot.is_none() {
-                *slot = value.filter(|s| !is_missing(s));
-            }
+/// A request's cells, row after row: the first of its source columns with a value in that row
+/// (a missing column reads as no value in every row).
+struct RowCells<'a> {
+    columns: Vec<Box<dyn Iterator<Item = Option<&'a str>> + 'a>>,
+    rows_left: usize,
+}
+
+impl<'a> RowCells<'a> {
+    fn new(columns: &'a [StringChunked], height: usize) -> Self {
+        RowCells {
+            columns: columns
+                .iter()
+                .map(|c| Box::new(c.iter()) as Box<dyn Iterator<Item = Option<&'a str>> + 'a>)
+                .collect(),
+            rows_left: height,
         }
     }
-    out
+}
+
+impl<'a> Iterator for RowCells<'a> {
+    type Item = Option<&'a str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rows_left == 0 {
+            return None;
+        }
+        self.rows_left -= 1;
+        let mut cell = None;
+        for column in &mut self.columns {
+            let value = column.next().flatten();
+            if cell.is_none() {
+                cell = value.filter(|s| !is_missing(s));
+            }
+        }
+        Some(cell)
+    }
 }
 
 /// A Parquet file's column names.
