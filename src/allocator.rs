@@ -11,10 +11,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// How long (ms) freed memory is kept for reuse before it goes back to the system. mimalloc 3
 /// keeps it a second: a hunt then holds a third more than it uses. A longer delay saves the
 /// kernel's zeroing of pages that a slice frees and the next asks for again (`perf`:
-/// `clear_page_erms`), but what is kept counts as resident: on 5M rows of 60-column Parquet,
-/// 250 ms held 460-535 MB at its peak against 290-310 MB with 10 ms (DuckDB: 360-380 MB), for
-/// 0.3-0.5 s of 3-4 s; on 5M-row CSV, 280-290 MB against 230-240 MB at the same speed.
-const PURGE_DELAY_MS: std::ffi::c_long = 10;
+/// `clear_page_erms`; Polars decompresses every Parquet page into a fresh buffer), but what is
+/// kept counts as resident. On 5M rows of 60-column Parquet (2026-12-03, after the filter
+/// stopped copying its columns): 10 ms 3.9-4.8 s at 312-325 MB, 30 ms 3.5-4.2 s at 312-328
+/// MB, 50 ms 3.9-4.1 s at 314-342 MB, never 3.8 s at 700 MB (DuckDB: 350-490 MB); on 5M-row
+/// CSV, 30 ms holds 6 MB more than 10 ms at the same speed.
+const PURGE_DELAY_MS: std::ffi::c_long = 30;
 
 /// `mi_option_purge_delay` in `mimalloc.h`'s `mi_option_e` (the same in mimalloc 2 and 3;
 /// `libmimalloc-sys` does not name it).
