@@ -12,11 +12,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// keeps it a second: a hunt then holds a third more than it uses. A longer delay saves the
 /// kernel's zeroing of pages that a slice frees and the next asks for again (`perf`:
 /// `clear_page_erms`; Polars decompresses every Parquet page into a fresh buffer), but what is
-/// kept counts as resident. On 5M rows of 60-column Parquet (2026-12-03, after the filter
-/// stopped copying its columns): 10 ms 3.9-4.8 s at 312-325 MB, 30 ms 3.5-4.2 s at 312-328
-/// MB, 50 ms 3.9-4.1 s at 314-342 MB, never 3.8 s at 700 MB (DuckDB: 350-490 MB); on 5M-row
-/// CSV, 30 ms holds 6 MB more than 10 ms at the same speed.
-const PURGE_DELAY_MS: std::ffi::c_long = 30;
+/// kept counts as resident. Measured 2026-12-03 on 5M rows per table of the wide generator,
+/// three runs each: 60-column Parquet 3.7 s at 308-319 MB with 10 ms, 3.1-3.3 s at 315-359 MB
+/// with 30 ms (DuckDB: 4.2 s, 336 MB); CSV 13.4-14.5 s at 308-311 MB with 10 ms, 311-322 MB
+/// with 30 ms at the same speed (DuckDB: 299 MB). Peak memory below DuckDB's comes first.
+const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
 /// `mi_option_purge_delay` in `mimalloc.h`'s `mi_option_e` (the same in mimalloc 2 and 3;
 /// `libmimalloc-sys` does not name it).

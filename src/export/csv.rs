@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use polars::prelude::*;
 use serde_json::Value;
 
-use super::records::export_columns;
+use super::records::{export_columns, JsonColumn};
 use super::{CsvSafety, Sink};
 use crate::text::escape_unsafe;
 
@@ -53,7 +53,7 @@ pub fn write_csv(
 /// Writes columns of JSON values as CSV: a header of `names`, then `rows` lines.
 pub fn write_columns(
     names: &[&str],
-    columns: &[Vec<Value>],
+    columns: &[JsonColumn],
     rows: usize,
     safety: CsvSafety,
     sink: Sink,
@@ -64,11 +64,10 @@ pub fn write_columns(
         let line: Vec<String> = columns
             .iter()
             .map(|c| {
-                let text = cell_text(&c[row]);
+                let value = c.value(row);
+                let text = cell_text(&value);
                 let text = match safety {
-                    CsvSafety::Neutralise if matches!(c[row], Value::String(_)) => {
-                        neutralise(&text)
-                    }
+                    CsvSafety::Neutralise if matches!(value, Value::String(_)) => neutralise(&text),
                     _ => text,
                 };
                 match sink {

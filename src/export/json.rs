@@ -68,13 +68,13 @@ impl<F: Formatter> Formatter for SafeStrings<F> {
 }
 
 /// Writes `value` as one line of JSON (no newline).
-pub fn write_compact(out: &mut dyn Write, value: &Value) -> io::Result<()> {
+pub fn write_compact<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     let mut ser = Serializer::with_formatter(out, SafeStrings(CompactFormatter));
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 
 /// Writes `value` as indented JSON (no final newline).
-pub fn write_pretty(out: &mut dyn Write, value: &Value) -> io::Result<()> {
+pub fn write_pretty<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     let mut ser = Serializer::with_formatter(out, SafeStrings(PrettyFormatter::new()));
     value.serialize(&mut ser).map_err(io::Error::from)
 }

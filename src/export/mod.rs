@@ -21,7 +21,7 @@ use thiserror::Error;
 pub use atomic::{
     check_destination, remove_temporaries, write_atomically, write_with, Destination, Links,
 };
-pub use records::{json_records, FindingRecord};
+pub use records::{json_records, FindingColumns, FindingRecord};
 pub use target::OutputSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +174,15 @@ pub enum Shape {
     Table,
 }
 
+/// Every record of findings as one JSON array, made a record at a time as it is written.
+struct AllRecords<'c>(&'c FindingColumns);
+
+impl serde::Serialize for AllRecords<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((0..self.0.len()).map(|row| self.0.record(row)))
+    }
+}
+
 /// Encodes a frame of `shape` for `sink`.
 pub fn encode_shaped(
     frame: &DataFrame,
@@ -183,45 +192,49 @@ pub fn encode_shaped(
     sink: Sink,
     out: &mut dyn Write,
 ) -> Result<(), ExportError> {
-    let records = |frame: &DataFrame| -> Result<Vec<serde_json::Value>, ExportError> {
-        Ok(match shape {
-            Shape::Findings => json_records(frame)?
-                .iter()
-                .map(FindingRecord::to_json)
-                .collect(),
-            Shape::Table => records::table_records(frame)?,
-        })
-    };
-    match format {
-        Format::Ndjson => {
-            for record in records(frame)? {
+    match (format, shape) {
+        // Findings are written a record at a time: never the whole output as values at once.
+        (Format::Ndjson, Shape::Findings) => {
+            let columns = FindingColumns::new(frame)?;
+            for row in 0..columns.len() {
+                json::write_compact(out, &columns.record(row)).map_err(encode_io)?;
+                out.write_all(b"\n").map_err(encode_io)?;
+            }
+        }
+        (Format::Json, Shape::Findings) => {
+            let columns = FindingColumns::new(frame)?;
+            json::write_pretty(out, &AllRecords(&columns)).map_err(encode_io)?;
+            out.write_all(b"\n").map_err(encode_io)?;
+        }
+        (Format::Ndjson, Shape::Table) => {
+            for record in records::table_records(frame)? {
                 json::write_compact(out, &record).map_err(encode_io)?;
                 out.write_all(b"\n").map_err(encode_io)?;
             }
         }
-        Format::Json => {
-            let all = records(frame)?;
-            json::write_pretty(out, &serde_json::Value::Array(all)).map_err(encode_io)?;
+        (Format::Json, Shape::Table) => {
+            let all = serde_json::Value::Array(records::table_records(frame)?);
+            json::write_pretty(out, &all).map_err(encode_io)?;
             out.write_all(b"\n").map_err(encode_io)?;
         }
-        Format::Csv => match shape {
-            Shape::Findings => csv::write_csv(frame, safety, sink, out).map_err(encode_io)?,
-            Shape::Table => {
-                let names: Vec<&str> = frame
-                    .get_column_names()
-                    .into_iter()
-                    .map(|n| n.as_str())
-                    .collect();
-                let columns = frame
-                    .columns()
-                    .iter()
-                    .map(records::column_json)
-                    .collect::<PolarsResult<Vec<_>>>()?;
-                csv::write_columns(&names, &columns, frame.height(), safety, sink, out)
-                    .map_err(encode_io)?
-            }
-        },
-        Format::Parquet => parquet::write_parquet(frame, out)?,
+        (Format::Csv, Shape::Findings) => {
+            csv::write_csv(frame, safety, sink, out).map_err(encode_io)?
+        }
+        (Format::Csv, Shape::Table) => {
+            let names: Vec<&str> = frame
+                .get_column_names()
+                .into_iter()
+                .map(|n| n.as_str())
+                .collect();
+            let columns = frame
+                .columns()
+                .iter()
+                .map(records::JsonColumn::new)
+                .collect::<PolarsResult<Vec<_>>>()?;
+            csv::write_columns(&names, &columns, frame.height(), safety, sink, out)
+                .map_err(encode_io)?
+        }
+        (Format::Parquet, _) => parquet::write_parquet(frame, out)?,
     }
     Ok(())
 }

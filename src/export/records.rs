@@ -2,6 +2,7 @@
 //! ordered as in the KQL), then the extra columns.
 
 use polars::prelude::*;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::data::values::format_datetime;
@@ -24,51 +25,142 @@ impl FindingRecord {
     }
 }
 
-/// A column's values as JSON: datetimes as RFC 3339 `Z` strings, lists as arrays.
-pub fn column_json(column: &Column) -> PolarsResult<Vec<Value>> {
-    let n = column.len();
-    Ok(match column.dtype() {
-        DataType::Datetime(_, _) => column
-            .cast(&DataType::Int64)?
-            .i64()?
-            .iter()
-            .map(|v| v.map_or(Value::Null, |t| Value::String(format_datetime(t))))
-            .collect(),
-        DataType::Int64 => column
-            .i64()?
-            .iter()
-            .map(|v| v.map_or(Value::Null, Value::from))
-            .collect(),
-        DataType::String => column
-            .str()?
-            .iter()
-            .map(|v| v.map_or(Value::Null, Value::from))
-            .collect(),
-        DataType::List(_) => {
-            let ca = column.list()?;
-            (0..n)
-                .map(|i| match ca.get_as_series(i) {
-                    Some(s) => match s.str() {
-                        Ok(strs) => Value::Array(strs.iter().flatten().map(Value::from).collect()),
-                        Err(_) => Value::Null,
-                    },
-                    None => Value::Null,
-                })
-                .collect()
+/// Written as [`FindingRecord::to_json`] would be, without building it: a name given twice
+/// keeps its first place and its last value, as a JSON map's insert does.
+impl Serialize for FindingRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = &self.fields;
+        let first = |i: usize| !fields[..i].iter().any(|(k, _)| *k == fields[i].0);
+        let mut map =
+            serializer.serialize_map(Some((0..fields.len()).filter(|&i| first(i)).count()))?;
+        for (i, (name, _)) in fields.iter().enumerate() {
+            if first(i) {
+                let value = fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
+                map.serialize_entry(name, &value)?;
+            }
         }
-        other => {
-            let text = column.cast(&DataType::String)?;
-            let _ = other;
-            text.str()?
-                .iter()
-                .map(|v| v.map_or(Value::Null, Value::from))
-                .collect()
-        }
-    })
+        map.end()
+    }
 }
 
-/// Every export column's name, in export order, with its values as JSON.
-pub fn export_columns(findings: &DataFrame) -> PolarsResult<(Vec<&'static str>, Vec<Vec<Value>>)> {
+/// Findings' export columns as JSON values, from which records are made one at a time (a
+/// run's whole output as records at once held several copies of it: 150 MB for 36k findings).
+pub struct FindingColumns {
+    names: Vec<&'static str>,
+    values: Vec<JsonColumn>,
+    kind: Option<usize>,
+    /// Per detection type, the columns of its records after `DetectionType`.
+    by_kind: Vec<(DetectionType, Vec<usize>)>,
+    extras: Vec<usize>,
+}
+
+impl FindingColumns {
+    pub fn new(findings: &DataFrame) -> PolarsResult<FindingColumns> {
+        let (names, values) = export_columns(findings)?;
+        let index = |name: &str| names.iter().position(|n| *n == name);
+        let by_kind = DetectionType::ALL
+            .iter()
+            .map(|&k| (k, k.projected().iter().filter_map(|c| index(c)).collect()))
+            .collect();
+        let extras = EXTRA_COLUMNS
+            .iter()
+            .chain([&crate::tuning::SUPPRESSED_BY])
+            .filter_map(|c| index(c))
+            .collect();
+        Ok(FindingColumns {
+            kind: index("DetectionType"),
+            names,
+            values,
+            by_kind,
+            extras,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.first().map_or(0, JsonColumn::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The record of row `row`: `DetectionType`, its type's projected columns, the extras.
+    pub fn record(&self, row: usize) -> FindingRecord {
+        let kind_value = self.values[self.kind.unwrap_or(0)].value(row);
+        // A beyond-the-rule type (`AnonymizedSignIn+`) has its base type's columns.
+        let kind = kind_value
+            .as_str()
+            .and_then(|k| DetectionType::from_name(k.trim_end_matches('+')));
+        let mut fields = vec![("DetectionType", kind_value)];
+        let projected = self
+            .by_kind
+            .iter()
+            .find(|(k, _)| Some(*k) == kind)
+            .map_or(&[][..], |(_, c)| c.as_slice());
+        for &i in projected.iter().chain(&self.extras) {
+            fields.push((self.names[i], self.values[i].value(row)));
+        }
+        FindingRecord { fields }
+    }
+}
+
+/// A column whose cells are taken as JSON one at a time: datetimes as RFC 3339 `Z` strings,
+/// lists as arrays, other types as their text.
+pub enum JsonColumn {
+    Datetime(Int64Chunked),
+    Int(Int64Chunked),
+    Text(StringChunked),
+    List(ListChunked),
+}
+
+impl JsonColumn {
+    pub fn new(column: &Column) -> PolarsResult<JsonColumn> {
+        Ok(match column.dtype() {
+            DataType::Datetime(_, _) => {
+                JsonColumn::Datetime(column.cast(&DataType::Int64)?.i64()?.clone())
+            }
+            DataType::Int64 => JsonColumn::Int(column.i64()?.clone()),
+            DataType::String => JsonColumn::Text(column.str()?.clone()),
+            DataType::List(_) => JsonColumn::List(column.list()?.clone()),
+            _ => JsonColumn::Text(column.cast(&DataType::String)?.str()?.clone()),
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            JsonColumn::Datetime(c) | JsonColumn::Int(c) => c.len(),
+            JsonColumn::Text(c) => c.len(),
+            JsonColumn::List(c) => c.len(),
+        }
+    }
+
+    /// Row `row`'s cell (`Null` past the end).
+    pub fn value(&self, row: usize) -> Value {
+        match self {
+            JsonColumn::Datetime(c) => c
+                .get(row)
+                .map_or(Value::Null, |t| Value::String(format_datetime(t))),
+            JsonColumn::Int(c) => c.get(row).map_or(Value::Null, Value::from),
+            JsonColumn::Text(c) => c.get(row).map_or(Value::Null, Value::from),
+            JsonColumn::List(c) => match c.get_as_series(row) {
+                Some(s) => match s.str() {
+                    Ok(strs) => Value::Array(strs.iter().flatten().map(Value::from).collect()),
+                    Err(_) => Value::Null,
+                },
+                None => Value::Null,
+            },
+        }
+    }
+}
+
+/// A column's values as JSON (see [`JsonColumn`]).
+pub fn column_json(column: &Column) -> PolarsResult<Vec<Value>> {
+    let cells = JsonColumn::new(column)?;
+    Ok((0..cells.len()).map(|row| cells.value(row)).collect())
+}
+
+/// Every export column's name, in export order, with its cells.
+pub fn export_columns(findings: &DataFrame) -> PolarsResult<(Vec<&'static str>, Vec<JsonColumn>)> {
     let suppressed = findings.column(crate::tuning::SUPPRESSED_BY).is_ok();
     let names: Vec<&'static str> = contract_columns()
         .into_iter()
@@ -78,38 +170,15 @@ pub fn export_columns(findings: &DataFrame) -> PolarsResult<(Vec<&'static str>, 
         .collect();
     let values = names
         .iter()
-        .map(|n| findings.column(n).and_then(column_json))
+        .map(|n| findings.column(n).and_then(JsonColumn::new))
         .collect::<PolarsResult<_>>()?;
     Ok((names, values))
 }
 
 /// Every finding as a record with only its type's columns and the extras.
 pub fn json_records(findings: &DataFrame) -> PolarsResult<Vec<FindingRecord>> {
-    let (names, values) = export_columns(findings)?;
-    let index = |name: &str| names.iter().position(|n| *n == name);
-    let kind_col = index("DetectionType").unwrap_or(0);
-    let mut out = Vec::with_capacity(findings.height());
-    for (row, kind_value) in values[kind_col].iter().enumerate() {
-        // A beyond-the-rule type (`AnonymizedSignIn+`) has its base type's columns.
-        let kind = kind_value
-            .as_str()
-            .and_then(|k| DetectionType::from_name(k.trim_end_matches('+')));
-        let mut fields = vec![("DetectionType", kind_value.clone())];
-        if let Some(kind) = kind {
-            for c in kind.projected() {
-                if let Some(i) = index(c) {
-                    fields.push((names[i], values[i][row].clone()));
-                }
-            }
-        }
-        for c in EXTRA_COLUMNS.iter().chain([&crate::tuning::SUPPRESSED_BY]) {
-            if let Some(i) = index(c) {
-                fields.push((names[i], values[i][row].clone()));
-            }
-        }
-        out.push(FindingRecord { fields });
-    }
-    Ok(out)
+    let columns = FindingColumns::new(findings)?;
+    Ok((0..columns.len()).map(|row| columns.record(row)).collect())
 }
 
 /// Every row of any frame as a JSON object of all its columns, in the frame's order.
