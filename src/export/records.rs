@@ -114,15 +114,23 @@ pub enum JsonColumn {
 }
 
 impl JsonColumn {
+    /// The column in one chunk, so that each cell is found at once (a findings frame is
+    /// stacked from many pieces).
     pub fn new(column: &Column) -> PolarsResult<JsonColumn> {
         Ok(match column.dtype() {
             DataType::Datetime(_, _) => {
-                JsonColumn::Datetime(column.cast(&DataType::Int64)?.i64()?.clone())
+                JsonColumn::Datetime(column.cast(&DataType::Int64)?.i64()?.rechunk().into_owned())
             }
-            DataType::Int64 => JsonColumn::Int(column.i64()?.clone()),
-            DataType::String => JsonColumn::Text(column.str()?.clone()),
-            DataType::List(_) => JsonColumn::List(column.list()?.clone()),
-            _ => JsonColumn::Text(column.cast(&DataType::String)?.str()?.clone()),
+            DataType::Int64 => JsonColumn::Int(column.i64()?.rechunk().into_owned()),
+            DataType::String => JsonColumn::Text(column.str()?.rechunk().into_owned()),
+            DataType::List(_) => JsonColumn::List(column.list()?.rechunk().into_owned()),
+            _ => JsonColumn::Text(
+                column
+                    .cast(&DataType::String)?
+                    .str()?
+                    .rechunk()
+                    .into_owned(),
+            ),
         })
     }
 
@@ -134,7 +142,7 @@ impl JsonColumn {
         }
     }
 
-    /// Row `row`'s cell (`Null` past the end).
+    /// Row `row`'s cell; `row` must be below [`JsonColumn::len`].
     pub fn value(&self, row: usize) -> Value {
         match self {
             JsonColumn::Datetime(c) => c
