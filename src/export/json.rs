@@ -79,6 +79,35 @@ pub fn write_pretty<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 
+/// Writes each record as one line of JSON.
+pub fn write_lines<T: Serialize>(
+    out: &mut dyn Write,
+    records: impl IntoIterator<Item = T>,
+) -> io::Result<()> {
+    for record in records {
+        write_compact(out, &record)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes the records `records()` gives as one indented JSON array and a final newline; each
+/// is made as it is written, never all at once.
+pub fn write_array<T, I>(out: &mut dyn Write, records: impl Fn() -> I) -> io::Result<()>
+where
+    T: Serialize,
+    I: Iterator<Item = T>,
+{
+    struct Seq<F>(F);
+    impl<T: Serialize, I: Iterator<Item = T>, F: Fn() -> I> Serialize for Seq<F> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq((self.0)())
+        }
+    }
+    write_pretty(out, &Seq(records))?;
+    out.write_all(b"\n")
+}
+
 /// `value` as one line of JSON text, for callers that want a string.
 pub fn to_compact_string(value: &Value) -> String {
     let mut buf = Vec::new();

@@ -174,15 +174,6 @@ pub enum Shape {
     Table,
 }
 
-/// Every record of findings as one JSON array, made a record at a time as it is written.
-struct AllRecords<'c>(&'c FindingColumns);
-
-impl serde::Serialize for AllRecords<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq((0..self.0.len()).map(|row| self.0.record(row)))
-    }
-}
-
 /// Encodes a frame of `shape` for `sink`.
 pub fn encode_shaped(
     frame: &DataFrame,
@@ -196,41 +187,24 @@ pub fn encode_shaped(
         // Findings are written a record at a time: never the whole output as values at once.
         (Format::Ndjson, Shape::Findings) => {
             let columns = FindingColumns::new(frame)?;
-            for row in 0..columns.len() {
-                json::write_compact(out, &columns.record(row)).map_err(encode_io)?;
-                out.write_all(b"\n").map_err(encode_io)?;
-            }
+            json::write_lines(out, columns.records()).map_err(encode_io)?
         }
         (Format::Json, Shape::Findings) => {
             let columns = FindingColumns::new(frame)?;
-            json::write_pretty(out, &AllRecords(&columns)).map_err(encode_io)?;
-            out.write_all(b"\n").map_err(encode_io)?;
+            json::write_array(out, || columns.records()).map_err(encode_io)?
         }
         (Format::Ndjson, Shape::Table) => {
-            for record in records::table_records(frame)? {
-                json::write_compact(out, &record).map_err(encode_io)?;
-                out.write_all(b"\n").map_err(encode_io)?;
-            }
+            json::write_lines(out, records::table_records(frame)?).map_err(encode_io)?
         }
         (Format::Json, Shape::Table) => {
-            let all = serde_json::Value::Array(records::table_records(frame)?);
-            json::write_pretty(out, &all).map_err(encode_io)?;
-            out.write_all(b"\n").map_err(encode_io)?;
+            let rows = records::table_records(frame)?;
+            json::write_array(out, || rows.iter()).map_err(encode_io)?
         }
         (Format::Csv, Shape::Findings) => {
             csv::write_csv(frame, safety, sink, out).map_err(encode_io)?
         }
         (Format::Csv, Shape::Table) => {
-            let names: Vec<&str> = frame
-                .get_column_names()
-                .into_iter()
-                .map(|n| n.as_str())
-                .collect();
-            let columns = frame
-                .columns()
-                .iter()
-                .map(records::JsonColumn::new)
-                .collect::<PolarsResult<Vec<_>>>()?;
+            let (names, columns) = records::table_columns(frame)?;
             csv::write_columns(&names, &columns, frame.height(), safety, sink, out)
                 .map_err(encode_io)?
         }

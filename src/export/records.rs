@@ -17,27 +17,17 @@ pub struct FindingRecord {
 
 impl FindingRecord {
     pub fn to_json(&self) -> Value {
-        let mut map = Map::new();
-        for (k, v) in &self.fields {
-            map.insert((*k).to_string(), v.clone());
-        }
-        Value::Object(map)
+        serde_json::to_value(self).expect("a record's keys are strings")
     }
 }
 
-/// Written as [`FindingRecord::to_json`] would be, without building it: a name given twice
-/// keeps its first place and its last value, as a JSON map's insert does.
+/// The record as a JSON object of its fields, in order (their names are unique: see
+/// [`FindingColumns`]).
 impl Serialize for FindingRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let fields = &self.fields;
-        let first = |i: usize| !fields[..i].iter().any(|(k, _)| *k == fields[i].0);
-        let mut map =
-            serializer.serialize_map(Some((0..fields.len()).filter(|&i| first(i)).count()))?;
-        for (i, (name, _)) in fields.iter().enumerate() {
-            if first(i) {
-                let value = fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
-                map.serialize_entry(name, &value)?;
-            }
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (name, value) in &self.fields {
+            map.serialize_entry(name, value)?;
         }
         map.end()
     }
@@ -49,8 +39,10 @@ pub struct FindingColumns {
     names: Vec<&'static str>,
     values: Vec<JsonColumn>,
     kind: Option<usize>,
-    /// Per detection type, the columns of its records after `DetectionType`.
+    /// Per detection type, the columns of its records after `DetectionType`: its projected
+    /// columns, then the extras, each once.
     by_kind: Vec<(DetectionType, Vec<usize>)>,
+    /// The columns after `DetectionType` of a record of no known type: the extras.
     extras: Vec<usize>,
 }
 
@@ -58,17 +50,24 @@ impl FindingColumns {
     pub fn new(findings: &DataFrame) -> PolarsResult<FindingColumns> {
         let (names, values) = export_columns(findings)?;
         let index = |name: &str| names.iter().position(|n| *n == name);
+        let kind = index("DetectionType");
+        let after_kind = |projected: &[&str]| -> Vec<usize> {
+            let mut out: Vec<usize> = Vec::new();
+            let extras = EXTRA_COLUMNS.iter().chain([&crate::tuning::SUPPRESSED_BY]);
+            for i in projected.iter().chain(extras).filter_map(|c| index(c)) {
+                if Some(i) != kind && !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+            out
+        };
         let by_kind = DetectionType::ALL
             .iter()
-            .map(|&k| (k, k.projected().iter().filter_map(|c| index(c)).collect()))
+            .map(|&k| (k, after_kind(k.projected())))
             .collect();
-        let extras = EXTRA_COLUMNS
-            .iter()
-            .chain([&crate::tuning::SUPPRESSED_BY])
-            .filter_map(|c| index(c))
-            .collect();
+        let extras = after_kind(&[]);
         Ok(FindingColumns {
-            kind: index("DetectionType"),
+            kind,
             names,
             values,
             by_kind,
@@ -84,6 +83,11 @@ impl FindingColumns {
         self.len() == 0
     }
 
+    /// Every row's record, in order.
+    pub fn records(&self) -> impl Iterator<Item = FindingRecord> + '_ {
+        (0..self.len()).map(|row| self.record(row))
+    }
+
     /// The record of row `row`: `DetectionType`, its type's projected columns, the extras.
     pub fn record(&self, row: usize) -> FindingRecord {
         let kind_value = self.values[self.kind.unwrap_or(0)].value(row);
@@ -92,12 +96,12 @@ impl FindingColumns {
             .as_str()
             .and_then(|k| DetectionType::from_name(k.trim_end_matches('+')));
         let mut fields = vec![("DetectionType", kind_value)];
-        let projected = self
+        let columns = self
             .by_kind
             .iter()
             .find(|(k, _)| Some(*k) == kind)
-            .map_or(&[][..], |(_, c)| c.as_slice());
-        for &i in projected.iter().chain(&self.extras) {
+            .map_or(&self.extras, |(_, c)| c);
+        for &i in columns {
             fields.push((self.names[i], self.values[i].value(row)));
         }
         FindingRecord { fields }
@@ -161,12 +165,6 @@ impl JsonColumn {
     }
 }
 
-/// A column's values as JSON (see [`JsonColumn`]).
-pub fn column_json(column: &Column) -> PolarsResult<Vec<Value>> {
-    let cells = JsonColumn::new(column)?;
-    Ok((0..cells.len()).map(|row| cells.value(row)).collect())
-}
-
 /// Every export column's name, in export order, with its cells.
 pub fn export_columns(findings: &DataFrame) -> PolarsResult<(Vec<&'static str>, Vec<JsonColumn>)> {
     let suppressed = findings.column(crate::tuning::SUPPRESSED_BY).is_ok();
@@ -185,28 +183,34 @@ pub fn export_columns(findings: &DataFrame) -> PolarsResult<(Vec<&'static str>, 
 
 /// Every finding as a record with only its type's columns and the extras.
 pub fn json_records(findings: &DataFrame) -> PolarsResult<Vec<FindingRecord>> {
-    let columns = FindingColumns::new(findings)?;
-    Ok((0..columns.len()).map(|row| columns.record(row)).collect())
+    Ok(FindingColumns::new(findings)?.records().collect())
 }
 
-/// Every row of any frame as a JSON object of all its columns, in the frame's order.
-pub fn table_records(frame: &DataFrame) -> PolarsResult<Vec<Value>> {
-    let names: Vec<String> = frame
+/// Every column of any frame, named, in the frame's order, with its cells.
+pub fn table_columns(frame: &DataFrame) -> PolarsResult<(Vec<&str>, Vec<JsonColumn>)> {
+    let names = frame
         .get_column_names()
         .into_iter()
-        .map(|n| n.to_string())
+        .map(|n| n.as_str())
         .collect();
     let columns = frame
         .columns()
         .iter()
-        .map(column_json)
-        .collect::<PolarsResult<Vec<_>>>()?;
+        .map(JsonColumn::new)
+        .collect::<PolarsResult<_>>()?;
+    Ok((names, columns))
+}
+
+/// Every row of any frame as a JSON object of all its columns, in the frame's order.
+pub fn table_records(frame: &DataFrame) -> PolarsResult<Vec<Value>> {
+    let (names, columns) = table_columns(frame)?;
     Ok((0..frame.height())
         .map(|row| {
-            let mut map = Map::new();
-            for (name, values) in names.iter().zip(&columns) {
-                map.insert(name.clone(), values[row].clone());
-            }
+            let map: Map<String, Value> = names
+                .iter()
+                .zip(&columns)
+                .map(|(name, cells)| (name.to_string(), cells.value(row)))
+                .collect();
             Value::Object(map)
         })
         .collect())
