@@ -25,14 +25,21 @@ fn aligned(text: &[u8], start: usize, end: usize, rhs: &[u8]) -> bool {
     left_ok && right_ok
 }
 
+/// Whether `rhs` occurs at byte `start` of `text`, ASCII case aside, term-aligned.
+fn occurs_at(text: &[u8], start: usize, rhs: &[u8]) -> bool {
+    let end = start + rhs.len();
+    end <= text.len()
+        && text[start..end].eq_ignore_ascii_case(rhs)
+        && aligned(text, start, end, rhs)
+}
+
 /// `text has rhs`, returning the first term-aligned occurrence's byte offset.
 pub fn has_at(text: &str, rhs: &str) -> Option<usize> {
     let (t, r) = (text.as_bytes(), rhs.as_bytes());
     if r.is_empty() || r.len() > t.len() {
         return None;
     }
-    (0..=t.len() - r.len())
-        .find(|&i| t[i..i + r.len()].eq_ignore_ascii_case(r) && aligned(t, i, i + r.len(), r))
+    (0..=t.len() - r.len()).find(|&i| occurs_at(t, i, r))
 }
 
 /// `text has rhs`.
@@ -70,28 +77,19 @@ impl TermStarts {
         let mut variants: Vec<Vec<u8>> = Vec::new();
         for term in terms {
             let start = &term.as_bytes()[..term.len().min(START_BYTES)];
-            let mut cased: Vec<Vec<u8>> = vec![Vec::new()];
-            for &b in start {
-                let forms = [b.to_ascii_lowercase(), b.to_ascii_uppercase()];
-                let forms = if forms[0] == forms[1] {
-                    &forms[..1]
-                } else {
-                    &forms[..]
-                };
-                cased = cased
+            // Each bit of `upper` says whether that byte is upper-cased; bytes without case
+            // give the same variant twice, kept once.
+            for upper in 0..1u32 << start.len() {
+                let variant: Vec<u8> = start
                     .iter()
-                    .flat_map(|prefix| {
-                        forms.iter().map(move |&f| {
-                            let mut next = prefix.clone();
-                            next.push(f);
-                            next
-                        })
+                    .enumerate()
+                    .map(|(i, b)| match upper >> i & 1 {
+                        1 => b.to_ascii_uppercase(),
+                        _ => b.to_ascii_lowercase(),
                     })
                     .collect();
-            }
-            for v in cased {
-                if !variants.contains(&v) {
-                    variants.push(v);
+                if !variants.contains(&variant) {
+                    variants.push(variant);
                 }
             }
         }
@@ -130,12 +128,9 @@ impl HasAny {
 
     /// Whether some term is at `start` of `text`, term-aligned.
     fn term_at(&self, text: &[u8], start: usize) -> bool {
-        self.terms.iter().any(|term| {
-            let end = start + term.len();
-            end <= text.len()
-                && text[start..end].eq_ignore_ascii_case(term.as_bytes())
-                && aligned(text, start, end, term.as_bytes())
-        })
+        self.terms
+            .iter()
+            .any(|term| occurs_at(text, start, term.as_bytes()))
     }
 
     /// Whether the SIMD start search is in use (for the tests).
