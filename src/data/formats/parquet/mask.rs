@@ -75,8 +75,8 @@ pub(super) fn filter_mask(
     let mut row_text: Vec<Option<&str>> = vec![None; requests.len()];
     let mask: BooleanChunked = (0..height)
         .map(|_| {
-            // Every request's cursor moves on, whatever this row's time says.
-            row_text.iter_mut().for_each(|t| *t = None);
+            // Every request's cursor moves on, whatever this row's time says. (A request with
+            // no source here is never set: it stays `None`.)
             for (r, cells) in &mut cells {
                 row_text[*r] = cells.next().flatten();
             }
