@@ -303,6 +303,59 @@ fn go_hunt_reads_the_same_from_its_lean_load() {
 }
 
 #[test]
+fn lean_load_holds_entities_as_dictionaries_and_replays_the_same() {
+    // The console's every-event load serves go hunt and the rule's replay. Its entity columns
+    // are dictionaries (a 4-byte code a row): the replay, which joins and compares them as
+    // text, must give what it gives on a load of everything.
+    use polars::prelude::DataType;
+    use proxyhunt::data::load::{load, LoadOptions};
+    use proxyhunt::data::schema::TableKind;
+    use proxyhunt::explore::context::every_event_options;
+    use proxyhunt::replay::both::replay_both;
+    let sample = common::repo().join("sample-data");
+    let (_, rows) = rows();
+    let paths = [sample];
+    let full = load(&paths, &LoadOptions::default());
+    let lean = load(&paths, &every_event_options(&LoadOptions::default(), &rows));
+    let dtype = |table: TableKind, column: &str| {
+        lean.tables[&table].column(column).unwrap().dtype().clone()
+    };
+    for (table, column) in [
+        (TableKind::SignIn, "UserPrincipalName"),
+        (TableKind::DeviceProcess, "DeviceName"),
+        (TableKind::DeviceNetwork, "RemoteUrl"),
+    ] {
+        assert!(
+            matches!(dtype(table, column), DataType::Categorical(..)),
+            "{column}: {:?}",
+            dtype(table, column)
+        );
+    }
+    assert_eq!(dtype(TableKind::SignIn, "IPAddress"), DataType::String);
+    assert_eq!(
+        dtype(TableKind::DeviceProcess, "ProcessCommandLine"),
+        DataType::String
+    );
+    use proxyhunt::tuning::{load_tuning, TuningSource};
+    let file = TuningSource::File(common::repo().join("sample-data/tuning.toml"));
+    for source in [TuningSource::None, TuningSource::Builtin, file] {
+        let (tuning, _) = load_tuning(&source).unwrap();
+        let a = replay_both(&full, &tuning).unwrap().unwrap();
+        let b = replay_both(&lean, &tuning).unwrap().unwrap();
+        let shown = |r: &proxyhunt::replay::both::Replays| {
+            format!(
+                "{:?}\n{:?}\n{:?}",
+                r.effective().summary(),
+                r.effective().incidents,
+                r.diff
+            )
+        };
+        assert!(a.effective().summary().alerts > 0);
+        assert_eq!(shown(&a), shown(&b));
+    }
+}
+
+#[test]
 fn find_terms_scope_to_fields() {
     let ds = proxyhunt::data::load::load_sample();
     let result = proxyhunt::detect::hunt(&ds, &options(Lookback::All, None)).unwrap();

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
+use crate::data::dictionary::as_text;
 use crate::data::load::Dataset;
 use crate::data::schema::TableKind;
 use crate::detect::condition::Condition;
@@ -101,11 +102,7 @@ pub fn beyond_legs(
     if let Some(signins) = ds.tables.get(&TableKind::SignIn) {
         let ti = ds.tables.get(&TableKind::ThreatIntel);
         let legacy = ds.tables.get(&TableKind::LegacyThreatIntel);
-        let rows = within(
-            signins.clone().lazy(),
-            "TimeGenerated",
-            since(TableKind::SignIn),
-        );
+        let rows = within(as_text(signins), "TimeGenerated", since(TableKind::SignIn));
         let found = signin::beyond_signins(rows, ti, legacy, now, options.exit_list.as_deref())?;
         for checks in &found.checks {
             for c in checks {
@@ -121,7 +118,7 @@ pub fn beyond_legs(
     }
     if let Some(process) = ds.tables.get(&TableKind::DeviceProcess) {
         let rows = within(
-            process.clone().lazy(),
+            as_text(process),
             "Timestamp",
             since(TableKind::DeviceProcess),
         )

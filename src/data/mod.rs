@@ -8,11 +8,12 @@
 //! - [`normalize`]: typing a source's columns; [`values`]: parsing cell text.
 //! - [`row_filter`]: leaving out, as they are read, rows that cannot become findings.
 //! - [`pool`]: the one thread pool all of it runs on; [`compact`]: frames of a few kept rows made
-//!   to hold only those rows.
+//!   to hold only those rows; [`dictionary`]: text columns held as each distinct value once.
 
 pub mod cache;
 pub mod compact;
 pub mod dataset;
+pub mod dictionary;
 pub mod discover;
 pub mod file_name;
 pub mod formats;

@@ -7,6 +7,7 @@ use super::findings::{finalise, to_union};
 use super::registry::{DetectionId, DetectionType};
 use super::{anonymized_signin, multihop_proxy};
 use crate::beyond::{beyond_legs, BeyondOptions, BeyondType};
+use crate::data::dictionary::as_text;
 use crate::data::load::Dataset;
 use crate::data::schema::TableKind;
 use crate::data::values::LATEST;
@@ -171,7 +172,7 @@ pub fn hunt_beyond(
             not_run.push(NotRun { kind, reason });
             continue;
         }
-        let frame = |t: TableKind| ds.tables[&t].clone().lazy();
+        let frame = |t: TableKind| as_text(&ds.tables[&t]);
         let since = |t: TableKind| window_start(options.lookback, t, now);
         let leg = match kind {
             DetectionType::AnonymizedSignIn => anonymized_signin::anonymized_signins(

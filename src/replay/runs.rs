@@ -13,6 +13,7 @@ use std::collections::HashSet;
 
 use polars::prelude::*;
 
+use crate::data::dictionary::decoded;
 use crate::data::load::Dataset;
 use crate::data::schema::TableKind;
 use crate::detect::anonymized_signin::{
@@ -111,14 +112,23 @@ impl Candidates {
             .iter()
             .flatten()
             .collect();
-        let successful = SUCCESSFUL_SIGNIN.filter(signins.clone().lazy()).collect()?;
-        let mask: BooleanChunked = successful
+        // The console's every-event load holds the sign-ins' text as dictionaries: the columns
+        // the candidates are chosen by are read as text (those columns alone), then only the
+        // candidates are, whole.
+        let (mut tested, _) = SUCCESSFUL_SIGNIN.row_test();
+        tested.push("IPAddress");
+        tested.dedup();
+        let tested = decoded(signins.select(tested)?)?.with_row_index("_row".into(), None)?;
+        let successful = SUCCESSFUL_SIGNIN.filter(tested.lazy()).collect()?;
+        let rows: IdxCa = successful
             .column("IPAddress")?
             .str()?
             .iter()
-            .map(|ip| Some(ip.is_some_and(|ip| named.contains(ip))))
+            .zip(successful.column("_row")?.idx()?.iter())
+            .filter(|(ip, _)| ip.is_some_and(|ip| named.contains(ip)))
+            .map(|(_, row)| row)
             .collect();
-        let signins = successful.filter(&mask)?.sort(
+        let signins = decoded(signins.take(&rows)?)?.sort(
             ["TimeGenerated"],
             SortMultipleOptions::default().with_maintain_order(true),
         )?;

@@ -53,6 +53,9 @@ pub struct LoadOptions {
     /// When set, only these columns of each table are read (and the event time); the others
     /// are held empty. The console's every-event load reads what go hunt shows.
     pub only_columns: Option<ColumnsOf>,
+    /// When set, these text columns of each table are held as dictionaries (each distinct
+    /// value once; see [`crate::data::dictionary`]): the console's every-event load.
+    pub dictionary_columns: Option<ColumnsOf>,
     /// Records longer than this are skipped and reported (default
     /// [`MAX_RECORD_BYTES`](super::formats::blocks::MAX_RECORD_BYTES)).
     pub max_record_bytes: Option<usize>,
@@ -125,12 +128,10 @@ pub fn load_with_progress(
 
 /// The frames stacked into one, for building a filter (`None` when there are none).
 fn concat_frames(frames: &[&DataFrame]) -> Option<DataFrame> {
-    let (first, rest) = frames.split_first()?;
-    let mut acc = (*first).clone();
-    for f in rest {
-        acc.vstack_mut(f).ok()?;
+    match crate::data::compact::stack(frames.iter().map(|f| (*f).clone()).collect()) {
+        (Some(frame), errors) if errors.is_empty() => Some(frame),
+        _ => None,
     }
-    Some(acc)
 }
 
 /// Reads `inputs[n]` for each `n` of `which` on the pool, tagged with `n`.
@@ -154,6 +155,7 @@ fn read_inputs(
             date_order: options.date_order,
             max_record: options.max_record_bytes.unwrap_or(MAX_RECORD_BYTES),
             only_columns: options.only_columns,
+            dictionary_columns: options.dictionary_columns,
         };
         // A file its name (or `--table`) says holds a deferred table is not read until then.
         if reading.defers(reading.forced.or_else(|| table_from_file_name(&display))) {
@@ -216,6 +218,7 @@ pub fn load_sample() -> Dataset {
             date_order: None,
             max_record: MAX_RECORD_BYTES,
             only_columns: None,
+            dictionary_columns: None,
         };
         let outcome = read_bytes(&format!("sample-data/{name}"), bytes.to_vec(), &reading);
         merge(&mut ds, &mut parts, outcome);
@@ -285,7 +288,13 @@ fn from_entry(entry: &Entry, reading: &Reading) -> Option<FileOutcome> {
             if f.skipped.rows > 0 {
                 out.skipped.push((f.table, f.skipped));
             }
-            out.frames.push((f.table, f.frame));
+            let frame = crate::data::normalize::held_as_read(
+                f.table,
+                f.frame,
+                reading.only_columns,
+                reading.dictionary_columns,
+            );
+            out.frames.push((f.table, frame));
             out.frame_report.push(i);
         }
         out.reports.push(report);

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use crate::data::compact::stack;
 use crate::data::dataset::Dataset;
 use crate::data::issues::{Issue, IssueLog};
 use crate::data::normalize::Normalized;
@@ -60,17 +61,17 @@ impl FileOutcome {
     pub fn frames_by_report(&self) -> Vec<Option<DataFrame>> {
         (0..self.reports.len())
             .map(|r| {
-                let mut pieces = self
+                let pieces: Vec<DataFrame> = self
                     .frames
                     .iter()
                     .zip(&self.frame_report)
                     .filter(|(_, of)| **of == r)
-                    .map(|((_, f), _)| f);
-                let mut acc = pieces.next()?.clone();
-                for f in pieces {
-                    acc.vstack_mut(f).ok()?;
+                    .map(|((_, f), _)| f.clone())
+                    .collect();
+                match stack(pieces) {
+                    (Some(frame), errors) if errors.is_empty() => Some(frame),
+                    _ => None,
                 }
-                Some(acc)
             })
             .collect()
     }
@@ -130,16 +131,14 @@ pub fn merge(
 /// Stacks each table's frames, and names the tables that had files but no usable one.
 pub fn finish(mut ds: Dataset, parts: BTreeMap<TableKind, Vec<DataFrame>>) -> Dataset {
     for (table, frames) in parts {
-        let mut iter = frames.into_iter();
-        let Some(mut acc) = iter.next() else { continue };
-        for f in iter {
-            if let Err(e) = acc.vstack_mut(&f) {
-                ds.unusable.push(UnusableTable {
-                    table,
-                    reason: format!("cannot concatenate files: {e}"),
-                });
-            }
+        let (stacked, errors) = stack(frames);
+        for e in errors {
+            ds.unusable.push(UnusableTable {
+                table,
+                reason: format!("cannot concatenate files: {e}"),
+            });
         }
+        let Some(mut acc) = stacked else { continue };
         acc.rechunk_mut();
         ds.tables.insert(table, acc);
     }

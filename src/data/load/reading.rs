@@ -29,6 +29,9 @@ pub struct Reading<'a> {
     pub max_record: usize,
     /// Only these columns of each table are read (see [`super::LoadOptions::only_columns`]).
     pub only_columns: Option<super::ColumnsOf>,
+    /// These text columns are held as dictionaries (see
+    /// [`super::LoadOptions::dictionary_columns`]).
+    pub dictionary_columns: Option<super::ColumnsOf>,
 }
 
 impl Reading<'_> {
@@ -50,6 +53,7 @@ impl Reading<'_> {
             max_record: self.max_record,
             // What the cache keeps is every column.
             only_columns: None,
+            dictionary_columns: None,
         }
     }
 }
@@ -123,6 +127,9 @@ pub(super) fn typing<'f>(meta: &SourceMeta, reading: &Reading<'f>) -> Typing<'f>
         Ok(mut plan) => {
             if let Some(columns) = reading.only_columns {
                 plan.keep_only(&columns(table));
+            }
+            if let Some(columns) = reading.dictionary_columns {
+                plan.hold_as_dictionaries(&columns(table));
             }
             Typing::Ready(table, by, plan)
         }

@@ -13,6 +13,7 @@ mod convert;
 use polars::prelude::*;
 
 use super::issues::IssueLog;
+use super::load::ColumnsOf;
 use super::pool;
 use super::row_filter::{widen, RowFilter, Skipped};
 use super::source::{Cell, ExtractFilter, Extracted, Readable, Request, Source, SourceMeta};
@@ -82,14 +83,17 @@ impl Pieces {
 /// Pieces of one source as one: rows stacked in order, strings copied into buffers of their
 /// size, counts added up.
 fn merged(pieces: Vec<Normalized>) -> Normalized {
+    let frames: Vec<DataFrame> = pieces.iter().map(|p| p.frame.clone()).collect();
+    let (stacked, errors) = super::compact::stack(frames);
+    // Pieces of one source share a schema.
+    debug_assert!(
+        errors.is_empty(),
+        "pieces of one source with different schemas"
+    );
     let mut iter = pieces.into_iter();
     let mut out = iter.next().expect("pieces to merge");
+    out.frame = stacked.unwrap_or_default();
     for p in iter {
-        if out.frame.vstack_mut(&p.frame).is_err() {
-            // Pieces of one source share a schema; were they ever not to, the rows stay apart
-            // in an error rather than be lost.
-            debug_assert!(false, "pieces of one source with different schemas");
-        }
         out.rows_rejected += p.rows_rejected;
         out.skipped.merge(p.skipped);
         out.time_range = widen(out.time_range, p.time_range);
@@ -135,6 +139,8 @@ pub struct Plan<'f> {
     pub datetimes: Datetimes,
     /// Per table column, whether it is left out (held as one empty value, not read).
     left_out: Vec<bool>,
+    /// Per table column, whether it is held as a dictionary (see [`super::dictionary`]).
+    dictionary: Vec<bool>,
     filter: Option<&'f RowFilter>,
 }
 
@@ -186,6 +192,7 @@ impl<'f> Plan<'f> {
             duplicates,
             datetimes: Datetimes::Standard,
             left_out: vec![false; specs.len()],
+            dictionary: vec![false; specs.len()],
             filter,
         })
     }
@@ -198,6 +205,14 @@ impl<'f> Plan<'f> {
                 self.left_out[i] = true;
                 self.requests[i].clear();
             }
+        }
+    }
+
+    /// Holds the text columns among `columns` as dictionaries, piece by piece as they are
+    /// typed (a load never holds them all as text at once).
+    pub fn hold_as_dictionaries(&mut self, columns: &[&str]) {
+        for (i, spec) in self.table.columns().iter().enumerate() {
+            self.dictionary[i] = spec.ty == ColType::Str && columns.contains(&spec.name);
         }
     }
 
@@ -338,7 +353,11 @@ pub fn type_extracted(
             table,
             datetimes: plan.datetimes,
         };
-        let (c, bad) = convert_any(&at, spec, ci == 0, cells, typed, positions, &mut column_log);
+        let (mut c, bad) =
+            convert_any(&at, spec, ci == 0, cells, typed, positions, &mut column_log);
+        if plan.dictionary[ci] {
+            c = super::dictionary::encode(table, c);
+        }
         (c, bad, column_log)
     };
     let converted: Vec<(Column, usize, IssueLog)> = if height >= PARALLEL_ROWS {
@@ -371,6 +390,29 @@ pub fn type_extracted(
         file_index,
         height,
     )
+}
+
+/// A frame typed whole before (a cache entry) held as a load asks: the columns `only` leaves
+/// out as one empty value, the text columns `dictionary` names as dictionaries.
+pub fn held_as_read(
+    table: TableKind,
+    mut frame: DataFrame,
+    only: Option<ColumnsOf>,
+    dictionary: Option<ColumnsOf>,
+) -> DataFrame {
+    if let Some(only) = only {
+        let only = only(table);
+        let height = frame.height();
+        for spec in table.columns().iter().skip(1) {
+            if !only.contains(&spec.name) && frame.column(spec.name).is_ok() {
+                let _ = frame.with_column(empty_column(spec, height));
+            }
+        }
+    }
+    match dictionary {
+        Some(columns) => super::dictionary::encode_frame(table, frame, &columns(table)),
+        None => frame,
+    }
 }
 
 /// Adds the source columns, drops the rows without an event time, and measures what is left.
