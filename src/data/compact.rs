@@ -153,7 +153,10 @@ mod tests {
         let (stacked, errors) = stack(vec![piece(2, ""), other, piece(1, "")]);
         assert_eq!(stacked.unwrap().height(), 3);
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].starts_with("column n: str against i64"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("column n: str against i64"),
+            "{errors:?}"
+        );
         let renamed = df!("m" => [1i64], "left_out" => [""]).unwrap();
         let (_, errors) = stack(vec![piece(1, ""), renamed]);
         assert_eq!(errors, ["columns m, left_out against n, left_out"]);

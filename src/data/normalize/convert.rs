@@ -16,6 +16,10 @@ pub(super) struct Where<'a> {
     pub meta: &'a SourceMeta,
     pub table: TableKind,
     pub datetimes: Datetimes,
+    /// Whether the piece kept most of the rows read: its typed text columns are then taken as
+    /// they are. Of a few rows kept, they are copied: their buffers can be slices of storage
+    /// the whole read filled (measured: 57 MB held by 4,450 sign-ins of a 5M-row Parquet).
+    pub mostly_kept: bool,
 }
 
 fn type_name(ty: ColType) -> &'static str {
@@ -131,17 +135,25 @@ pub(super) fn convert_column(
 
 /// A source column already typed as the table wants it, cast to the canonical type; `None` when
 /// it must go through text (a string holding datetimes, say).
-fn use_typed(spec: &ColumnSpec, col: &Column) -> Option<Column> {
+fn use_typed(spec: &ColumnSpec, col: &Column, mostly_kept: bool) -> Option<Column> {
     let name = PlSmallStr::from_static(spec.name);
     let out = match (spec.ty, col.dtype()) {
         (ColType::Str, DataType::String) => {
-            let ca: StringChunked = col
-                .str()
-                .ok()?
-                .iter()
-                .map(|v| Some(v.filter(|s| !is_missing(s)).unwrap_or("")))
-                .collect();
-            ca.into_column()
+            let ca = col.str().ok()?;
+            fn read_as(v: Option<&str>) -> &str {
+                v.filter(|s| !is_missing(s)).unwrap_or("")
+            }
+            // Most columns read as they are: those are taken, not copied (a copy of 5M
+            // command lines held beside them is 400 MB more at the load's peak).
+            if mostly_kept
+                && ca.null_count() == 0
+                && ca.iter().all(|v| read_as(v) == v.unwrap_or(""))
+            {
+                col.clone()
+            } else {
+                let ca: StringChunked = ca.iter().map(|v| Some(read_as(v))).collect();
+                ca.into_column()
+            }
         }
         (ColType::DateTime, DataType::Datetime(_, _)) => {
             // Floored to Kusto's 100 ns tick, as text datetimes are.
@@ -175,7 +187,7 @@ pub(super) fn convert_any(
     let Some(col) = typed else {
         return convert_column(at, spec, is_time, &cells, positions, log);
     };
-    if let Some(direct) = use_typed(spec, &col) {
+    if let Some(direct) = use_typed(spec, &col, at.mostly_kept) {
         if is_time {
             let nulls = direct.is_null();
             for (row, null) in nulls.iter().enumerate() {
@@ -223,4 +235,40 @@ fn parse_cells<T>(
             parsed
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed_text(values: &[Option<&str>], mostly_kept: bool) -> Vec<Option<String>> {
+        let spec = TableKind::SignIn
+            .columns()
+            .iter()
+            .find(|s| s.name == "UserPrincipalName")
+            .unwrap();
+        let col = Column::new("upn".into(), values);
+        let out = use_typed(spec, &col, mostly_kept).unwrap();
+        assert_eq!(out.name().as_str(), "UserPrincipalName");
+        out.str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn typed_text_reads_missing_values_as_empty_whether_taken_or_copied() {
+        let own = |v: &str| Some(v.to_string());
+        for mostly_kept in [true, false] {
+            assert_eq!(
+                typed_text(&[Some("a@x"), None, Some("None"), Some("")], mostly_kept),
+                [own("a@x"), own(""), own(""), own("")]
+            );
+            assert_eq!(
+                typed_text(&[Some("a@x"), Some("b@x")], mostly_kept),
+                [own("a@x"), own("b@x")]
+            );
+        }
+    }
 }

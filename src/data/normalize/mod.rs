@@ -352,6 +352,7 @@ pub fn type_extracted(
             meta,
             table,
             datetimes: plan.datetimes,
+            mostly_kept: skipped.rows <= 3 * height,
         };
         let (mut c, bad) =
             convert_any(&at, spec, ci == 0, cells, typed, positions, &mut column_log);
