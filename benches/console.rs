@@ -1,7 +1,8 @@
 //! `cargo bench --bench console`: the console on a large export. Measures the time to first
 //! findings (what the worker does before the table appears: the rows that can match, detect,
 //! rows), the time to every event (for go hunt), and the latency of pivots, drill-downs, tuning
-//! switches, find and sort through the same `update` the keys drive, with the built-in catalog.
+//! switches, find and sort through the same `update` the keys drive, with the built-in catalog;
+//! and the rule's replay on the every-event load.
 //! Input: PROXYHUNT_BENCH_DIR (an export), else a generated one of PROXYHUNT_BENCH_SIGNINS
 //! (default 1,000,000) sign-ins and a tenth as many device events, with the planted rates
 //! multiplied by PROXYHUNT_BENCH_HIT_SCALE (default 1). PROXYHUNT_BENCH_SKIP_ALL skips loading
@@ -195,6 +196,16 @@ fn main() {
             }
         }
         print_latency("go hunt (worker, +-1 h)", &mut samples);
+        // The rule's replay (the worker's, on the same every-event load), untuned.
+        let start = Instant::now();
+        let replays =
+            proxyhunt::replay::both::replay_both(&dataset, &Default::default()).expect("replay");
+        println!(
+            "replay of rule 000 (worker): {:.2}s, {} alerts",
+            start.elapsed().as_secs_f64(),
+            replays.map_or(0, |r| r.untuned.alerts.len())
+        );
+        println!("  memory after the replay: {}", memory());
     }
 
     println!(

@@ -9,10 +9,11 @@ use polars::prelude::*;
 use regex::Regex;
 
 use crate::data::load::{Dataset, LoadOptions};
-use crate::data::row_filter::{RowFilter, RowFilters};
+use crate::data::row_filter::{BuildFilter, Loaded, RowFilter, RowFilters};
 use crate::data::schema::{TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
 use crate::detect::anonymized_signin::NETWORK_IP_REGEX;
 use crate::detect::findings::{normalise_device, normalise_user};
+use crate::detect::prefilter::signin_filter;
 use crate::explore::rows::FindingRow;
 use crate::kql::expr::extract;
 use crate::kql::time::Nanos;
@@ -137,8 +138,9 @@ fn followable(findings: &[FindingRow]) -> [(Entity, HashSet<String>); 3] {
 
 /// Per table, a row filter keeping the rows where some entity column holds (normalised as go
 /// hunt compares it) a value go hunt can follow from `findings`: a row it turns away is one no go
-/// hunt from these findings would show. Threat intel is read whole (it is small, and go hunt
-/// matches it through the rule's regex).
+/// hunt from these findings would show; sign-ins also where the rule's replay could alert on
+/// them. Threat intel is read whole (it is small, and go hunt matches it through the rule's
+/// regex).
 pub fn go_hunt_filters(findings: &[FindingRow]) -> RowFilters {
     let followable = followable(findings);
     let mut filters = RowFilters::default();
@@ -189,10 +191,19 @@ pub fn go_hunt_filters(findings: &[FindingRow]) -> RowFilters {
                 .zip(cells)
                 .any(|((_, n, v), cell)| cell.is_some_and(|s| v.contains(&n(s))))
         };
-        filters.now.insert(
-            table,
-            RowFilter::new(identity, &columns, keep).with_expr(expr),
-        );
+        let entity_filter = RowFilter::new(identity, &columns, keep).with_expr(expr);
+        if table == TableKind::SignIn {
+            // The rule's replay runs on these events too: every sign-in some run could alert
+            // on (a success from an address an anonymiser indicator names, whatever its
+            // dates) is kept, though no finding of now names its user or address.
+            let build: Arc<BuildFilter> = Arc::new(move |loaded: &Loaded| {
+                let ti = loaded(TableKind::ThreatIntel);
+                entity_filter.clone().either(signin_filter(ti.as_ref()))
+            });
+            filters.deferred.push((table, build));
+        } else {
+            filters.now.insert(table, entity_filter);
+        }
     }
     filters
 }
