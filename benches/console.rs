@@ -159,7 +159,7 @@ fn main() {
         loaded.rows.len()
     );
     println!("  memory after first findings: {}", memory());
-    let every_event = every_event_options(&LoadOptions::default(), &loaded.rows);
+    let every_event = every_event_options(&LoadOptions::default(), &loaded.rows, &loaded.dataset);
     // As the worker sends it: every event follows.
     loaded.complete = std::env::var_os("PROXYHUNT_BENCH_SKIP_ALL").is_some();
     let mut state = State::new(false, "window all events".into(), false);

@@ -284,7 +284,7 @@ fn go_hunt_reads_the_same_from_its_lean_load() {
     for (dir, options) in runs {
         let paths = [dir.clone()];
         let full = load(&paths, &LoadOptions::default());
-        let lean = load(&paths, &every_event_options(&options, &rows));
+        let lean = load(&paths, &every_event_options(&options, &rows, &full));
         let (mut checked, mut kept, mut read) = (0, 0, 0);
         for (entity, time) in &entities {
             let a = context_events(&full, entity, *time, HOUR).unwrap();
@@ -316,7 +316,10 @@ fn lean_load_holds_entities_as_dictionaries_and_replays_the_same() {
     let (_, rows) = rows();
     let paths = [sample];
     let full = load(&paths, &LoadOptions::default());
-    let lean = load(&paths, &every_event_options(&LoadOptions::default(), &rows));
+    let lean = load(
+        &paths,
+        &every_event_options(&LoadOptions::default(), &rows, &full),
+    );
     // Findings of the rule's own 1-hour window name fewer users and addresses than the
     // replay's runs alert on over the whole span.
     let recent = hunt(&full, &options(Lookback::Rule, None)).unwrap();
@@ -324,7 +327,7 @@ fn lean_load_holds_entities_as_dictionaries_and_replays_the_same() {
     assert!(recent.len() < rows.len());
     let narrow = load(
         &paths,
-        &every_event_options(&LoadOptions::default(), &recent),
+        &every_event_options(&LoadOptions::default(), &recent, &full),
     );
     let dtype = |table: TableKind, column: &str| {
         lean.tables[&table].column(column).unwrap().dtype().clone()

@@ -188,7 +188,7 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
             }
             // Every event, for go hunt: only the columns it reads, and only the rows of the
             // entities it can follow from these findings.
-            let every_event = every_event_options(&load, &l.rows);
+            let every_event = every_event_options(&load, &l.rows, &l.dataset);
             tx.send(Reply::Loaded(Box::new(l))).ok()?;
             let all = load_with_progress(&paths, &every_event, &mut progress);
             // The console holds every event for the session: not the load's buffers too.
