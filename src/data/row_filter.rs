@@ -231,6 +231,22 @@ mod tests {
     use super::*;
     use polars::prelude::{df, IntoLazy};
 
+    /// The rows `filter`'s Polars form keeps of `frame`.
+    fn kept_by_expr(frame: polars::prelude::DataFrame, filter: &RowFilter) -> Vec<bool> {
+        let kept = frame
+            .lazy()
+            .select([filter.expr.clone().unwrap().alias("keep")])
+            .collect()
+            .unwrap();
+        kept.column("keep")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|k| k == Some(true))
+            .collect()
+    }
+
     /// `or` keeps the same rows whether it tests the cells as text or runs as an expression on
     /// the typed columns, nulls and integers included; a filter without a Polars form gives
     /// none.
@@ -254,20 +270,7 @@ mod tests {
             .map(|i| (filter.keep)(&[a.get(i), b.get(i)]))
             .collect();
         assert_eq!(by_text, [true, true, true, false, false, false]);
-        let by_expr = frame
-            .lazy()
-            .select([filter.expr.clone().unwrap().alias("keep")])
-            .collect()
-            .unwrap();
-        let by_expr: Vec<bool> = by_expr
-            .column("keep")
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .map(|k| k == Some(true))
-            .collect();
-        assert_eq!(by_expr, by_text);
+        assert_eq!(kept_by_expr(frame, &filter), by_text);
         let plain =
             RowFilter::new("plain", &["A"], |_| true).or("plain or".into(), ["B"], |_| true);
         assert!(plain.expr.is_none());
@@ -296,19 +299,6 @@ mod tests {
             .map(|i| (filter.keep)(&[a.get(i), b.get(i), c.get(i)]))
             .collect();
         assert_eq!(by_text, [true, false, true, true, false]);
-        let by_expr = frame
-            .lazy()
-            .select([filter.expr.clone().unwrap().alias("keep")])
-            .collect()
-            .unwrap();
-        let by_expr: Vec<bool> = by_expr
-            .column("keep")
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .map(|k| k == Some(true))
-            .collect();
-        assert_eq!(by_expr, by_text);
+        assert_eq!(kept_by_expr(frame, &filter), by_text);
     }
 }
