@@ -284,7 +284,7 @@ fn go_hunt_reads_the_same_from_its_lean_load() {
     for (dir, options) in runs {
         let paths = [dir.clone()];
         let full = load(&paths, &LoadOptions::default());
-        let lean = load(&paths, &every_event_options(&options, &rows, &full));
+        let lean = load(&paths, &every_event_options(&options, &rows));
         let (mut checked, mut kept, mut read) = (0, 0, 0);
         for (entity, time) in &entities {
             let a = context_events(&full, entity, *time, HOUR).unwrap();
@@ -303,32 +303,17 @@ fn go_hunt_reads_the_same_from_its_lean_load() {
 }
 
 #[test]
-fn lean_load_holds_entities_as_dictionaries_and_replays_the_same() {
-    // The console's every-event load serves go hunt and the rule's replay. Its entity columns
-    // are dictionaries (a 4-byte code a row): the replay, which joins and compares them as
-    // text, must give what it gives on a load of everything.
+fn lean_load_holds_entities_as_dictionaries() {
+    // The console's every-event load holds the repeated entity columns as dictionaries (a
+    // 4-byte code a row), addresses and command lines as text; go hunt reads the same from it
+    // (go_hunt_reads_the_same_from_its_lean_load).
     use polars::prelude::DataType;
     use proxyhunt::data::load::{load, LoadOptions};
     use proxyhunt::data::schema::TableKind;
     use proxyhunt::explore::context::every_event_options;
-    use proxyhunt::replay::both::replay_both;
-    let sample = common::repo().join("sample-data");
     let (_, rows) = rows();
-    let paths = [sample];
-    let full = load(&paths, &LoadOptions::default());
-    let lean = load(
-        &paths,
-        &every_event_options(&LoadOptions::default(), &rows, &full),
-    );
-    // Findings of the rule's own 1-hour window name fewer users and addresses than the
-    // replay's runs alert on over the whole span.
-    let recent = hunt(&full, &options(Lookback::Rule, None)).unwrap();
-    let recent = finding_rows(&recent.findings).unwrap();
-    assert!(recent.len() < rows.len());
-    let narrow = load(
-        &paths,
-        &every_event_options(&LoadOptions::default(), &recent, &full),
-    );
+    let paths = [common::repo().join("sample-data")];
+    let lean = load(&paths, &every_event_options(&LoadOptions::default(), &rows));
     let dtype = |table: TableKind, column: &str| {
         lean.tables[&table].column(column).unwrap().dtype().clone()
     };
@@ -348,24 +333,122 @@ fn lean_load_holds_entities_as_dictionaries_and_replays_the_same() {
         dtype(TableKind::DeviceProcess, "ProcessCommandLine"),
         DataType::String
     );
+    // A column go hunt does not read is one empty value, not a value per row.
+    let left_out = lean.tables[&TableKind::SignIn].column("UserAgent").unwrap();
+    assert!(left_out.as_scalar_column().is_some());
+}
+
+#[test]
+fn lean_load_through_a_cache_it_cannot_write_keeps_every_file() {
+    // A file parsed whole because its copy could not be kept is held as the lean load holds
+    // the others (dictionaries, left-out columns), so that the frames still stack.
+    use polars::prelude::DataType;
+    use proxyhunt::data::load::{load, LoadOptions};
+    use proxyhunt::data::schema::TableKind;
+    use proxyhunt::explore::context::every_event_options;
+    let (_, rows) = rows();
+    let paths = [common::repo().join("sample-data")];
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_directory = dir.path().join("cache");
+    std::fs::write(&not_a_directory, "a file").unwrap();
+    let options = LoadOptions {
+        cache: Some(not_a_directory),
+        ..LoadOptions::default()
+    };
+    let full = load(&paths, &LoadOptions::default());
+    let lean = load(&paths, &every_event_options(&options, &rows));
+    assert!(lean.unusable.is_empty(), "{:?}", lean.unusable);
+    assert!(format!("{:?}", lean.issues).contains("cannot keep a copy"));
+    for table in [TableKind::SignIn, TableKind::DeviceProcess] {
+        assert_eq!(
+            lean.rows(table),
+            full.rows(table),
+            "{table:?}: every row, unfiltered"
+        );
+    }
+    assert!(matches!(
+        lean.tables[&TableKind::SignIn]
+            .column("UserPrincipalName")
+            .unwrap()
+            .dtype(),
+        DataType::Categorical(..)
+    ));
+    for f in rows.iter().take(20) {
+        let entity = Entity::User(f.user.clone());
+        assert_eq!(
+            context_events(&full, &entity, f.time, HOUR).unwrap(),
+            context_events(&lean, &entity, f.time, HOUR).unwrap()
+        );
+    }
+}
+
+#[test]
+fn console_replays_what_replay_replays() {
+    // The Incidents view replays rule 000 on the load the findings came from (the rule's
+    // sign-ins with every column, threat intel whole), whatever the console's window: the
+    // same alerts and incidents as a load of everything, untuned and tuned, a filter on a
+    // column go hunt leaves out (AuthenticationRequirement) included.
+    use proxyhunt::data::load::{load, LoadOptions};
+    use proxyhunt::detect::prefilter::load_for_hunt;
+    use proxyhunt::detect::DetectionId;
+    use proxyhunt::replay::both::replay_both;
     use proxyhunt::tuning::{load_tuning, TuningSource};
-    let file = TuningSource::File(common::repo().join("sample-data/tuning.toml"));
-    for source in [TuningSource::None, TuningSource::Builtin, file] {
+    let paths = [common::repo().join("sample-data")];
+    let full = load(&paths, &LoadOptions::default());
+    let hunted = load_for_hunt(
+        &paths,
+        &LoadOptions::default(),
+        &DetectionId::ALL,
+        &mut |_| {},
+    );
+    assert!(
+        hunted.rows(proxyhunt::data::schema::TableKind::SignIn)
+            < full.rows(proxyhunt::data::schema::TableKind::SignIn)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let single_factor = dir.path().join("single-factor.toml");
+    std::fs::write(
+        &single_factor,
+        r#"
+[[filter]]
+id = "single-factor"
+title = "Single-factor sign-ins"
+reason = "test"
+detection_types = ["AnonymizedSignIn"]
+enabled = true
+  [[filter.when]]
+  field = "AuthenticationRequirement"
+  equals = "singleFactorAuthentication"
+"#,
+    )
+    .unwrap();
+    let sample = TuningSource::File(common::repo().join("sample-data/tuning.toml"));
+    let shown = |r: &proxyhunt::replay::both::Replays| {
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}",
+            r.untuned.summary(),
+            r.effective().summary(),
+            r.effective().incidents,
+            r.diff
+        )
+    };
+    for source in [
+        TuningSource::None,
+        TuningSource::Builtin,
+        sample,
+        TuningSource::File(single_factor),
+    ] {
         let (tuning, _) = load_tuning(&source).unwrap();
         let a = replay_both(&full, &tuning).unwrap().unwrap();
-        let b = replay_both(&lean, &tuning).unwrap().unwrap();
-        let shown = |r: &proxyhunt::replay::both::Replays| {
-            format!(
-                "{:?}\n{:?}\n{:?}",
-                r.effective().summary(),
-                r.effective().incidents,
-                r.diff
-            )
-        };
-        assert!(a.effective().summary().alerts > 0);
-        assert_eq!(shown(&a), shown(&b));
-        let c = replay_both(&narrow, &tuning).unwrap().unwrap();
-        assert_eq!(shown(&a), shown(&c), "findings of the last hour");
+        let b = replay_both(&hunted, &tuning).unwrap().unwrap();
+        assert!(a.untuned.summary().alerts > 0);
+        assert_eq!(shown(&a), shown(&b), "{source:?}");
+        if matches!(&source, TuningSource::File(f) if f.ends_with("single-factor.toml")) {
+            assert!(
+                a.effective().summary().alerts < a.untuned.summary().alerts,
+                "the filter removes alerts"
+            );
+        }
     }
 }
 

@@ -17,15 +17,20 @@ pub fn compact_strings(frame: DataFrame) -> DataFrame {
     let columns: Vec<Column> = frame
         .columns()
         .iter()
-        .map(|c| match c.str() {
-            // One value for every row (a column left out) holds no buffer per row.
-            _ if c.as_scalar_column().is_some() => c.clone(),
-            Ok(ca) => ca
-                .iter()
-                .collect::<StringChunked>()
-                .with_name(c.name().clone())
-                .into_column(),
-            Err(_) => c.rechunk(),
+        .map(|c| {
+            // One value for every row (a column left out) stays so: read as text, it would be
+            // filled in, a value per row.
+            if c.as_scalar_column().is_some() {
+                return c.clone();
+            }
+            match c.str() {
+                Ok(ca) => ca
+                    .iter()
+                    .collect::<StringChunked>()
+                    .with_name(c.name().clone())
+                    .into_column(),
+                Err(_) => c.rechunk(),
+            }
         })
         .collect();
     DataFrame::new(height, columns).unwrap_or(frame)
@@ -145,6 +150,15 @@ mod tests {
             .map(|v| v.map(str::to_string))
             .collect();
         assert_eq!(values, ["a", "b", "b"].map(|v| Some(v.to_string())));
+    }
+
+    #[test]
+    fn compacting_keeps_a_left_out_column_one_value() {
+        let compacted = compact_strings(piece(4, ""));
+        let left_out = compacted.column("left_out").unwrap();
+        let scalar = left_out.as_scalar_column().expect("still one value");
+        assert!(scalar.lazy_as_materialized_series().is_none());
+        assert_eq!(left_out.len(), 4);
     }
 
     #[test]

@@ -7,54 +7,77 @@
 //!
 //! A dictionary column is not text to Polars: `cast(Int64)` gives its codes, a join with a text
 //! column fails, and `str()` errors. Whatever tests or joins rows reads the frames through
-//! [`as_text`] or [`decoded`] first; both leave frames without dictionary columns as they are.
+//! [`as_text`] or [`decoded`] first (both leave frames without dictionary columns as they are),
+//! or casts the column to text itself (go hunt, after its window).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use polars::prelude::*;
 
+use super::load::ColumnsOf;
 use super::table::schema::TableKind;
 
-/// The dictionary of `table`'s `column`: one per column name, shared by every piece and file
-/// of a load (pieces stack only when their dictionaries are the same object), and dropped
-/// with the last frame that uses it.
-fn categories(table: TableKind, column: &str) -> Arc<Categories> {
-    Categories::new(
-        format!("{}.{column}", table.name()).into(),
-        "proxyhunt".into(),
-        CategoricalPhysical::U32,
-    )
+/// The dictionaries of one load, one per table column held so. Made when the load starts and
+/// handed to every piece and file it reads: pieces stack only when their dictionaries are the
+/// same object, and no other load's values are added to them. Each is dropped with the last
+/// frame that uses it.
+pub struct Dictionaries {
+    by_column: HashMap<(TableKind, &'static str), Arc<Categories>>,
 }
 
-/// `column` held as a dictionary, when it is text (other columns come back as they are).
-pub fn encode(table: TableKind, column: Column) -> Column {
-    if column.dtype() != &DataType::String {
+impl Dictionaries {
+    /// A dictionary for each of `columns(table)`, for every table.
+    pub fn new(columns: ColumnsOf) -> Self {
+        let by_column = TableKind::ALL
+            .iter()
+            .flat_map(|&t| columns(t).into_iter().map(move |c| (t, c)))
+            .map(|key| {
+                // A name of its own: Polars keeps named dictionaries in one registry for
+                // the whole process.
+                let cats = Categories::random("proxyhunt".into(), CategoricalPhysical::U32);
+                (key, cats)
+            })
+            .collect();
+        Dictionaries { by_column }
+    }
+
+    /// The dictionary of `table`'s `column`, if it is held as one.
+    pub fn of(&self, table: TableKind, column: &str) -> Option<&Arc<Categories>> {
+        self.by_column
+            .iter()
+            .find(|((t, c), _)| *t == table && *c == column)
+            .map(|(_, cats)| cats)
+    }
+
+    /// `frame` with the columns of `table` held as dictionaries so.
+    pub fn encode_frame(&self, table: TableKind, frame: DataFrame) -> DataFrame {
+        let height = frame.height();
+        let encoded: Vec<Column> = frame
+            .columns()
+            .iter()
+            .map(|c| match self.of(table, c.name()) {
+                Some(cats) => encode(c.clone(), cats),
+                None => c.clone(),
+            })
+            .collect();
+        DataFrame::new(height, encoded).unwrap_or(frame)
+    }
+}
+
+/// `column` held in dictionary `cats`, when it is text with a value per row (a column left
+/// out, one value for every row, and other types come back as they are).
+pub fn encode(column: Column, cats: &Arc<Categories>) -> Column {
+    if column.dtype() != &DataType::String || column.as_scalar_column().is_some() {
         return column;
     }
-    let dtype = DataType::from_categories(categories(table, column.name()));
+    let dtype = DataType::from_categories(cats.clone());
     match column.cast(&dtype) {
         Ok(encoded) => encoded,
         // More than 4 billion distinct values cannot happen in a frame Polars can hold; were
         // it to, the column stays text (larger, not wrong).
         Err(_) => column,
     }
-}
-
-/// `frame` with `columns` held as dictionaries.
-pub fn encode_frame(table: TableKind, frame: DataFrame, columns: &[&str]) -> DataFrame {
-    let height = frame.height();
-    let encoded: Vec<Column> = frame
-        .columns()
-        .iter()
-        .map(|c| {
-            if columns.contains(&c.name().as_str()) {
-                encode(table, c.clone())
-            } else {
-                c.clone()
-            }
-        })
-        .collect();
-    DataFrame::new(height, encoded).unwrap_or(frame)
 }
 
 fn is_dictionary(dtype: &DataType) -> bool {
@@ -111,14 +134,15 @@ mod tests {
         .unwrap()
     }
 
+    fn held(_: TableKind) -> Vec<&'static str> {
+        vec!["UserPrincipalName", "ResultType", "n"]
+    }
+
     #[test]
     fn encoded_columns_decode_to_the_same_text() {
+        let dictionaries = Dictionaries::new(held);
         let plain = users();
-        let encoded = encode_frame(
-            TableKind::SignIn,
-            plain.clone(),
-            &["UserPrincipalName", "ResultType", "n"],
-        );
+        let encoded = dictionaries.encode_frame(TableKind::SignIn, plain.clone());
         assert!(is_dictionary(
             encoded.column("UserPrincipalName").unwrap().dtype()
         ));
@@ -128,19 +152,37 @@ mod tests {
     }
 
     #[test]
-    fn pieces_encoded_apart_stack() {
+    fn pieces_of_one_load_stack_and_another_load_has_its_own() {
         let plain = users();
-        let mut a = encode_frame(TableKind::SignIn, plain.slice(0, 2), &["UserPrincipalName"]);
-        let b = encode_frame(TableKind::SignIn, plain.slice(2, 2), &["UserPrincipalName"]);
+        let load = Dictionaries::new(held);
+        let mut a = load.encode_frame(TableKind::SignIn, plain.slice(0, 2));
+        let b = load.encode_frame(TableKind::SignIn, plain.slice(2, 2));
         a.vstack_mut(&b).unwrap();
-        assert_eq!(decoded(a).unwrap(), plain);
+        assert_eq!(decoded(a.clone()).unwrap(), plain);
+        let other = Dictionaries::new(held).encode_frame(TableKind::SignIn, plain.slice(2, 2));
+        assert_ne!(
+            a.column("UserPrincipalName").unwrap().dtype(),
+            other.column("UserPrincipalName").unwrap().dtype()
+        );
+    }
+
+    #[test]
+    fn a_left_out_column_stays_one_value() {
+        let one = Column::new_scalar(
+            "UserPrincipalName".into(),
+            Scalar::new(DataType::String, AnyValue::StringOwned("".into())),
+            3,
+        );
+        let cats = Dictionaries::new(held);
+        let cats = cats.of(TableKind::SignIn, "UserPrincipalName").unwrap();
+        assert!(encode(one, cats).as_scalar_column().is_some());
     }
 
     #[test]
     fn a_dictionary_column_read_as_text_compares_as_text() {
         // Cast to an integer, a dictionary column gives its codes: read as text first, "0"
         // is 0 and "50126" is 50126.
-        let encoded = encode_frame(TableKind::SignIn, users(), &["ResultType"]);
+        let encoded = Dictionaries::new(held).encode_frame(TableKind::SignIn, users());
         let ints = as_text(&encoded)
             .select([col("ResultType").cast(DataType::Int64)])
             .collect()

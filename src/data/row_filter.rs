@@ -94,39 +94,6 @@ impl RowFilter {
         }
     }
 
-    /// This filter or `other`: keeps the rows either keeps. The result has a Polars form when
-    /// both have one.
-    pub fn either(self, other: RowFilter) -> RowFilter {
-        let mut columns = self.columns.clone();
-        for c in &other.columns {
-            if !columns.contains(c) {
-                columns.push(c);
-            }
-        }
-        let at: Vec<usize> = other
-            .columns
-            .iter()
-            .map(|c| columns.iter().position(|x| x == c).expect("added"))
-            .collect();
-        let width = self.columns.len();
-        let (first, second) = (self.keep, other.keep);
-        let identity = format!("({}) or ({})", self.identity, other.identity);
-        let expr = match (self.expr, other.expr) {
-            (Some(a), Some(b)) => Some(a.or(b)),
-            _ => None,
-        };
-        let filter = RowFilter::new(identity, &columns, move |cells: &[Option<&str>]| {
-            first(&cells[..width]) || {
-                let theirs: Vec<Option<&str>> = at.iter().map(|&i| cells[i]).collect();
-                second(&theirs)
-            }
-        });
-        match expr {
-            Some(e) => filter.with_expr(e),
-            None => filter,
-        }
-    }
-
     /// Whether this is [`RowFilter::none`].
     pub fn keeps_nothing(&self) -> bool {
         self.identity == "none"
@@ -274,31 +241,5 @@ mod tests {
         let plain =
             RowFilter::new("plain", &["A"], |_| true).or("plain or".into(), ["B"], |_| true);
         assert!(plain.expr.is_none());
-    }
-
-    /// `either` keeps a row when either filter keeps it, each reading its own columns (shared
-    /// ones once), as text and as an expression alike.
-    #[test]
-    fn either_keeps_what_either_keeps() {
-        let a = RowFilter::new("a", &["A", "B"], |c| c[0] == Some("x") && c[1] == Some("1"))
-            .with_expr(col("A").eq(lit("x")).and(col("B").eq(lit("1"))));
-        let b = RowFilter::new("b", &["C", "A"], |c| c[0] == Some("c") || c[1] == Some("y"))
-            .with_expr(col("C").eq(lit("c")).or(col("A").eq(lit("y"))));
-        let filter = a.either(b);
-        assert_eq!(filter.columns, ["A", "B", "C"]);
-        assert_eq!(filter.identity, "(a) or (b)");
-        let frame = df!(
-            "A" => ["x", "x", "y", "q", "q"],
-            "B" => ["1", "2", "2", "2", "2"],
-            "C" => ["", "", "", "c", ""],
-        )
-        .unwrap();
-        let text = |c: &str| frame.column(c).unwrap().str().unwrap().clone();
-        let (a, b, c) = (text("A"), text("B"), text("C"));
-        let by_text: Vec<bool> = (0..frame.height())
-            .map(|i| (filter.keep)(&[a.get(i), b.get(i), c.get(i)]))
-            .collect();
-        assert_eq!(by_text, [true, false, true, true, false]);
-        assert_eq!(kept_by_expr(frame, &filter), by_text);
     }
 }

@@ -13,7 +13,6 @@ use crate::data::row_filter::{RowFilter, RowFilters};
 use crate::data::schema::{TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN};
 use crate::detect::anonymized_signin::NETWORK_IP_REGEX;
 use crate::detect::findings::{normalise_device, normalise_user};
-use crate::detect::prefilter::signin_filter;
 use crate::explore::rows::FindingRow;
 use crate::kql::expr::extract;
 use crate::kql::time::Nanos;
@@ -108,17 +107,12 @@ fn entity_columns(entity: &Entity) -> Vec<(TableKind, &'static str, Normaliser)>
 
 /// How the console loads every event for go hunt: as `load` says, with only the columns go
 /// hunt reads, the repeated ones held as dictionaries, and only the rows of the entities it
-/// can follow from `findings` (and the sign-ins the rule's replay reads, from the indicators of
-/// `first`, the load the findings came from, which reads threat intel whole).
-pub fn every_event_options(
-    load: &LoadOptions,
-    findings: &[FindingRow],
-    first: &Dataset,
-) -> LoadOptions {
+/// can follow from `findings`.
+pub fn every_event_options(load: &LoadOptions, findings: &[FindingRow]) -> LoadOptions {
     LoadOptions {
         only_columns: Some(go_hunt_columns),
         dictionary_columns: Some(go_hunt_dictionary_columns),
-        filters: go_hunt_filters(findings, first.tables.get(&TableKind::ThreatIntel)),
+        filters: go_hunt_filters(findings),
         ..load.clone()
     }
 }
@@ -143,10 +137,9 @@ fn followable(findings: &[FindingRow]) -> [(Entity, HashSet<String>); 3] {
 
 /// Per table, a row filter keeping the rows where some entity column holds (normalised as go
 /// hunt compares it) a value go hunt can follow from `findings`: a row it turns away is one no go
-/// hunt from these findings would show; sign-ins also where the rule's replay could alert on
-/// them (a success from an address an indicator of `ti` names). Threat intel is read whole (it
-/// is small, and go hunt matches it through the rule's regex).
-pub fn go_hunt_filters(findings: &[FindingRow], ti: Option<&DataFrame>) -> RowFilters {
+/// hunt from these findings would show. Threat intel is read whole (it is small, and go hunt
+/// matches it through the rule's regex).
+pub fn go_hunt_filters(findings: &[FindingRow]) -> RowFilters {
     let followable = followable(findings);
     let mut filters = RowFilters::default();
     for table in [
@@ -196,14 +189,10 @@ pub fn go_hunt_filters(findings: &[FindingRow], ti: Option<&DataFrame>) -> RowFi
                 .zip(cells)
                 .any(|((_, n, v), cell)| cell.is_some_and(|s| v.contains(&n(s))))
         };
-        let mut filter = RowFilter::new(identity, &columns, keep).with_expr(expr);
-        if table == TableKind::SignIn {
-            // The rule's replay runs on these events too: every sign-in some run could alert
-            // on (a success from an address an anonymiser indicator names, whatever its
-            // dates) is kept, though no finding of now names its user or address.
-            filter = filter.either(signin_filter(ti));
-        }
-        filters.now.insert(table, filter);
+        filters.now.insert(
+            table,
+            RowFilter::new(identity, &columns, keep).with_expr(expr),
+        );
     }
     filters
 }

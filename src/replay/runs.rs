@@ -16,10 +16,9 @@ use polars::prelude::*;
 use crate::data::dictionary::decoded;
 use crate::data::load::Dataset;
 use crate::data::schema::TableKind;
-use crate::detect::anonymized_signin::{
-    anonymized_signins, anonymizer_indicators, SUCCESSFUL_SIGNIN,
-};
+use crate::detect::anonymized_signin::{anonymized_signins, anonymizer_indicators};
 use crate::detect::findings::{finalise, to_union};
+use crate::detect::prefilter::signin_filter;
 use crate::explore::{finding_rows, FindingRow};
 use crate::export::{json_records, FindingRecord};
 use crate::kql::time::{Nanos, HOUR};
@@ -106,29 +105,19 @@ impl Candidates {
             return Ok(None);
         };
         let indicators = anonymizer_indicators(ti.clone().lazy()).collect()?;
-        let named: HashSet<&str> = indicators
-            .column("NetworkIP")?
-            .str()?
-            .iter()
-            .flatten()
-            .collect();
-        // The console's every-event load holds the sign-ins' text as dictionaries: the columns
-        // the candidates are chosen by are read as text (those columns alone), then only the
-        // candidates are, whole.
-        let (mut tested, _) = SUCCESSFUL_SIGNIN.row_test();
-        tested.push("IPAddress");
-        tested.dedup();
-        let tested = decoded(signins.select(tested)?)?.with_row_index("_row".into(), None)?;
-        let successful = SUCCESSFUL_SIGNIN.filter(tested.lazy()).collect()?;
-        let rows: IdxCa = successful
-            .column("IPAddress")?
-            .str()?
-            .iter()
-            .zip(successful.column("_row")?.idx()?.iter())
-            .filter(|(ip, _)| ip.is_some_and(|ip| named.contains(ip)))
-            .map(|(_, row)| row)
-            .collect();
-        let signins = decoded(signins.take(&rows)?)?.sort(
+        // The candidates are the rows the rule's own row filter keeps (a success from an
+        // address an anonymiser indicator names, whatever its dates): what `replay` and the
+        // console load. Text held as dictionaries is read as text, the tested columns first,
+        // then only the candidate rows.
+        let candidate = signin_filter(Some(ti));
+        let test = candidate
+            .expr
+            .clone()
+            .expect("the rule's row filter has a Polars form");
+        let tested = decoded(signins.select(candidate.columns.iter().copied())?)?;
+        let keep = tested.lazy().select([test.alias("keep")]).collect()?;
+        let keep = keep.column("keep")?.bool()?.clone();
+        let signins = decoded(signins.filter(&keep)?)?.sort(
             ["TimeGenerated"],
             SortMultipleOptions::default().with_maintain_order(true),
         )?;

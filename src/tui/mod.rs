@@ -50,10 +50,7 @@ pub fn apply_reply(state: &mut State, reply: Reply) -> Option<Effect> {
         }
         Reply::Loaded(loaded) => state.set_loaded(*loaded),
         Reply::EventsLoaded(dataset) => {
-            let waiting_replay = matches!(state.replay, ReplayState::Waiting);
-            let Some((entity, center, half_window)) = state.set_all_events(dataset) else {
-                return waiting_replay.then_some(Effect::Replay);
-            };
+            let (entity, center, half_window) = state.set_all_events(dataset)?;
             return Some(Effect::Context {
                 entity,
                 center,
@@ -170,12 +167,9 @@ fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
                     half_window,
                 });
             }
-            // A replay asked for while every event loaded goes now too.
-            if matches!(state.replay, ReplayState::Waiting) {
-                start(Effect::Replay, state, tx);
-            }
         }
-        // Runs read the raw tables at each run's time: they need every event.
+        // Runs read the rule's sign-ins at each run's time, from the load the findings came
+        // from (every column; no need to wait for every event).
         Effect::Replay => {
             if let Some((dataset, tuning, generation)) = state.begin_replay() {
                 let _ = tx.send(Request::Replay {

@@ -169,8 +169,6 @@ pub struct ChainsView {
 pub enum ReplayState {
     /// Not asked for yet.
     Idle,
-    /// Asked for before every event was in; starts when they are.
-    Waiting,
     Running,
     Done(Box<Replays>),
     /// Nothing to replay (no sign-ins or threat intel), or the replay failed: why.
@@ -253,7 +251,11 @@ pub struct State {
     pub tables: Vec<(TableKind, usize)>,
     pub problems: usize,
     pub not_run: Vec<NotRun>,
+    /// Every event, for go hunt (`None` while they load).
     pub dataset: Option<Arc<Dataset>>,
+    /// The load the findings came from: the rule's sign-ins with every column, and threat intel
+    /// whole, as `proxyhunt replay` loads them. The replay of rule 000 runs on it.
+    pub hunted: Option<Arc<Dataset>>,
     pub findings: Option<DataFrame>,
     pub rows: Vec<FindingRow>,
     pub indicators: HashMap<String, Vec<String>>,
@@ -332,6 +334,7 @@ impl State {
             problems: 0,
             not_run: Vec::new(),
             dataset: None,
+            hunted: None,
             findings: None,
             rows: Vec::new(),
             indicators: HashMap::new(),
@@ -397,7 +400,8 @@ impl State {
         self.chains_left = None;
         // Only a complete dataset serves go hunt; the rows that can match are let go while
         // every event loads.
-        self.dataset = loaded.complete.then_some(loaded.dataset);
+        self.dataset = loaded.complete.then(|| loaded.dataset.clone());
+        self.hunted = Some(loaded.dataset);
         self.tuning = loaded.tuning;
         self.tuning_path = loaded.tuning_path;
         if !loaded.tuning_issues.is_empty() {
@@ -470,15 +474,10 @@ impl State {
         }
     }
 
-    /// Starts a replay of rule 000: what the worker needs (every event, the tuning as it
-    /// stands, the request's generation), or `None` while every event loads (the replay then
-    /// waits for them).
+    /// Starts a replay of rule 000: what the worker needs (the load the findings came from,
+    /// the tuning as it stands, the request's generation); `None` before the findings are in.
     pub fn begin_replay(&mut self) -> Option<(Arc<Dataset>, Tuning, u64)> {
-        if self.events_loading.is_some() {
-            self.replay = ReplayState::Waiting;
-            return None;
-        }
-        let dataset = self.dataset.clone()?;
+        let dataset = self.hunted.clone()?;
         self.replay_generation += 1;
         self.replay = ReplayState::Running;
         Some((dataset, self.tuning.clone(), self.replay_generation))

@@ -13,7 +13,7 @@ use super::state::{Loaded, SavedExclusion, DEFAULT_TUNING_FILE};
 use crate::chains::{chains, ChainWindows};
 use crate::data::load::{load_with_progress, Dataset, LoadOptions};
 use crate::detect::prefilter::load_for_hunt;
-use crate::detect::{hunt, HuntOptions};
+use crate::detect::{hunt, DetectionId, HuntOptions};
 use crate::explore::context::{every_event_options, indicators_by_ip};
 use crate::explore::{context_events, finding_rows, ContextEvent, Entity, RowIndex};
 use crate::export::{write_findings, CsvSafety, ExportError, Format, OutputSpec};
@@ -55,7 +55,7 @@ pub enum Request {
         path: PathBuf,
         force: bool,
     },
-    /// Replay rule 000 over every event, untuned and with this tuning.
+    /// Replay rule 000 over the load the findings came from, untuned and with this tuning.
     Replay {
         dataset: Arc<Dataset>,
         tuning: Box<Tuning>,
@@ -173,7 +173,13 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
                 let _ = tx.send(Reply::Progress(s));
             };
             let ds = if in_two {
-                load_for_hunt(&paths, &load, &hunt.detections, &mut progress)
+                // The rule's sign-ins are kept whichever detections run: the Incidents view
+                // replays rule 000 on this load, as `proxyhunt replay` loads it.
+                let mut detections = hunt.detections.clone();
+                if !detections.contains(&DetectionId::AnonymizedSignin) {
+                    detections.push(DetectionId::AnonymizedSignin);
+                }
+                load_for_hunt(&paths, &load, &detections, &mut progress)
             } else {
                 load_with_progress(&paths, &load, &mut progress)
             };
@@ -186,9 +192,10 @@ fn handle(req: Request, tx: &Sender<Reply>, inputs: &[PathBuf]) -> Option<Reply>
             if !in_two {
                 return Some(Reply::Loaded(Box::new(l)));
             }
-            // Every event, for go hunt: only the columns it reads, and only the rows of the
-            // entities it can follow from these findings.
-            let every_event = every_event_options(&load, &l.rows, &l.dataset);
+            // Every event, for go hunt: only the columns it reads (the repeated ones as
+            // dictionaries), and only the rows of the entities it can follow from these
+            // findings.
+            let every_event = every_event_options(&load, &l.rows);
             tx.send(Reply::Loaded(Box::new(l))).ok()?;
             let all = load_with_progress(&paths, &every_event, &mut progress);
             // The console holds every event for the session: not the load's buffers too.

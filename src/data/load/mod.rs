@@ -20,6 +20,7 @@ pub use super::dataset::Dataset;
 pub use super::report::{FileReport, UnusableTable};
 
 use super::cache::{store, Entry};
+use super::dictionary::Dictionaries;
 use super::discover::{discover, Input, InputKind};
 use super::formats::blocks::{BLOCK_BYTES, MAX_RECORD_BYTES};
 use super::issues::{Issue, Severity};
@@ -89,7 +90,16 @@ pub fn load_with_progress(
     let progress = Mutex::new(progress);
     let all: Vec<usize> = (0..inputs.len()).collect();
     let filters = &options.filters;
-    let mut outcomes = read_inputs(&inputs, &all, options, filters, true, &progress);
+    let dictionaries = options.dictionary_columns.map(Dictionaries::new);
+    let dictionaries = dictionaries.as_ref();
+    let mut outcomes = read_inputs(
+        &inputs,
+        &all,
+        options,
+        (filters, dictionaries),
+        true,
+        &progress,
+    );
     // Files of a table whose filter waits on another table are read again once that one is in.
     let deferred: Vec<usize> = outcomes
         .iter()
@@ -115,7 +125,12 @@ pub fn load_with_progress(
         }
         outcomes.retain(|(_, o)| !o.deferred);
         outcomes.extend(read_inputs(
-            &inputs, &deferred, options, &resolved, false, &progress,
+            &inputs,
+            &deferred,
+            options,
+            (&resolved, dictionaries),
+            false,
+            &progress,
         ));
     }
     outcomes.sort_by_key(|(n, _)| *n);
@@ -139,7 +154,7 @@ fn read_inputs(
     inputs: &[Input],
     which: &[usize],
     options: &LoadOptions,
-    filters: &RowFilters,
+    (filters, dictionaries): (&RowFilters, Option<&Dictionaries>),
     may_defer: bool,
     progress: &Mutex<&mut (dyn FnMut(String) + Send)>,
 ) -> Vec<(usize, FileOutcome)> {
@@ -155,7 +170,7 @@ fn read_inputs(
             date_order: options.date_order,
             max_record: options.max_record_bytes.unwrap_or(MAX_RECORD_BYTES),
             only_columns: options.only_columns,
-            dictionary_columns: options.dictionary_columns,
+            dictionaries,
         };
         // A file its name (or `--table`) says holds a deferred table is not read until then.
         if reading.defers(reading.forced.or_else(|| table_from_file_name(&display))) {
@@ -218,7 +233,7 @@ pub fn load_sample() -> Dataset {
             date_order: None,
             max_record: MAX_RECORD_BYTES,
             only_columns: None,
-            dictionary_columns: None,
+            dictionaries: None,
         };
         let outcome = read_bytes(&format!("sample-data/{name}"), bytes.to_vec(), &reading);
         merge(&mut ds, &mut parts, outcome);
@@ -269,7 +284,16 @@ fn read_cached(dir: &Path, file: &Path, display: &str, reading: &Reading) -> Fil
             );
         }
     }
-    // The filters only save work: the whole outcome gives the same findings.
+    // The filters only save work: the whole outcome gives the same findings. Its columns are
+    // held as the load holds the others', so that the frames stack.
+    for (table, frame) in &mut outcome.frames {
+        *frame = crate::data::normalize::held_as_read(
+            *table,
+            std::mem::take(frame),
+            reading.only_columns,
+            reading.dictionaries,
+        );
+    }
     outcome
 }
 
@@ -292,7 +316,7 @@ fn from_entry(entry: &Entry, reading: &Reading) -> Option<FileOutcome> {
                 f.table,
                 f.frame,
                 reading.only_columns,
-                reading.dictionary_columns,
+                reading.dictionaries,
             );
             out.frames.push((f.table, frame));
             out.frame_report.push(i);

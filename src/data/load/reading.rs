@@ -29,9 +29,8 @@ pub struct Reading<'a> {
     pub max_record: usize,
     /// Only these columns of each table are read (see [`super::LoadOptions::only_columns`]).
     pub only_columns: Option<super::ColumnsOf>,
-    /// These text columns are held as dictionaries (see
-    /// [`super::LoadOptions::dictionary_columns`]).
-    pub dictionary_columns: Option<super::ColumnsOf>,
+    /// The load's dictionaries (see [`super::LoadOptions::dictionary_columns`]).
+    pub dictionaries: Option<&'a crate::data::dictionary::Dictionaries>,
 }
 
 impl Reading<'_> {
@@ -53,7 +52,7 @@ impl Reading<'_> {
             max_record: self.max_record,
             // What the cache keeps is every column.
             only_columns: None,
-            dictionary_columns: None,
+            dictionaries: None,
         }
     }
 }
@@ -128,8 +127,8 @@ pub(super) fn typing<'f>(meta: &SourceMeta, reading: &Reading<'f>) -> Typing<'f>
             if let Some(columns) = reading.only_columns {
                 plan.keep_only(&columns(table));
             }
-            if let Some(columns) = reading.dictionary_columns {
-                plan.hold_as_dictionaries(&columns(table));
+            if let Some(dictionaries) = reading.dictionaries {
+                plan.hold_as_dictionaries(dictionaries);
             }
             Typing::Ready(table, by, plan)
         }

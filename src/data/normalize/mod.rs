@@ -12,6 +12,7 @@ mod convert;
 
 use polars::prelude::*;
 
+use super::dictionary::Dictionaries;
 use super::issues::IssueLog;
 use super::load::ColumnsOf;
 use super::pool;
@@ -24,6 +25,7 @@ use super::table::schema::{
 use super::values::Datetimes;
 use crate::kql::time::Nanos;
 use convert::{convert_any, Where};
+use std::sync::Arc;
 
 /// A file's rows as a typed table, with what `check` reports about it.
 pub struct Normalized {
@@ -139,8 +141,8 @@ pub struct Plan<'f> {
     pub datetimes: Datetimes,
     /// Per table column, whether it is left out (held as one empty value, not read).
     left_out: Vec<bool>,
-    /// Per table column, whether it is held as a dictionary (see [`super::dictionary`]).
-    dictionary: Vec<bool>,
+    /// Per table column, the dictionary it is held in (see [`super::dictionary`]).
+    dictionary: Vec<Option<Arc<Categories>>>,
     filter: Option<&'f RowFilter>,
 }
 
@@ -192,7 +194,7 @@ impl<'f> Plan<'f> {
             duplicates,
             datetimes: Datetimes::Standard,
             left_out: vec![false; specs.len()],
-            dictionary: vec![false; specs.len()],
+            dictionary: vec![None; specs.len()],
             filter,
         })
     }
@@ -210,9 +212,11 @@ impl<'f> Plan<'f> {
 
     /// Holds the text columns among `columns` as dictionaries, piece by piece as they are
     /// typed (a load never holds them all as text at once).
-    pub fn hold_as_dictionaries(&mut self, columns: &[&str]) {
+    pub fn hold_as_dictionaries(&mut self, dictionaries: &Dictionaries) {
         for (i, spec) in self.table.columns().iter().enumerate() {
-            self.dictionary[i] = spec.ty == ColType::Str && columns.contains(&spec.name);
+            if spec.ty == ColType::Str {
+                self.dictionary[i] = dictionaries.of(self.table, spec.name).cloned();
+            }
         }
     }
 
@@ -352,12 +356,12 @@ pub fn type_extracted(
             meta,
             table,
             datetimes: plan.datetimes,
-            mostly_kept: skipped.rows <= 3 * height,
+            mostly_kept: skipped.rows <= height,
         };
         let (mut c, bad) =
             convert_any(&at, spec, ci == 0, cells, typed, positions, &mut column_log);
-        if plan.dictionary[ci] {
-            c = super::dictionary::encode(table, c);
+        if let Some(cats) = &plan.dictionary[ci] {
+            c = super::dictionary::encode(c, cats);
         }
         (c, bad, column_log)
     };
@@ -394,12 +398,12 @@ pub fn type_extracted(
 }
 
 /// A frame typed whole before (a cache entry) held as a load asks: the columns `only` leaves
-/// out as one empty value, the text columns `dictionary` names as dictionaries.
+/// out as one empty value, the text columns `dictionaries` holds as dictionaries.
 pub fn held_as_read(
     table: TableKind,
     mut frame: DataFrame,
     only: Option<ColumnsOf>,
-    dictionary: Option<ColumnsOf>,
+    dictionaries: Option<&Dictionaries>,
 ) -> DataFrame {
     if let Some(only) = only {
         let only = only(table);
@@ -410,8 +414,8 @@ pub fn held_as_read(
             }
         }
     }
-    match dictionary {
-        Some(columns) => super::dictionary::encode_frame(table, frame, &columns(table)),
+    match dictionaries {
+        Some(d) => d.encode_frame(table, frame),
         None => frame,
     }
 }

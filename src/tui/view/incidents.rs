@@ -42,13 +42,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &IncidentsView) 
     let (heading, lines): (String, Vec<Line>) = match &state.replay {
         ReplayState::Idle | ReplayState::Running => (
             String::new(),
-            vec![Line::from("replaying rule 000 over every event...")],
-        ),
-        ReplayState::Waiting => (
-            String::new(),
-            vec![Line::from(
-                "waiting for every event to load; the replay starts when they are in",
-            )],
+            vec![Line::from("replaying rule 000 over the sign-ins...")],
         ),
         ReplayState::Unavailable(why) => (String::new(), vec![Line::from(safe(why))]),
         ReplayState::Done(replays) => {

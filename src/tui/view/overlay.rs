@@ -186,7 +186,7 @@ pub fn draw_tuning(frame: &mut Frame, area: Rect, state: &State, selected: usize
             ),
             key(c),
         )));
-    } else if matches!(state.replay, ReplayState::Running | ReplayState::Waiting) {
+    } else if matches!(state.replay, ReplayState::Running) {
         detail.push(Line::from("Rule 000 replayed (i): replaying..."));
     } else {
         detail.push(Line::from(Span::styled(
