@@ -33,7 +33,8 @@ pub enum Effect {
         force: bool,
         events: Vec<crate::explore::ContextEvent>,
     },
-    /// Replay rule 000 over every event, untuned and with the tuning as it stands.
+    /// Replay rule 000 over the load the findings came from, untuned and with the tuning as it
+    /// stands.
     Replay,
     /// Append a new exclusion to the tuning file.
     SaveFilter {
