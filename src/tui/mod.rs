@@ -169,7 +169,7 @@ fn start(effect: Effect, state: &mut State, tx: &Sender<Request>) {
             }
         }
         // Runs read the rule's sign-ins at each run's time, from the load the findings came
-        // from (every column; no need to wait for every event).
+        // from (every column): asked for at once, answered by the worker in turn.
         Effect::Replay => {
             if let Some((dataset, tuning, generation)) = state.begin_replay() {
                 let _ = tx.send(Request::Replay {
