@@ -15,8 +15,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::load::ColumnsOf;
-use super::table::schema::TableKind;
+use super::table::schema::{ColumnsOf, TableKind};
 
 /// The dictionaries of one load, one per table column held so. Made when the load starts and
 /// handed to every piece and file it reads: pieces stack only when their dictionaries are the

@@ -34,8 +34,7 @@ use file::{read_bytes, read_input, read_path};
 use outcome::{finish, merge, FileOutcome};
 use reading::Reading;
 
-/// The columns of a table to read.
-pub type ColumnsOf = fn(TableKind) -> Vec<&'static str>;
+pub use super::table::schema::ColumnsOf;
 
 /// Where to read from.
 #[derive(Debug, Clone, Default)]

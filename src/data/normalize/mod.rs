@@ -14,13 +14,12 @@ use polars::prelude::*;
 
 use super::dictionary::Dictionaries;
 use super::issues::IssueLog;
-use super::load::ColumnsOf;
 use super::pool;
 use super::row_filter::{widen, RowFilter, Skipped};
 use super::source::{Cell, ExtractFilter, Extracted, Readable, Request, Source, SourceMeta};
 use super::table::columns::resolve;
 use super::table::schema::{
-    ColType, ColumnSpec, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN,
+    ColType, ColumnSpec, ColumnsOf, Need, TableKind, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN,
 };
 use super::values::Datetimes;
 use crate::kql::time::Nanos;

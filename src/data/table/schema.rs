@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+/// The columns of a table to read (or to hold some way), by table.
+pub type ColumnsOf = fn(TableKind) -> Vec<&'static str>;
+
 /// A table the detections read.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
