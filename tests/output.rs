@@ -47,6 +47,26 @@ fn a_character_device_is_written_to_never_replaced() {
 }
 
 #[test]
+fn standard_output_is_written_as_encoded_and_a_failed_write_is_said() {
+    // Findings to standard output go through a buffer as they are encoded; a write that fails
+    // (here /dev/full: no space) is an error naming standard output, not a success.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proxyhunt"))
+        .args(["hunt", "--sample", "--format", "ndjson"])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("writing the findings to standard output"),
+        "{stderr}"
+    );
+    let (code, stdout, _) = run(&["hunt", "--sample", "--format", "ndjson"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), 79);
+}
+
+#[test]
 fn a_fifo_is_written_to_never_replaced() {
     let (dir, p) = exports();
     let fifo = dir.path().join("findings.ndjson");

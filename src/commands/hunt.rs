@@ -14,8 +14,8 @@ use crate::data::values::format_datetime;
 use crate::detect::prefilter::load_for_hunt_beyond;
 use crate::detect::{hunt_beyond, BeyondCounts, HuntOptions, HuntResult, Lookback};
 use crate::export::{
-    check_destination, encode_shaped, write_shaped, CsvSafety, Destination, Format, Links, Shape,
-    Sink,
+    check_destination, encode_shaped, write_shaped, CsvSafety, Destination, ExportError, Format,
+    Links, Shape, Sink,
 };
 use crate::text::escape_unsafe;
 use crate::tuning::{apply_tuning, load_tuning, FilterImpact, Tuning, TuningSource, SUPPRESSED_BY};
@@ -461,12 +461,15 @@ pub fn run_hunt(
                 bail!("refusing to write Parquet to a terminal; use --out FILE");
             }
             let sink = if terminal { Sink::Terminal } else { Sink::File };
-            let mut buf = Vec::new();
-            encode_shaped(&frame, shape, output.format, output.csv, sink, &mut buf)?;
-            stdout
-                .write_all(&buf)
-                .and_then(|()| stdout.flush())
-                .context("writing the findings to standard output")?;
+            // Written as encoded, through one buffer: the output is never held whole.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut *stdout);
+            let written = encode_shaped(&frame, shape, output.format, output.csv, sink, &mut out);
+            match written {
+                Err(ExportError::Io { error, .. }) => Err(error),
+                Err(other) => return Err(other.into()),
+                Ok(()) => out.flush(),
+            }
+            .context("writing the findings to standard output")?;
         }
     }
     let unusable = result
