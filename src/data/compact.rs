@@ -88,6 +88,14 @@ pub fn stack(frames: Vec<DataFrame>) -> (Option<DataFrame>, Vec<String>) {
     }
 }
 
+/// The frames as one, or `None` when there are none or one has another schema.
+pub fn stack_all(frames: Vec<DataFrame>) -> Option<DataFrame> {
+    match stack(frames) {
+        (Some(frame), errors) if errors.is_empty() => Some(frame),
+        _ => None,
+    }
+}
+
 /// How `other` differs from `schema` (`None`: the same names and types in the same order).
 fn schema_difference(schema: &Schema, other: &Schema) -> Option<String> {
     if schema == other {

@@ -10,7 +10,6 @@
 //! [`as_text`] or [`decoded`] first (both leave frames without dictionary columns as they are),
 //! or casts the column to text itself (go hunt, after its window).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use polars::prelude::*;
@@ -22,7 +21,8 @@ use super::table::schema::{ColumnsOf, TableKind};
 /// same object, and no other load's values are added to them. Each is dropped with the last
 /// frame that uses it.
 pub struct Dictionaries {
-    by_column: HashMap<(TableKind, &'static str), Arc<Categories>>,
+    /// A dozen or so: found by a look along the list.
+    by_column: Vec<(TableKind, &'static str, Arc<Categories>)>,
 }
 
 impl Dictionaries {
@@ -31,11 +31,11 @@ impl Dictionaries {
         let by_column = TableKind::ALL
             .iter()
             .flat_map(|&t| columns(t).into_iter().map(move |c| (t, c)))
-            .map(|key| {
+            .map(|(t, c)| {
                 // A name of its own: Polars keeps named dictionaries in one registry for
                 // the whole process.
                 let cats = Categories::random("proxyhunt".into(), CategoricalPhysical::U32);
-                (key, cats)
+                (t, c, cats)
             })
             .collect();
         Dictionaries { by_column }
@@ -45,8 +45,8 @@ impl Dictionaries {
     pub fn of(&self, table: TableKind, column: &str) -> Option<&Arc<Categories>> {
         self.by_column
             .iter()
-            .find(|((t, c), _)| *t == table && *c == column)
-            .map(|(_, cats)| cats)
+            .find(|(t, c, _)| *t == table && *c == column)
+            .map(|(_, _, cats)| cats)
     }
 
     /// `frame` with the columns of `table` held as dictionaries so.

@@ -142,10 +142,7 @@ pub fn load_with_progress(
 
 /// The frames stacked into one, for building a filter (`None` when there are none).
 fn concat_frames(frames: &[&DataFrame]) -> Option<DataFrame> {
-    match crate::data::compact::stack(frames.iter().map(|f| (*f).clone()).collect()) {
-        (Some(frame), errors) if errors.is_empty() => Some(frame),
-        _ => None,
-    }
+    crate::data::compact::stack_all(frames.iter().map(|f| (*f).clone()).collect())
 }
 
 /// Reads `inputs[n]` for each `n` of `which` on the pool, tagged with `n`.
@@ -283,17 +280,8 @@ fn read_cached(dir: &Path, file: &Path, display: &str, reading: &Reading) -> Fil
             );
         }
     }
-    // The filters only save work: the whole outcome gives the same findings. Its columns are
-    // held as the load holds the others', so that the frames stack.
-    for (table, frame) in &mut outcome.frames {
-        *frame = crate::data::normalize::held_as_read(
-            *table,
-            std::mem::take(frame),
-            reading.only_columns,
-            reading.dictionaries,
-        );
-    }
-    outcome
+    // The filters only save work: the whole outcome gives the same findings.
+    held_as_read(outcome, reading)
 }
 
 /// A file's outcome from its cache entry, filtered as `reading` asks; `None` if the entry
@@ -311,16 +299,24 @@ fn from_entry(entry: &Entry, reading: &Reading) -> Option<FileOutcome> {
             if f.skipped.rows > 0 {
                 out.skipped.push((f.table, f.skipped));
             }
-            let frame = crate::data::normalize::held_as_read(
-                f.table,
-                f.frame,
-                reading.only_columns,
-                reading.dictionaries,
-            );
-            out.frames.push((f.table, frame));
+            out.frames.push((f.table, f.frame));
             out.frame_report.push(i);
         }
         out.reports.push(report);
     }
-    Some(out)
+    Some(held_as_read(out, reading))
+}
+
+/// A file typed whole before (a cache entry, or a file parsed whole for one) held as the load
+/// holds the others (columns left out, dictionaries), so that its frames stack with theirs.
+fn held_as_read(mut outcome: FileOutcome, reading: &Reading) -> FileOutcome {
+    for (table, frame) in &mut outcome.frames {
+        *frame = crate::data::normalize::held_as_read(
+            *table,
+            std::mem::take(frame),
+            reading.only_columns,
+            reading.dictionaries,
+        );
+    }
+    outcome
 }

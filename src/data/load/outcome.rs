@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::data::compact::stack;
+use crate::data::compact::{stack, stack_all};
 use crate::data::dataset::Dataset;
 use crate::data::issues::{Issue, IssueLog};
 use crate::data::normalize::Normalized;
@@ -68,10 +68,7 @@ impl FileOutcome {
                     .filter(|(_, of)| **of == r)
                     .map(|((_, f), _)| f.clone())
                     .collect();
-                match stack(pieces) {
-                    (Some(frame), errors) if errors.is_empty() => Some(frame),
-                    _ => None,
-                }
+                stack_all(pieces)
             })
             .collect()
     }

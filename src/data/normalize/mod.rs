@@ -201,11 +201,9 @@ impl<'f> Plan<'f> {
     /// Reads only `columns` (and the event time); the others are held as one empty value
     /// for every row, which costs nothing per row.
     pub fn keep_only(&mut self, columns: &[&str]) {
-        for (i, spec) in self.table.columns().iter().enumerate().skip(1) {
-            if !columns.contains(&spec.name) {
-                self.left_out[i] = true;
-                self.requests[i].clear();
-            }
+        for (i, _) in left_out(self.table, columns) {
+            self.left_out[i] = true;
+            self.requests[i].clear();
         }
     }
 
@@ -396,6 +394,20 @@ pub fn type_extracted(
     )
 }
 
+/// The columns of `table` (with their positions) a load of only `columns` leaves out: every
+/// column but those and the event time.
+fn left_out<'c>(
+    table: TableKind,
+    columns: &'c [&str],
+) -> impl Iterator<Item = (usize, &'static ColumnSpec)> + 'c {
+    table
+        .columns()
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, spec)| !columns.contains(&spec.name))
+}
+
 /// A frame typed whole before (a cache entry) held as a load asks: the columns `only` leaves
 /// out as one empty value, the text columns `dictionaries` holds as dictionaries.
 pub fn held_as_read(
@@ -405,10 +417,9 @@ pub fn held_as_read(
     dictionaries: Option<&Dictionaries>,
 ) -> DataFrame {
     if let Some(only) = only {
-        let only = only(table);
         let height = frame.height();
-        for spec in table.columns().iter().skip(1) {
-            if !only.contains(&spec.name) && frame.column(spec.name).is_ok() {
+        for (_, spec) in left_out(table, &only(table)) {
+            if frame.column(spec.name).is_ok() {
                 let _ = frame.with_column(empty_column(spec, height));
             }
         }
