@@ -53,11 +53,16 @@ fn anonymiser_addresses(ti: Option<&DataFrame>) -> HashSet<String> {
 /// with `TorExitIPs` becomes `IPAddress` in the set of those addresses, which are part of the
 /// filter's identity.
 pub fn signin_filter(ti: Option<&DataFrame>) -> RowFilter {
+    rule_signins(anonymiser_addresses(ti)).row_filter("rule-000 sign-ins")
+}
+
+/// The sign-ins rule 000 can ever join: a success from one of `addresses` (those an anonymiser
+/// indicator names, whatever its dates). The replay's candidates and `hunt`'s row filter.
+pub fn rule_signins(addresses: HashSet<String>) -> Condition {
     Condition::all([
         SUCCESSFUL_SIGNIN.clone(),
-        Condition::in_set("IPAddress", "addresses", anonymiser_addresses(ti)),
+        Condition::in_set("IPAddress", "addresses", addresses),
     ])
-    .row_filter("rule-000 sign-ins")
 }
 
 /// The filters for a hunt running `detections`: tables no selected detection reads keep no rows

@@ -18,7 +18,7 @@ use crate::data::load::Dataset;
 use crate::data::schema::TableKind;
 use crate::detect::anonymized_signin::{anonymized_signins, anonymizer_indicators};
 use crate::detect::findings::{finalise, to_union};
-use crate::detect::prefilter::signin_filter;
+use crate::detect::prefilter::rule_signins;
 use crate::explore::{finding_rows, FindingRow};
 use crate::export::{json_records, FindingRecord};
 use crate::kql::time::{Nanos, HOUR};
@@ -105,17 +105,24 @@ impl Candidates {
             return Ok(None);
         };
         let indicators = anonymizer_indicators(ti.clone().lazy()).collect()?;
+        let named: HashSet<String> = indicators
+            .column("NetworkIP")?
+            .str()?
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
         // The candidates are the rows the rule's own row filter keeps (a success from an
         // address an anonymiser indicator names, whatever its dates): what `replay` and the
         // console load. Text held as dictionaries is read as text, the tested columns first,
         // then only the candidate rows.
-        let candidate = signin_filter(Some(ti));
-        let test = candidate
-            .expr
-            .clone()
-            .expect("the rule's row filter has a Polars form");
-        let tested = decoded(signins.select(candidate.columns.iter().copied())?)?;
-        let keep = tested.lazy().select([test.alias("keep")]).collect()?;
+        let candidate = rule_signins(named);
+        let (columns, _) = candidate.row_test();
+        let tested = decoded(signins.select(columns)?)?;
+        let keep = tested
+            .lazy()
+            .select([candidate.to_expr().alias("keep")])
+            .collect()?;
         let keep = keep.column("keep")?.bool()?.clone();
         let signins = decoded(signins.filter(&keep)?)?.sort(
             ["TimeGenerated"],

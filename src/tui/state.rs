@@ -398,8 +398,8 @@ impl State {
         self.indicators = loaded.indicators;
         self.chains = loaded.chains;
         self.chains_left = None;
-        // Only a complete dataset serves go hunt; the rows that can match are let go while
-        // every event loads.
+        // Only a complete dataset serves go hunt (every event follows otherwise); the rows that
+        // can match stay for the replay.
         self.dataset = loaded.complete.then(|| loaded.dataset.clone());
         self.hunted = Some(loaded.dataset);
         self.tuning = loaded.tuning;
